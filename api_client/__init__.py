@@ -1,0 +1,1 @@
+"""The typed client of the hotline central API, and the wire contract it shares with the server."""

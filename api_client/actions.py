@@ -1,0 +1,114 @@
+"""Dispatcher actions on a request: the bodies of `POST /v1/requests/{id}/actions`.
+
+Each action is one model, told apart by its `action` field. The local outbox
+stores them as they are and replays them to the server.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
+
+from .models import Identifier, Incoming, OptionalText, RequiredText, Satisfaction
+
+
+class Dispatch(Incoming):
+    """派单: a lead unit (首接负责) and any co-units that must join."""
+
+    action: Literal["dispatch"] = "dispatch"
+    lead_unit: Identifier
+    co_units: list[Identifier] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _lead_not_co(self) -> Dispatch:
+        if self.lead_unit in self.co_units:
+            raise ValueError("the lead unit cannot also be a co-unit")
+        if len(set(self.co_units)) != len(self.co_units):
+            raise ValueError("a co-unit is listed twice")
+        return self
+
+
+class Accept(Incoming):
+    """签收: the lead unit signs for the order."""
+
+    action: Literal["accept"] = "accept"
+
+
+class Return(Incoming):
+    """退单: the unit hands the order back; a reason is required."""
+
+    action: Literal["return"] = "return"
+    reason: RequiredText
+
+
+class Extend(Incoming):
+    """延期: a new due time, later than the current one; a reason is required."""
+
+    action: Literal["extend"] = "extend"
+    reason: RequiredText
+    new_due_at: AwareDatetime
+
+
+class Resolve(Incoming):
+    """办结: the unit reports the request handled."""
+
+    action: Literal["resolve"] = "resolve"
+    summary: OptionalText = ""
+
+
+class LogCallback(Incoming):
+    """回访: reached the citizen? solved? satisfied?"""
+
+    action: Literal["callback"] = "callback"
+    reached: bool
+    solved: bool | None = None
+    satisfaction: Satisfaction | None = None
+    note: OptionalText = ""
+
+    @model_validator(mode="after")
+    def _answers_when_reached(self) -> LogCallback:
+        if self.reached and (self.solved is None or self.satisfaction is None):
+            raise ValueError("a callback that reached the citizen needs 'solved' and 'satisfaction'")
+        if not self.reached and (self.solved is not None or self.satisfaction is not None):
+            raise ValueError("a callback that did not reach the citizen has no answers")
+        return self
+
+
+class Close(Incoming):
+    """结案 after a callback that did not close it by itself."""
+
+    action: Literal["close"] = "close"
+    reason: OptionalText = ""
+
+
+class Reopen(Incoming):
+    """重办: back to the units, e.g. after an unsatisfied callback; a reason is required."""
+
+    action: Literal["reopen"] = "reopen"
+    reason: RequiredText
+
+
+class Merge(Incoming):
+    """并单: this request duplicates `parent_id`; its caller still gets a callback."""
+
+    action: Literal["merge"] = "merge"
+    parent_id: Identifier
+
+
+class Unmerge(Incoming):
+    """Undo a merge: the request returns to the state it had before."""
+
+    action: Literal["unmerge"] = "unmerge"
+
+
+class AddNote(Incoming):
+    action: Literal["note"] = "note"
+    text: RequiredText
+
+
+Action = Annotated[
+    Dispatch | Accept | Return | Extend | Resolve | LogCallback | Close | Reopen | Merge | Unmerge | AddNote,
+    Field(discriminator="action"),
+]
+ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)

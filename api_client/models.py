@@ -1,0 +1,305 @@
+"""The wire contract between the central API and its clients.
+
+Every model here is what travels as JSON. The server builds them, the client
+validates every response against them, and the local cache stores them.
+Models the server *sends* ignore unknown fields (a newer server may add some);
+models a client *sends* forbid them (a typo is refused, not silently dropped).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+#: Text a person must type (a reason, a note): stripped, never empty.
+RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+#: Free text that may be empty.
+OptionalText = Annotated[str, StringConstraints(max_length=4000)]
+#: An identifier: a unit id, a community id, a category code.
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class Incoming(BaseModel):
+    """A body a client sends: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Outgoing(BaseModel):
+    """A body the server sends: unknown fields are ignored (forward compatible)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Channel(StrEnum):
+    phone = "phone"
+    wechat = "wechat"
+    app = "app"
+    web = "web"
+    visit = "visit"
+    meeting = "meeting"
+
+
+class RequestType(StrEnum):
+    """The five types of request the regulations name."""
+
+    enquiry = "enquiry"  # 咨询
+    help = "help"  # 求助
+    complaint = "complaint"  # 投诉
+    tip_off = "tip_off"  # 举报
+    suggestion = "suggestion"  # 建议
+
+
+class Tier(StrEnum):
+    """Deadline tiers: emergencies, utilities, ordinary, complex."""
+
+    h2 = "2h"
+    h24 = "24h"
+    d7 = "7d"
+    d15 = "15d"
+
+    @property
+    def duration(self) -> timedelta:
+        return TIER_DURATIONS[self]
+
+
+TIER_DURATIONS: dict[Tier, timedelta] = {
+    Tier.h2: timedelta(hours=2),
+    Tier.h24: timedelta(hours=24),
+    Tier.d7: timedelta(days=7),
+    Tier.d15: timedelta(days=15),
+}
+
+
+class State(StrEnum):
+    new = "new"
+    dispatched = "dispatched"
+    accepted = "accepted"  # 签收
+    returned = "returned"  # 退单
+    extended = "extended"  # 延期
+    resolved = "resolved"  # 办结
+    callback_logged = "callback_logged"  # 回访已记录, awaiting close or reopen
+    closed = "closed"
+    reopened = "reopened"
+    merged = "merged"
+
+
+OPEN_STATES = frozenset(State) - {State.closed, State.merged}
+
+
+class Satisfaction(StrEnum):
+    satisfied = "satisfied"  # 满意
+    basically = "basically"  # 基本满意
+    not_satisfied = "not_satisfied"  # 不满意
+
+
+class Role(StrEnum):
+    dispatcher = "dispatcher"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+class UnitKind(StrEnum):
+    community = "community"  # 社区居委会
+    property = "property"  # 物业公司
+    housing = "housing"  # 房管
+    utility = "utility"  # 水电气热
+    district = "district"  # 区指挥中心, district departments
+    street = "street"  # 街道科室
+
+
+class Location(Outgoing):
+    street: str = ""
+    community: str = ""  # community id, "" when unknown
+    address: str = ""
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Caller(Outgoing):
+    name: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=40)
+
+
+class Callback(Outgoing):
+    """A callback (回访): did we reach the citizen, is it solved, are they satisfied."""
+
+    reached: bool
+    solved: bool | None = None
+    satisfaction: Satisfaction | None = None
+    note: str = ""
+    by: str
+    at: AwareDatetime
+
+
+class Note(Outgoing):
+    text: str
+    by: str
+    at: AwareDatetime
+
+
+class Request(Outgoing):
+    """A citizen's request as the server holds it."""
+
+    id: str
+    received_at: AwareDatetime
+    channel: Channel
+    type: RequestType
+    category: str
+    description: str
+    location: Location
+    caller: Caller
+    vulnerable: bool = False
+    tier: Tier
+    due_at: AwareDatetime
+    state: State
+    lead_unit: str | None = None
+    co_units: list[str] = Field(default_factory=list)
+    callbacks: list[Callback] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+    merged_into: str | None = None
+    state_before_merge: State | None = None
+    dispatched_at: AwareDatetime | None = None
+    accepted_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    return_reason: str | None = None
+    updated_at: AwareDatetime | None = None  # when the latest change was made
+    version: int = Field(ge=1)
+    change_seq: int = Field(ge=0)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class NewRequest(Incoming):
+    """Intake: what a call-taker records. The server assigns id, state, version, due time."""
+
+    channel: Channel
+    type: RequestType
+    category: Identifier
+    description: RequiredText
+    location: Location
+    caller: Caller = Field(default_factory=Caller)
+    vulnerable: bool = False
+    received_at: AwareDatetime | None = None  # default: when the server stores it
+    tier: Tier | None = None  # default: the category's tier
+
+
+class Unit(Outgoing):
+    """A handling unit (承办单位)."""
+
+    id: str
+    name: str
+    kind: UnitKind
+    communities: list[str] = Field(default_factory=list)  # community ids; empty = all
+    categories: list[str] = Field(default_factory=list)  # category codes; empty = all
+    on_duty: bool = True
+
+
+class UnitUpdate(Incoming):
+    on_duty: bool
+
+
+class Category(Outgoing):
+    code: str
+    name: str
+    tier: Tier
+    default_units: list[str] = Field(default_factory=list)  # unit kinds or unit ids
+
+
+class Community(Outgoing):
+    id: str
+    name: str
+    streets: list[str] = Field(default_factory=list)
+
+
+class AuditEvent(Outgoing):
+    """One step in a request's history: who did what, when, and what changed."""
+
+    seq: int
+    request_id: str
+    action: str
+    actor: str
+    at: AwareDatetime
+    before: dict[str, object] = Field(default_factory=dict)
+    after: dict[str, object] = Field(default_factory=dict)
+    detail: dict[str, object] = Field(default_factory=dict)
+
+
+class Change(Outgoing):
+    """One entry of the change feed: the request as it stood after change `seq`."""
+
+    seq: int
+    action: str
+    request: Request
+
+
+class ChangesPage(Outgoing):
+    changes: list[Change]
+    next_since: int  # pass as `since` for the next page
+    head: int  # the newest sequence number the server had when it answered
+    has_more: bool
+
+
+class Rates(Outgoing):
+    """The three rates (三率), each with its numerator and denominator.
+
+    response = dispatched requests accepted within the response window / dispatched requests
+    resolution = valid callbacks answering solved / valid callbacks
+    satisfaction = valid callbacks answering satisfied / valid callbacks
+    A valid callback is one that reached the citizen; per request only its latest counts.
+    A rate is None when its denominator is zero.
+    """
+
+    dispatched: int
+    responded_in_time: int
+    valid_callbacks: int
+    solved: int
+    satisfied: int
+    basically_satisfied: int
+    response: float | None
+    resolution: float | None
+    satisfaction: float | None
+
+
+class Stats(Outgoing):
+    total: int
+    by_state: dict[str, int]
+    overdue: int
+    rates: Rates
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    unit: str | None = None
+
+
+class Identity(Outgoing):
+    name: str
+    role: Role
+
+
+class TokenCreated(Outgoing):
+    name: str
+    role: Role
+    token: str
+
+
+class ChangeNotice(Outgoing):
+    """A server-sent event: changes up to `seq` are ready to pull."""
+
+    seq: int
+
+
+def response_window(tier: Tier) -> timedelta:
+    """How soon after dispatch a unit must sign for (签收) and contact the citizen."""
+    return timedelta(minutes=30) if tier is Tier.h2 else timedelta(hours=2)
+
+
+def now_utc() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""The reference central API: FastAPI over SQLAlchemy Core (SQLite by default)."""
