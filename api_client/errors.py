@@ -1,15 +1,15 @@
 """The client's exceptions. No raw httpx or pydantic exception leaves `api_client`.
 
-    HotlineError
-    ├── Unreachable            connection refused, DNS, proxy, network dropped
-    │   └── DeadlineExceeded   the call's total deadline ran out
-    ├── Unauthorized           401: no token or a bad one
-    ├── Forbidden              403: the token's role may not do this
-    ├── NotFound               404
-    ├── Conflict               412: stale version; `.current` is the server's request
-    ├── InvalidRequest         400/409/413/422/428: the server refused the input; `.detail`
-    ├── ServerError            5xx after the retries that were safe
-    └── InvalidResponse        the server's answer is not what the contract says; `.field`
+HotlineError
+├── Unreachable            connection refused, DNS, proxy, network dropped
+│   └── DeadlineExceeded   the call's total deadline ran out
+├── Unauthorized           401: no token or a bad one
+├── Forbidden              403: the token's role may not do this
+├── NotFound               404
+├── Conflict               412: stale version; `.current` is the server's request
+├── InvalidRequest         400/409/413/422/428: the server refused the input; `.detail`
+├── ServerError            5xx after the retries that were safe
+└── InvalidResponse        the server's answer is not what the contract says; `.field`
 """
 
 from __future__ import annotations
@@ -58,7 +58,22 @@ class Conflict(HotlineError):
 
 
 class InvalidRequest(HotlineError):
-    """The server refused the input (a bad field, a refused transition, an unknown unit)."""
+    """The server refused the input (a bad field, a refused transition, an unknown unit).
+
+    `.detail` is the server's sentence; `.errors` the `(field, message)` pairs of a 422.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        detail: str = "",
+        errors: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(message, status=status)
+        self.detail = detail or message
+        self.errors = errors
 
 
 class ServerError(HotlineError):

@@ -8,7 +8,8 @@ audit event and its idempotency record commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -79,6 +80,13 @@ class RequestFilter:
 
 
 class Store(Protocol):
+    #: The time source for every write; seeding and tests may replace it.
+    clock: Callable[[], datetime]
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Many writes in one transaction: all commit together or none (seeding, imports)."""
+        ...
+
     # --- requests -------------------------------------------------------
     def create_request(self, new: NewRequest, *, actor: str, idempotency_key: str | None) -> Outcome:
         """Store a new request. The same key with the same body returns the first result

@@ -1,0 +1,480 @@
+"""The async client of the hotline central API.
+
+    async with HotlineClient("https://central.example", token) as api:
+        request = await api.get_request("R-2024-000123")
+        request = await api.act(request.id, Accept(), version=request.version)
+
+Every method returns models validated against the wire contract (`api_client.models`) and
+raises only `api_client.errors.HotlineError` subclasses. Calls are retried (see
+`api_client.retrying`) when that is safe: reads always, writes because every write method sends
+an ``Idempotency-Key`` (made up here when the caller gives none).
+
+Proxies: the client never passes ``transport=`` to httpx, so ``HTTPS_PROXY`` / ``HTTP_PROXY`` /
+``ALL_PROXY`` / ``NO_PROXY`` from the environment keep working.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator, Mapping
+from datetime import datetime
+from importlib import metadata
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+import orjson
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from .actions import ACTION_ADAPTER, Action
+from .errors import (
+    Conflict,
+    Forbidden,
+    HotlineError,
+    InvalidRequest,
+    InvalidResponse,
+    NotFound,
+    ServerError,
+    Unauthorized,
+)
+from .models import (
+    AuditEvent,
+    Category,
+    ChangesPage,
+    Community,
+    Identity,
+    NewRequest,
+    Outgoing,
+    Request,
+    Role,
+    Stats,
+    TokenCreated,
+    Unit,
+    UnitUpdate,
+)
+from .retrying import RetryPolicy, origin, retry_after, send
+
+T = TypeVar("T")
+
+#: Statuses that mean "your input was refused" (the server's `detail` says why).
+INVALID_REQUEST_STATUSES = frozenset({400, 409, 413, 422, 428})
+#: Longest server sentence we put into a message.
+_MAX_DETAIL = 500
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("hotline")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0"
+
+
+DEFAULT_USER_AGENT = f"hotline/{_package_version()} (+httpx)"
+
+
+class Health(Outgoing):
+    """`GET /v1/health`."""
+
+    status: str
+    head: int = Field(ge=0)
+
+
+class _FieldProblem(Outgoing):
+    field: str = ""
+    message: str = ""
+
+
+class _ErrorBody(Outgoing):
+    """The error body of every `/v1` route (read leniently: it is only used for messages)."""
+
+    detail: str = ""
+    errors: list[_FieldProblem] = Field(default_factory=list)
+
+
+class _ConflictBody(Outgoing):
+    detail: str = ""
+    current: Request
+
+
+_HEALTH = TypeAdapter(Health)
+_IDENTITY = TypeAdapter(Identity)
+_REQUEST = TypeAdapter(Request)
+_AUDIT = TypeAdapter(list[AuditEvent])
+_CHANGES = TypeAdapter(ChangesPage)
+_UNIT = TypeAdapter(Unit)
+_UNITS = TypeAdapter(list[Unit])
+_CATEGORIES = TypeAdapter(list[Category])
+_COMMUNITIES = TypeAdapter(list[Community])
+_STATS = TypeAdapter(Stats)
+_TOKEN = TypeAdapter(TokenCreated)
+_ERROR_BODY = TypeAdapter(_ErrorBody)
+_CONFLICT_BODY = TypeAdapter(_ConflictBody)
+
+
+class HotlineClient:
+    """A connection to one central API, for one token holder.
+
+    `connect_timeout` and `read_timeout` apply per attempt (the read timeout per chunk);
+    `deadline` bounds a whole call, retries and backoff included; `attempts=1` turns retries
+    off. `wait_initial`, `wait_max` and `wait_jitter` shape the backoff between attempts.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        deadline: float = 15.0,
+        attempts: int = 5,
+        wait_initial: float = 0.2,
+        wait_max: float = 3.0,
+        wait_jitter: float = 0.5,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        url = _check_base_url(base_url)
+        self.base_url = str(url)
+        self.policy = RetryPolicy(
+            attempts=attempts,
+            deadline=deadline,
+            wait_initial=wait_initial,
+            wait_max=wait_max,
+            wait_jitter=wait_jitter,
+        )
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._origin = origin(url)
+        # No `transport=`: a custom transport would silently ignore HTTPS_PROXY and friends.
+        self._http = httpx.AsyncClient(
+            base_url=url,
+            headers=_default_headers(token, user_agent),
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
+            follow_redirects=False,
+            trust_env=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"HotlineClient({self.base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every connection. The client cannot be used afterwards."""
+        await self._http.aclose()
+
+    # -- the routes -------------------------------------------------------------------------
+
+    async def health(self) -> int:
+        """The server's change-feed head (its newest sequence number); no token needed."""
+        return (await self.call("GET", "/v1/health", _HEALTH)).head
+
+    async def me(self) -> Identity:
+        """Who the token belongs to, and its role."""
+        return await self.call("GET", "/v1/me", _IDENTITY)
+
+    async def intake(self, new: NewRequest, *, idempotency_key: str | None = None) -> Request:
+        """Record a new citizen request. Safe to retry: a key is made when none is given."""
+        return await self.call(
+            "POST",
+            "/v1/requests",
+            _REQUEST,
+            body=_dump(new),
+            headers=_idempotent(idempotency_key),
+        )
+
+    async def get_request(self, request_id: str) -> Request:
+        """One request as the server holds it now."""
+        return await self.call("GET", f"/v1/requests/{_segment(request_id)}", _REQUEST)
+
+    async def act(
+        self,
+        request_id: str,
+        action: Action,
+        *,
+        version: int,
+        idempotency_key: str | None = None,
+    ) -> Request:
+        """Apply `action` to a request last seen at `version`.
+
+        Raises `Conflict` (with `.current`) when the request has changed since, and
+        `InvalidRequest` when the state machine refuses the action.
+        """
+        headers = _idempotent(idempotency_key)
+        headers["If-Match"] = f'"{version}"'
+        return await self.call(
+            "POST",
+            f"/v1/requests/{_segment(request_id)}/actions",
+            _REQUEST,
+            body=ACTION_ADAPTER.dump_json(action),
+            headers=headers,
+        )
+
+    async def audit(self, request_id: str) -> list[AuditEvent]:
+        """A request's history, oldest first."""
+        return await self.call("GET", f"/v1/requests/{_segment(request_id)}/audit", _AUDIT)
+
+    async def changes(self, since: int, limit: int = 500) -> ChangesPage:
+        """One page of the change feed: every change with `seq > since`, oldest first."""
+        params = {"since": str(since), "limit": str(limit)}
+        return await self.call("GET", "/v1/changes", _CHANGES, params=params)
+
+    async def iter_changes(self, since: int, limit: int = 500) -> AsyncGenerator[ChangesPage, None]:
+        """Every page from `since` on, until the server says there is no more.
+
+        Save each page's `next_since` together with the page; resume from it.
+        """
+        while True:
+            page = await self.changes(since, limit)
+            yield page
+            if not page.has_more:
+                return
+            if page.next_since <= since:
+                raise InvalidResponse(
+                    f"the central API's change feed did not advance (next_since {page.next_since}"
+                    f" after since {since} with has_more true)",
+                    field="next_since",
+                )
+            since = page.next_since
+
+    async def units(self) -> list[Unit]:
+        """Every handling unit."""
+        return await self.call("GET", "/v1/units", _UNITS)
+
+    async def set_unit_on_duty(
+        self, unit_id: str, on_duty: bool, *, idempotency_key: str | None = None
+    ) -> Unit:
+        """Put a unit on or off duty (supervisor or admin)."""
+        return await self.call(
+            "PATCH",
+            f"/v1/units/{_segment(unit_id)}",
+            _UNIT,
+            body=_dump(UnitUpdate(on_duty=on_duty)),
+            headers=_idempotent(idempotency_key),
+        )
+
+    async def categories(self) -> list[Category]:
+        """Every request category, with its deadline tier."""
+        return await self.call("GET", "/v1/categories", _CATEGORIES)
+
+    async def communities(self) -> list[Community]:
+        """Every community (社区) and its streets."""
+        return await self.call("GET", "/v1/communities", _COMMUNITIES)
+
+    async def stats(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        unit: str | None = None,
+    ) -> Stats:
+        """Counts and the three rates, optionally for a time window and one unit."""
+        params: dict[str, str] = {}
+        if since is not None:
+            params["since"] = since.isoformat()
+        if until is not None:
+            params["until"] = until.isoformat()
+        if unit is not None:
+            params["unit"] = unit
+        return await self.call("GET", "/v1/stats", _STATS, params=params)
+
+    async def create_token(
+        self, name: str, role: Role, *, idempotency_key: str | None = None
+    ) -> TokenCreated:
+        """Make a new API token (admin). The answer is the only time the token is shown."""
+        body = orjson.dumps({"name": name, "role": Role(role).value})
+        return await self.call("POST", "/v1/tokens", _TOKEN, body=body, headers=_idempotent(idempotency_key))
+
+    # -- the one path every call takes ------------------------------------------------------
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        adapter: TypeAdapter[T],
+        *,
+        body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> T:
+        """Send one call (with retries when safe) and validate a 2xx answer with `adapter`.
+
+        The low-level path under every route method. It is retried only for a read or when
+        `headers` carry an ``Idempotency-Key``: a write without one is sent exactly once.
+        """
+        what = f"{method.upper()} {path}"
+        request = self._build(method, path, body=body, params=params, headers=headers)
+        response = await send(self._http, request, self.policy)
+        if not 200 <= response.status_code < 300:
+            raise _status_error(response, what, self._origin)
+        return _decode(response, adapter, what)
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Request:
+        """An httpx request; a local mistake (a header with a newline) is an InvalidRequest."""
+        all_headers = dict(headers or {})
+        if body is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        try:
+            return self._http.build_request(
+                method.upper(), path, content=body, params=params, headers=all_headers
+            )
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError, ValueError, TypeError) as exc:
+            raise InvalidRequest(f"cannot send {method.upper()} {path}: {exc}") from exc
+
+
+# -- building calls -------------------------------------------------------------------------
+
+
+def _check_base_url(base_url: str) -> httpx.URL:
+    """The base URL as httpx wants it; a ValueError for anything but an absolute http(s) URL."""
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"not a valid central API address: {base_url!r} ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"the central API address must start with http:// or https://, got {base_url!r}")
+    return url
+
+
+def _default_headers(token: str | None, user_agent: str) -> dict[str, str]:
+    headers = {"Accept": "application/json", "User-Agent": user_agent}
+    if token is not None:
+        if not token or not token.isascii() or not token.isprintable() or " " in token:
+            raise ValueError("the API token must be non-empty printable ASCII without spaces")
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def _idempotent(key: str | None) -> dict[str, str]:
+    """Headers with an Idempotency-Key: the caller's (an outbox entry's) or a fresh uuid4."""
+    return {"Idempotency-Key": key if key is not None else str(uuid.uuid4())}
+
+
+def _segment(value: str) -> str:
+    """`value` as one path segment (a '/' or '?' in an id cannot reach another route)."""
+    return quote(value, safe="")
+
+
+def _dump(model: BaseModel) -> bytes:
+    return model.model_dump_json().encode()
+
+
+# -- reading answers ------------------------------------------------------------------------
+
+
+def _decode(response: httpx.Response, adapter: TypeAdapter[T], what: str) -> T:
+    """Validate a success answer's JSON body with `adapter`."""
+    content_type = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise InvalidResponse(
+            f"the central API answered {what} with {content_type or 'no content type'} instead of JSON",
+            status=response.status_code,
+        )
+    return validate(adapter, _json(response, what), what, status=response.status_code)
+
+
+def _json(response: httpx.Response, what: str) -> Any:
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidResponse(
+            f"the central API answered {what} with malformed JSON ({exc})", status=response.status_code
+        ) from exc
+
+
+def validate(adapter: TypeAdapter[T], data: object, what: str, *, status: int | None = None) -> T:
+    """`adapter.validate_python(data)`, a failure being an InvalidResponse naming the field."""
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        field = ".".join(str(part) for part in first["loc"])
+        where = f"field '{field}'" if field else "the body"
+        raise InvalidResponse(
+            f"the central API sent an invalid answer to {what}: {where}: {first['msg']}",
+            field=field,
+            status=status,
+        ) from exc
+
+
+def _status_error(response: httpx.Response, what: str, server: str) -> HotlineError:
+    """The error for a non-2xx answer (after whatever retries were safe)."""
+    status = response.status_code
+    if status == 412:
+        return _conflict(response, what)
+    body = _error_body(response)
+    detail = body.detail
+    if status == 401:
+        return Unauthorized(_sentence("the central API did not accept the token", detail), status=status)
+    if status == 403:
+        return Forbidden(_sentence("your role may not do this", detail), status=status)
+    if status == 404:
+        return NotFound(_sentence("not found", detail), status=status)
+    if status in INVALID_REQUEST_STATUSES:
+        return _invalid_request(status, body)
+    if status == 429:
+        return ServerError(_busy_message(response, server), status=status)
+    if status >= 500:
+        return ServerError(
+            _sentence(f"the central API at {server} failed (HTTP {status})", detail), status=status
+        )
+    return InvalidResponse(f"unexpected answer HTTP {status} to {what}", status=status)
+
+
+def _sentence(lead: str, detail: str) -> str:
+    return f"{lead}: {detail}" if detail else lead
+
+
+def _error_body(response: httpx.Response) -> _ErrorBody:
+    """The `{"detail", "errors"}` body, or an empty one when the server sent something else."""
+    try:
+        body = _ERROR_BODY.validate_python(orjson.loads(response.content))
+    except (orjson.JSONDecodeError, ValidationError):
+        return _ErrorBody()
+    body.detail = body.detail.strip()[:_MAX_DETAIL]
+    return body
+
+
+def _invalid_request(status: int, body: _ErrorBody) -> InvalidRequest:
+    problems = tuple((p.field, p.message) for p in body.errors)
+    detail = body.detail or f"the central API refused the input (HTTP {status})"
+    message = detail
+    if problems:
+        listed = "; ".join(f"{field or 'body'}: {text}" for field, text in problems[:3])
+        message = f"{detail} ({listed})"
+    return InvalidRequest(message, status=status, detail=detail, errors=problems)
+
+
+def _conflict(response: httpx.Response, what: str) -> Conflict:
+    """412: someone changed the request first; the body carries its current state."""
+    body = validate(_CONFLICT_BODY, _json(response, what), what, status=412)
+    current = body.current
+    message = (
+        f"request {current.id} was changed by someone else (now version {current.version}); "
+        "look at it again before acting"
+    )
+    return Conflict(message, current=current, status=412)
+
+
+def _busy_message(response: httpx.Response, server: str) -> str:
+    wait = retry_after(response)
+    later = f"in {wait:.0f} s" if wait is not None else "shortly"
+    return f"the central API at {server} is too busy (HTTP 429); try again {later}"

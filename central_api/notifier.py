@@ -1,0 +1,118 @@
+"""Change notifications for the `/v1/events` stream.
+
+A `Notifier` knows the newest change seq ("head") and wakes the SSE streams waiting for it to
+move. It learns about changes two ways:
+- `notify(head)`, called by the store after each committed write in this process (from any
+  thread: writes run in the threadpool), which wakes the streams at once;
+- a poll of the database head every `poll_interval` seconds, so that several server processes
+  sharing one database still notify each other's clients.
+
+`close()` (thread-safe) ends every stream promptly; the server calls it when it starts shutting
+down, because uvicorn waits for open connections to finish before it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import anyio.to_thread
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    def __init__(self, read_head: Callable[[], int], *, poll_interval: float = 0.5) -> None:
+        self._read_head = read_head
+        self.poll_interval = poll_interval
+        self._head = 0
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed: asyncio.Event | None = None
+        self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def head(self) -> int:
+        """The newest seq this notifier has seen."""
+        return self._head
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def start(self) -> None:
+        """Bind to the running event loop, read the head, and start polling."""
+        self._loop = asyncio.get_running_loop()
+        self._changed = asyncio.Event()
+        self._closed = False
+        self._head = max(self._head, await anyio.to_thread.run_sync(self._read_head))
+        self._poller = asyncio.create_task(self._poll(), name="hotline-notifier-poll")
+
+    async def stop(self) -> None:
+        """Close, and stop polling."""
+        self.close()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        self._loop = None
+
+    def notify(self, head: int) -> None:
+        """The head is now at least `head`. Safe to call from any thread."""
+        self._call_in_loop(self._bump, head)
+
+    def close(self) -> None:
+        """End every waiting stream. Safe to call from any thread, more than once."""
+        self._closed = True
+        self._call_in_loop(self._wake)
+
+    async def wait_beyond(self, seq: int, timeout: float) -> int | None:
+        """Wait until the head is past `seq` and return it; None on timeout or when closed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._closed:
+            if self._head > seq:
+                return self._head
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return None
+            if self._changed is None:  # not started (no lifespan): nothing will wake us
+                await asyncio.sleep(remaining)
+                return None
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                return None
+        return None
+
+    # --- inside the event loop ---------------------------------------------------------------
+    def _call_in_loop(self, callback: Callable[..., None], *args: int) -> None:
+        loop = self._loop
+        if loop is None:
+            callback(*args)  # not started: no waiter to wake, just record
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(callback, *args)
+
+    def _bump(self, head: int) -> None:
+        if head > self._head:
+            self._head = head
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            event, self._changed = self._changed, asyncio.Event()
+            event.set()
+
+    async def _poll(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                head = await anyio.to_thread.run_sync(self._read_head)
+            except Exception as exc:  # a busy or unreachable database: try again next time
+                log.warning("could not read the change head: %s", exc)
+                continue
+            self._bump(head)

@@ -1,0 +1,199 @@
+"""The three rates (三率) and request statistics, exactly as `api_client.models.Rates` defines them.
+
+    response     = dispatched requests accepted within `response_window(tier)` of `dispatched_at`
+                   / dispatched requests
+    resolution   = valid callbacks answering solved / valid callbacks
+    satisfaction = valid callbacks answering satisfied / valid callbacks
+
+A valid callback is one that reached the citizen; per request only its latest valid callback
+counts. A rate is None when its denominator is zero.
+
+Filters: `since <= received_at < until`, `unit` = the lead unit. `overdue` counts open requests
+whose due time has passed at `now`. `by_state` lists every state, zeros included.
+
+The per-request facts are computed once per write (`rate_columns`) and stored in indexed
+columns, so `stats_sql` is a handful of portable SQL aggregates; `stats_from_requests` is the same
+computation over request objects (for a local cache or to cross-check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
+
+from api_client.models import (
+    OPEN_STATES,
+    Callback,
+    Rates,
+    Request,
+    Satisfaction,
+    State,
+    Stats,
+    response_window,
+)
+
+from . import tables as t
+
+
+def responded_in_time(request: Request) -> bool:
+    """Dispatched, and accepted (签收) within the response window of its dispatch."""
+    if request.dispatched_at is None or request.accepted_at is None:
+        return False
+    elapsed = request.accepted_at - request.dispatched_at
+    return elapsed <= response_window(request.tier)
+
+
+def latest_valid_callback(request: Request) -> Callback | None:
+    """The newest callback that reached the citizen, or None."""
+    for callback in reversed(request.callbacks):
+        if callback.reached:
+            return callback
+    return None
+
+
+def rate_columns(request: Request) -> dict[str, object]:
+    """The stored per-request facts the rates are counted from."""
+    callback = latest_valid_callback(request)
+    return {
+        "responded_in_time": responded_in_time(request),
+        "cb_valid": callback is not None,
+        "cb_solved": bool(callback is not None and callback.solved),
+        "cb_satisfaction": callback.satisfaction.value
+        if callback is not None and callback.satisfaction is not None
+        else None,
+    }
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def make_rates(
+    *,
+    dispatched: int,
+    responded_in_time: int,
+    valid_callbacks: int,
+    solved: int,
+    satisfied: int,
+    basically_satisfied: int,
+) -> Rates:
+    """Rates from their counts."""
+    return Rates(
+        dispatched=dispatched,
+        responded_in_time=responded_in_time,
+        valid_callbacks=valid_callbacks,
+        solved=solved,
+        satisfied=satisfied,
+        basically_satisfied=basically_satisfied,
+        response=_ratio(responded_in_time, dispatched),
+        resolution=_ratio(solved, valid_callbacks),
+        satisfaction=_ratio(satisfied, valid_callbacks),
+    )
+
+
+def _in_filter(request: Request, since: datetime | None, until: datetime | None, unit: str | None) -> bool:
+    if since is not None and request.received_at < since:
+        return False
+    if until is not None and request.received_at >= until:
+        return False
+    return unit is None or request.lead_unit == unit
+
+
+def stats_from_requests(
+    requests: Iterable[Request],
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    unit: str | None = None,
+) -> Stats:
+    """Stats over request objects (the same numbers `stats_sql` counts in the database)."""
+    by_state = {state.value: 0 for state in State}
+    total = overdue = dispatched = in_time = valid = solved = satisfied = basically = 0
+    for request in requests:
+        if not _in_filter(request, since, until, unit):
+            continue
+        total += 1
+        by_state[request.state.value] += 1
+        if request.state in OPEN_STATES and request.due_at < now:
+            overdue += 1
+        if request.dispatched_at is not None:
+            dispatched += 1
+            in_time += responded_in_time(request)
+        callback = latest_valid_callback(request)
+        if callback is not None:
+            valid += 1
+            solved += bool(callback.solved)
+            satisfied += callback.satisfaction is Satisfaction.satisfied
+            basically += callback.satisfaction is Satisfaction.basically
+    rates = make_rates(
+        dispatched=dispatched,
+        responded_in_time=in_time,
+        valid_callbacks=valid,
+        solved=solved,
+        satisfied=satisfied,
+        basically_satisfied=basically,
+    )
+    return Stats(
+        total=total, by_state=by_state, overdue=overdue, rates=rates, since=since, until=until, unit=unit
+    )
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def stats_sql(
+    conn: Connection,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    unit: str | None = None,
+) -> Stats:
+    """Stats counted in the database from the `requests` table's columns."""
+    r = t.requests.c
+    conditions: list[ColumnElement[bool]] = []
+    if since is not None:
+        conditions.append(r.received_at >= since)
+    if until is not None:
+        conditions.append(r.received_at < until)
+    if unit is not None:
+        conditions.append(r.lead_unit == unit)
+    where = and_(*conditions) if conditions else None
+
+    by_state = {state.value: 0 for state in State}
+    query = select(r.state, func.count()).group_by(r.state)
+    if where is not None:
+        query = query.where(where)
+    for state, count in conn.execute(query):
+        by_state[state] = count
+
+    open_states = [s.value for s in OPEN_STATES]
+    totals = select(
+        func.count(),
+        _count_if(and_(r.state.in_(open_states), r.due_at < now)),
+        _count_if(r.dispatched_at.is_not(None)),
+        _count_if(and_(r.dispatched_at.is_not(None), r.responded_in_time)),
+        _count_if(r.cb_valid),
+        _count_if(and_(r.cb_valid, r.cb_solved)),
+        _count_if(and_(r.cb_valid, r.cb_satisfaction == Satisfaction.satisfied.value)),
+        _count_if(and_(r.cb_valid, r.cb_satisfaction == Satisfaction.basically.value)),
+    )
+    if where is not None:
+        totals = totals.where(where)
+    row = conn.execute(totals).one()
+    total, overdue, dispatched, in_time, valid, solved, satisfied, basically = (int(v) for v in row)
+    rates = make_rates(
+        dispatched=dispatched,
+        responded_in_time=in_time,
+        valid_callbacks=valid,
+        solved=solved,
+        satisfied=satisfied,
+        basically_satisfied=basically,
+    )
+    return Stats(
+        total=total, by_state=by_state, overdue=overdue, rates=rates, since=since, until=until, unit=unit
+    )

@@ -1,0 +1,17 @@
+"""The /v1 routers, one module per concern; `ROUTERS` lists them in the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import changes, directory, events, health, requests, stats, tokens
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    requests.router,
+    changes.router,
+    events.router,
+    directory.router,
+    stats.router,
+    tokens.router,
+]

@@ -1,0 +1,64 @@
+"""Small HTTP helpers shared by the /v1 routes: ETags, If-Match, idempotency keys, JSON bodies."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Header, HTTPException
+from fastapi.responses import Response
+
+from api_client.models import Request
+
+from ..store import Outcome
+
+#: Seqs and versions are 64-bit integers in the database; larger numbers are refused as input.
+MAX_INT = 2**63 - 1
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="A client-made key (1..200 chars); a repeated call returns the first result.",
+    ),
+]
+
+_IF_MATCH = re.compile(r'^(?:W/)?"(\d{1,18})"$|^(\d{1,18})$')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int:
+    """The version of an `If-Match` header: `"3"`, `3` or `W/"3"`. 428 when absent, 400 when bad."""
+    if value is None or not value.strip():
+        raise HTTPException(
+            status_code=428,
+            detail='An action needs If-Match: "<version>" (the version of the request you acted on).',
+        )
+    match = _IF_MATCH.match(value.strip())
+    if match is None:
+        raise HTTPException(
+            status_code=400, detail=f'If-Match must be a version like "3" (a quoted number), not {value!r}.'
+        )
+    return int(match.group(1) or match.group(2))
+
+
+def json_response(body: str | bytes, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A response from JSON that is already serialized."""
+    return Response(content=body, status_code=status, media_type="application/json", headers=headers)
+
+
+def request_response(request: Request, *, status: int = 200, replayed: bool = False) -> Response:
+    """A `Request` with its ETag (and `Idempotent-Replayed: true` for a replay)."""
+    headers = {"ETag": etag(request.version)}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(request.model_dump_json(), status=status, headers=headers)
+
+
+def outcome_response(outcome: Outcome, *, status: int = 200) -> Response:
+    return request_response(outcome.request, status=status, replayed=outcome.replayed)

@@ -1,0 +1,44 @@
+"""The directory: handling units (and their duty state), categories, communities."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api_client.models import Category, Community, Unit, UnitUpdate
+
+from ..deps import IdentityDep, StoreDep, SupervisorDep
+
+router = APIRouter(prefix="/v1", tags=["directory"])
+
+
+@router.get("/units", response_model=list[Unit])
+def units(identity: IdentityDep, store: StoreDep) -> list[Unit]:
+    """Every handling unit, in catalogue order."""
+    return store.units()
+
+
+@router.patch(
+    "/units/{unit_id}",
+    response_model=Unit,
+    responses={403: {"description": "Needs the supervisor role"}, 404: {"description": "No such unit"}},
+)
+def update_unit(
+    unit_id: Annotated[str, Path(min_length=1, max_length=64)],
+    update: UnitUpdate,
+    identity: SupervisorDep,
+    store: StoreDep,
+) -> Unit:
+    """Put a unit on or off duty (supervisor or admin)."""
+    return store.set_unit_on_duty(unit_id, update.on_duty, actor=identity.name)
+
+
+@router.get("/categories", response_model=list[Category])
+def categories(identity: IdentityDep, store: StoreDep) -> list[Category]:
+    return store.categories()
+
+
+@router.get("/communities", response_model=list[Community])
+def communities(identity: IdentityDep, store: StoreDep) -> list[Community]:
+    return store.communities()

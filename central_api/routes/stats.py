@@ -1,0 +1,26 @@
+"""`GET /v1/stats`: counts by state, overdue, and the three rates (see `central_api.rates`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from api_client.models import Stats
+
+from ..deps import IdentityDep, StoreDep
+
+router = APIRouter(prefix="/v1", tags=["stats"])
+
+
+@router.get("/stats", response_model=Stats, responses={422: {"description": "Bad filter or unknown unit"}})
+def stats(
+    identity: IdentityDep,
+    store: StoreDep,
+    since: Annotated[AwareDatetime | None, Query(description="received at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="received before")] = None,
+    unit: Annotated[str | None, Query(min_length=1, max_length=64, description="the lead unit")] = None,
+) -> Stats:
+    """Requests received in [since, until) (led by `unit`): totals, overdue now, and the rates."""
+    return store.stats(since=since, until=until, unit=unit)

@@ -1,0 +1,765 @@
+"""`SqlStore`: the `Store` over SQLAlchemy Core (a SQLite file by default; PostgreSQL-ready).
+
+Every write is one transaction holding the request row, its change-feed row, its audit row and
+its idempotency row. Writers are serialized (a process-wide lock, plus `BEGIN IMMEDIATE` on
+SQLite or an advisory lock on PostgreSQL across processes), and the change `seq` is allocated inside
+that transaction as `max(seq) + 1`: commit order == seq order, no gap, no duplicate.
+
+Listeners registered with `add_listener` are called with the new head after each committed write
+(from the writing thread); the SSE notifier uses this.
+
+SQLite- and PostgreSQL-specific SQL lives only in the section marked "dialect-specific" below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from api_client.actions import Action, Dispatch, Merge
+from api_client.lifecycle import ALLOWED_FROM, TransitionRefused, apply_action, snapshot_diff
+from api_client.models import (
+    AuditEvent,
+    Category,
+    Change,
+    Community,
+    Identity,
+    NewRequest,
+    Request,
+    Role,
+    State,
+    Stats,
+    Tier,
+    Unit,
+    UnitKind,
+    now_utc,
+)
+
+from . import tables as t
+from .rates import rate_columns, stats_sql
+from .store import (
+    IdempotencyMismatch,
+    InvalidInput,
+    Outcome,
+    RequestFilter,
+    RequestNotFound,
+    StoreError,
+    UnitNotFound,
+    VersionMismatch,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+INTAKE_PATH = "POST /v1/requests"
+SNAPSHOT_EXCLUDE = {"change_seq", "version", "updated_at"}
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be opened (bad path or URL, no permission, not a hotline database)."""
+
+
+def action_path(request_id: str) -> str:
+    """The idempotency scope of an action on `request_id`."""
+    return f"POST /v1/requests/{request_id}/actions"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The reference data loaded into a new database."""
+
+    units: Sequence[Unit]
+    categories: Sequence[Category]
+    communities: Sequence[Community]
+
+
+def default_catalogue() -> Catalogue:
+    """The project's catalogue (`central_api.catalogue`)."""
+    from . import catalogue
+
+    return Catalogue(
+        units=catalogue.UNITS, categories=catalogue.CATEGORIES, communities=catalogue.COMMUNITIES
+    )
+
+
+def shown_url(url: str) -> str:
+    """`url` fit for a message or a log: any password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable database URL)"
+
+
+def database_url(db: str | Path) -> str:
+    """A SQLAlchemy URL from a URL or a plain file path (a path means a SQLite file)."""
+    text = str(db)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+# =============================================================================================
+# Dialect-specific: the ONLY place with SQLite- or PostgreSQL-only SQL.
+# =============================================================================================
+_WRITE = "hotline_write"  # execution option marking a write transaction
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:") or ":memory:" in url:
+            raise ValueError("an in-memory SQLite database is not supported: give a file path")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            pool_size=8,
+            max_overflow=32,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # A write takes the database's write lock up front, so concurrent writers (other
+            # processes) queue on busy_timeout instead of failing on lock upgrade.
+            write = bool(conn.get_execution_options().get(_WRITE, False))
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=32)
+
+
+#: The PostgreSQL advisory lock every writer takes (any constant shared by all processes).
+_PG_WRITE_LOCK = 0x12345
+
+
+def _serialize_writers(conn: Connection) -> None:
+    """Make concurrent writers in other processes queue (SQLite did it with BEGIN IMMEDIATE).
+    On PostgreSQL a transaction-scoped advisory lock, which needs no table to exist yet."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})")
+
+
+# =============================================================================================
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_text(value: object) -> None:
+    """Refuse NUL characters and lone surrogates anywhere in a body (PostgreSQL and UTF-8 cannot
+    store them)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput("Text must not contain NUL characters.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput("Text must be valid Unicode (no lone surrogates).") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_text(item)
+
+
+def _request_columns(request: Request, data: str) -> dict[str, object]:
+    return {
+        "state": request.state.value,
+        "category": request.category,
+        "lead_unit": request.lead_unit,
+        "merged_into": request.merged_into,
+        "tier": request.tier.value,
+        "received_at": request.received_at,
+        "due_at": request.due_at,
+        "dispatched_at": request.dispatched_at,
+        "accepted_at": request.accepted_at,
+        "updated_at": request.updated_at,
+        "version": request.version,
+        "change_seq": request.change_seq,
+        **rate_columns(request),
+        "data": data,
+    }
+
+
+class SqlStore:
+    """The central API's store over SQLAlchemy Core. Thread-safe."""
+
+    def __init__(
+        self,
+        url: str | Path,
+        *,
+        catalogue: Catalogue | None = None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.url = database_url(url)
+        #: The time source for every write and for `overdue`; tests may replace it.
+        self.clock = clock
+        self._write_lock = threading.RLock()
+        self._batch: Connection | None = None  # the open transaction of `batch()`, if any
+        self._batch_head = 0
+        self._listeners: list[Callable[[int], None]] = []
+        try:
+            self._engine = _make_engine(self.url)
+        except (ArgumentError, ValueError, ImportError) as exc:
+            raise DatabaseUnavailable(f"cannot use the database {shown_url(self.url)}: {exc}") from exc
+        try:
+            self._bootstrap(catalogue)
+            with self._read() as conn:
+                self._categories = {c.code: c for c in self._load_categories(conn)}
+                self._communities = self._load_communities(conn)
+                self._community_ids = frozenset(c.id for c in self._communities)
+                self._unit_ids = frozenset(conn.execute(select(t.units.c.id)).scalars())
+        except SQLAlchemyError as exc:
+            self._engine.dispose()
+            reason = getattr(exc, "orig", None) or exc
+            raise DatabaseUnavailable(f"cannot open the database {shown_url(self.url)}: {reason}") from exc
+        except DatabaseUnavailable:
+            self._engine.dispose()
+            raise
+
+    @classmethod
+    def open(
+        cls,
+        url: str | Path,
+        *,
+        catalogue: Catalogue | None = None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> SqlStore:
+        """Open (creating tables and loading the catalogue on first use) the database at `url`."""
+        return cls(url, catalogue=catalogue, clock=clock)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._write_lock:
+            if self._batch is not None:  # inside `batch()`: join its transaction
+                with self._batch.begin_nested():
+                    yield self._batch
+                return
+            with self._engine.connect() as conn:
+                conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    _serialize_writers(conn)
+                    yield conn
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run many writes in one transaction (seeding, imports): all commit together, or none.
+
+        Each write inside still rolls back alone when it fails (a savepoint). Listeners hear of
+        the new head once, after the commit. Other writers wait until the batch ends.
+        """
+        with self._write_lock, self._write() as conn:
+            self._batch, self._batch_head = conn, 0
+            try:
+                yield
+            finally:
+                self._batch = None
+        if self._batch_head:
+            self._notify(self._batch_head)
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(head)` after every committed write that appended a change."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[int], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _notify(self, seq: int) -> None:
+        if self._batch is not None:  # not committed yet: `batch()` notifies after its commit
+            self._batch_head = max(self._batch_head, seq)
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(seq)
+            except Exception:  # a listener must never undo a committed write
+                log.exception("change listener failed")
+
+    def _bootstrap(self, catalogue: Catalogue | None) -> None:
+        with self._write() as conn:
+            t.metadata.create_all(conn)
+            version = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
+            if version is not None:
+                if version != SCHEMA_VERSION:
+                    raise DatabaseUnavailable(
+                        f"the database {shown_url(self.url)} has schema version {version}; this server needs"
+                        f" {SCHEMA_VERSION}"
+                    )
+                return
+            cat = catalogue if catalogue is not None else default_catalogue()
+            if cat.units:
+                conn.execute(
+                    insert(t.units),
+                    [
+                        {
+                            "id": u.id,
+                            "position": i,
+                            "name": u.name,
+                            "kind": u.kind.value,
+                            "communities": _json(u.communities),
+                            "categories": _json(u.categories),
+                            "on_duty": u.on_duty,
+                        }
+                        for i, u in enumerate(cat.units)
+                    ],
+                )
+            if cat.categories:
+                conn.execute(
+                    insert(t.categories),
+                    [
+                        {
+                            "code": c.code,
+                            "position": i,
+                            "name": c.name,
+                            "tier": c.tier.value,
+                            "default_units": _json(c.default_units),
+                        }
+                        for i, c in enumerate(cat.categories)
+                    ],
+                )
+            if cat.communities:
+                conn.execute(
+                    insert(t.communities),
+                    [
+                        {"id": c.id, "position": i, "name": c.name, "streets": _json(c.streets)}
+                        for i, c in enumerate(cat.communities)
+                    ],
+                )
+            conn.execute(
+                insert(t.meta),
+                [
+                    {"key": "schema_version", "value": SCHEMA_VERSION},
+                    {"key": "created_at", "value": self.clock().isoformat()},
+                ],
+            )
+
+    @staticmethod
+    def _head(conn: Connection) -> int:
+        return int(conn.execute(select(func.coalesce(func.max(t.changes.c.seq), 0))).scalar_one())
+
+    def _replay(self, conn: Connection, actor: str, key: str, path: str, body_hash: str) -> Request | None:
+        """The request the first call with this key produced, or None if the key is new."""
+        k = t.idempotency.c
+        row = conn.execute(select(k.path, k.body_hash, k.seq).where(k.actor == actor, k.key == key)).first()
+        if row is None:
+            return None
+        if row.path != path:
+            raise IdempotencyMismatch(
+                f"Idempotency-Key {key!r} was already used for another call ({row.path})."
+            )
+        if row.body_hash != body_hash:
+            raise IdempotencyMismatch(f"Idempotency-Key {key!r} was already used with a different body.")
+        snapshot = conn.execute(select(t.changes.c.snapshot).where(t.changes.c.seq == row.seq)).scalar_one()
+        return Request.model_validate_json(snapshot)
+
+    def _record(
+        self,
+        conn: Connection,
+        *,
+        request: Request,
+        data: str,
+        action: str,
+        actor: str,
+        now: datetime,
+        before: dict[str, object],
+        after: dict[str, object],
+        detail: dict[str, object],
+        key: str | None,
+        path: str,
+        body_hash: str,
+    ) -> None:
+        """The change, audit and idempotency rows of one write."""
+        # Parameters are passed apart from the statements so SQLAlchemy caches the compiled SQL.
+        conn.execute(
+            insert(t.changes),
+            {
+                "seq": request.change_seq,
+                "request_id": request.id,
+                "action": action,
+                "at": now,
+                "snapshot": data,
+            },
+        )
+        conn.execute(
+            insert(t.audit),
+            {
+                "seq": request.change_seq,
+                "request_id": request.id,
+                "unit_id": None,
+                "action": action,
+                "actor": actor,
+                "at": now,
+                "before": _json(before),
+                "after": _json(after),
+                "detail": _json(detail),
+            },
+        )
+        if key is not None:
+            conn.execute(
+                insert(t.idempotency),
+                {
+                    "actor": actor,
+                    "key": key,
+                    "path": path,
+                    "body_hash": body_hash,
+                    "request_id": request.id,
+                    "seq": request.change_seq,
+                    "created_at": now,
+                },
+            )
+
+    # --- requests ---------------------------------------------------------------------------
+    def create_request(self, new: NewRequest, *, actor: str, idempotency_key: str | None) -> Outcome:
+        body = new.model_dump_json()
+        _check_text(new.model_dump())
+        body_hash = _sha256(body)
+        with self._write() as conn:
+            if idempotency_key is not None:
+                first = self._replay(conn, actor, idempotency_key, INTAKE_PATH, body_hash)
+                if first is not None:
+                    return Outcome(first, replayed=True)
+            category = self._categories.get(new.category)
+            if category is None:
+                raise InvalidInput(f"Unknown category {new.category!r}.")
+            community = new.location.community
+            if community and community not in self._community_ids:
+                raise InvalidInput(f"Unknown community {community!r}.")
+            now = self.clock()
+            received = (new.received_at or now).astimezone(UTC)
+            tier: Tier = new.tier or category.tier
+            num = int(conn.execute(select(func.coalesce(func.max(t.requests.c.num), 0))).scalar_one()) + 1
+            seq = self._head(conn) + 1
+            request = Request(
+                id=f"R-{num:06d}",
+                received_at=received,
+                channel=new.channel,
+                type=new.type,
+                category=new.category,
+                description=new.description,
+                location=new.location,
+                caller=new.caller,
+                vulnerable=new.vulnerable,
+                tier=tier,
+                due_at=received + tier.duration,
+                state=State.new,
+                updated_at=now,
+                version=1,
+                change_seq=seq,
+            )
+            data = request.model_dump_json()
+            conn.execute(
+                insert(t.requests), {"id": request.id, "num": num, **_request_columns(request, data)}
+            )
+            self._record(
+                conn,
+                request=request,
+                data=data,
+                action="intake",
+                actor=actor,
+                now=now,
+                before={},
+                after=request.model_dump(mode="json", exclude=SNAPSHOT_EXCLUDE),
+                detail={},
+                key=idempotency_key,
+                path=INTAKE_PATH,
+                body_hash=body_hash,
+            )
+        self._notify(seq)
+        return Outcome(request)
+
+    def get_request(self, request_id: str) -> Request:
+        with self._read() as conn:
+            data = conn.execute(select(t.requests.c.data).where(t.requests.c.id == request_id)).scalar()
+        if data is None:
+            raise RequestNotFound(f"No request {request_id!r}.")
+        return Request.model_validate_json(data)
+
+    def apply(
+        self,
+        request_id: str,
+        action: Action,
+        *,
+        actor: str,
+        if_match: int,
+        idempotency_key: str | None,
+    ) -> Outcome:
+        body = action.model_dump_json()
+        _check_text(action.model_dump())
+        body_hash = _sha256(body)
+        path = action_path(request_id)
+        r = t.requests.c
+        with self._write() as conn:
+            if idempotency_key is not None:
+                first = self._replay(conn, actor, idempotency_key, path, body_hash)
+                if first is not None:
+                    return Outcome(first, replayed=True)
+            data = conn.execute(select(r.data).where(r.id == request_id)).scalar()
+            if data is None:
+                raise RequestNotFound(f"No request {request_id!r}.")
+            current = Request.model_validate_json(data)
+            if current.version != if_match:
+                raise VersionMismatch(
+                    f"Request {request_id} is at version {current.version}, not {if_match}:"
+                    " it changed since you read it.",
+                    current,
+                )
+            now = self.clock()
+            try:
+                after = apply_action(current, action, actor=actor, now=now, known_units=self._unit_ids)
+            except TransitionRefused as exc:
+                if (
+                    isinstance(action, Dispatch)
+                    and current.state in ALLOWED_FROM["dispatch"]
+                    and any(u not in self._unit_ids for u in [action.lead_unit, *action.co_units])
+                ):  # the state allowed it: refused for naming unknown units, a validation error
+                    raise InvalidInput(str(exc)) from exc
+                raise
+            if isinstance(action, Merge):
+                self._check_merge(conn, current, action.parent_id)
+            seq = self._head(conn) + 1
+            after = after.model_copy(update={"change_seq": seq})
+            new_data = after.model_dump_json()
+            conn.execute(
+                update(t.requests).where(r.id == bindparam("b_id")),
+                {"b_id": request_id, **_request_columns(after, new_data)},
+            )
+            old, new = snapshot_diff(current, after)
+            self._record(
+                conn,
+                request=after,
+                data=new_data,
+                action=action.action,
+                actor=actor,
+                now=now,
+                before=old,
+                after=new,
+                detail=action.model_dump(mode="json", exclude={"action"}),
+                key=idempotency_key,
+                path=path,
+                body_hash=body_hash,
+            )
+        self._notify(seq)
+        return Outcome(after)
+
+    @staticmethod
+    def _check_merge(conn: Connection, request: Request, parent_id: str) -> None:
+        """A merge parent must exist and not be merged itself; a parent cannot be merged away."""
+        r = t.requests.c
+        parent = conn.execute(select(r.state, r.merged_into).where(r.id == parent_id)).first()
+        if parent is None:
+            raise InvalidInput(f"Cannot merge into {parent_id!r}: there is no such request.")
+        if parent.state == State.merged.value:
+            raise TransitionRefused(
+                f"cannot merge into request {parent_id}: it is itself merged into {parent.merged_into}"
+            )
+        child = conn.execute(select(r.id).where(r.merged_into == request.id).limit(1)).scalar()
+        if child is not None:
+            raise TransitionRefused(
+                f"cannot merge request {request.id}: other requests (e.g. {child}) are merged into it;"
+                " unmerge them first"
+            )
+
+    def list_requests(self, flt: RequestFilter) -> list[Request]:
+        """Requests matching `flt`, newest received first (then newest id first)."""
+        r = t.requests.c
+        query = select(r.data)
+        if flt.ids:
+            query = query.where(r.id.in_(list(flt.ids)))
+        if flt.categories:
+            query = query.where(r.category.in_(list(flt.categories)))
+        if flt.states:
+            query = query.where(r.state.in_([State(s).value for s in flt.states]))
+        if flt.received_from is not None:
+            query = query.where(r.received_at >= flt.received_from)
+        if flt.received_to is not None:
+            query = query.where(r.received_at <= flt.received_to)
+        query = query.order_by(r.received_at.desc(), r.num.desc())
+        query = query.offset(max(0, flt.offset)).limit(max(0, flt.limit))
+        with self._read() as conn:
+            rows = conn.execute(query).scalars().all()
+        return [Request.model_validate_json(data) for data in rows]
+
+    def audit(self, request_id: str) -> list[AuditEvent]:
+        a = t.audit.c
+        with self._read() as conn:
+            exists = conn.execute(select(t.requests.c.id).where(t.requests.c.id == request_id)).scalar()
+            if exists is None:
+                raise RequestNotFound(f"No request {request_id!r}.")
+            rows = conn.execute(
+                select(a.seq, a.request_id, a.action, a.actor, a.at, a.before, a.after, a.detail)
+                .where(a.request_id == request_id)
+                .order_by(a.id)
+            ).all()
+        return [
+            AuditEvent(
+                seq=row.seq,
+                request_id=row.request_id,
+                action=row.action,
+                actor=row.actor,
+                at=row.at,
+                before=orjson.loads(row.before),
+                after=orjson.loads(row.after),
+                detail=orjson.loads(row.detail),
+            )
+            for row in rows
+        ]
+
+    # --- change feed ------------------------------------------------------------------------
+    def changes_raw(self, since: int, limit: int) -> tuple[list[tuple[int, str, str]], int]:
+        """Like `changes`, but each change as (seq, action, the request's stored JSON)."""
+        c = t.changes.c
+        with self._read() as conn:
+            rows = conn.execute(
+                select(c.seq, c.action, c.snapshot).where(c.seq > since).order_by(c.seq).limit(limit)
+            ).all()
+            head = self._head(conn)  # read after the rows, so head >= every seq returned
+        return [(row[0], row[1], row[2]) for row in rows], head
+
+    def changes(self, since: int, limit: int) -> tuple[list[Change], int]:
+        rows, head = self.changes_raw(since, limit)
+        return [
+            Change(seq=seq, action=action, request=Request.model_validate_json(snapshot))
+            for seq, action, snapshot in rows
+        ], head
+
+    def head(self) -> int:
+        with self._read() as conn:
+            return self._head(conn)
+
+    # --- directory --------------------------------------------------------------------------
+    def units(self) -> list[Unit]:
+        with self._read() as conn:
+            return self._load_units(conn)
+
+    @staticmethod
+    def _load_units(conn: Connection, unit_id: str | None = None) -> list[Unit]:
+        u = t.units.c
+        query = select(u.id, u.name, u.kind, u.communities, u.categories, u.on_duty).order_by(u.position)
+        if unit_id is not None:
+            query = query.where(u.id == unit_id)
+        return [
+            Unit(
+                id=row.id,
+                name=row.name,
+                kind=UnitKind(row.kind),
+                communities=orjson.loads(row.communities),
+                categories=orjson.loads(row.categories),
+                on_duty=bool(row.on_duty),
+            )
+            for row in conn.execute(query)
+        ]
+
+    def set_unit_on_duty(self, unit_id: str, on_duty: bool, *, actor: str) -> Unit:
+        with self._write() as conn:
+            found = self._load_units(conn, unit_id)
+            if not found:
+                raise UnitNotFound(f"No unit {unit_id!r}.")
+            unit = found[0]
+            if unit.on_duty == on_duty:
+                return unit
+            conn.execute(update(t.units).where(t.units.c.id == unit_id).values(on_duty=on_duty))
+            conn.execute(
+                insert(t.audit).values(
+                    seq=None,
+                    request_id=None,
+                    unit_id=unit_id,
+                    action="unit_duty",
+                    actor=actor,
+                    at=self.clock(),
+                    before=_json({"on_duty": unit.on_duty}),
+                    after=_json({"on_duty": on_duty}),
+                    detail="{}",
+                )
+            )
+        return unit.model_copy(update={"on_duty": on_duty})
+
+    def categories(self) -> list[Category]:
+        return list(self._categories.values())
+
+    @staticmethod
+    def _load_categories(conn: Connection) -> list[Category]:
+        c = t.categories.c
+        return [
+            Category(
+                code=row.code,
+                name=row.name,
+                tier=Tier(row.tier),
+                default_units=orjson.loads(row.default_units),
+            )
+            for row in conn.execute(select(c.code, c.name, c.tier, c.default_units).order_by(c.position))
+        ]
+
+    def communities(self) -> list[Community]:
+        return list(self._communities)
+
+    @staticmethod
+    def _load_communities(conn: Connection) -> list[Community]:
+        c = t.communities.c
+        return [
+            Community(id=row.id, name=row.name, streets=orjson.loads(row.streets))
+            for row in conn.execute(select(c.id, c.name, c.streets).order_by(c.position))
+        ]
+
+    # --- numbers ----------------------------------------------------------------------------
+    def stats(self, *, since: datetime | None, until: datetime | None, unit: str | None) -> Stats:
+        if unit is not None and unit not in self._unit_ids:
+            raise InvalidInput(f"Unknown unit {unit!r}.")
+        with self._read() as conn:
+            return stats_sql(conn, now=self.clock(), since=since, until=until, unit=unit)
+
+    # --- tokens -----------------------------------------------------------------------------
+    def create_token(self, name: str, role: Role) -> str:
+        _check_text(name)
+        token = secrets.token_urlsafe(32)
+        with self._write() as conn:
+            conn.execute(
+                insert(t.tokens).values(
+                    token_hash=_sha256(token), name=name, role=Role(role).value, created_at=self.clock()
+                )
+            )
+        return token
+
+    def identify(self, token: str) -> Identity | None:
+        k = t.tokens.c
+        with self._read() as conn:
+            row = conn.execute(select(k.name, k.role).where(k.token_hash == _sha256(token))).first()
+        if row is None:
+            return None
+        return Identity(name=row.name, role=Role(row.role))

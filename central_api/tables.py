@@ -1,0 +1,179 @@
+"""The central API's database schema (SQLAlchemy 2 Core), portable between SQLite and PostgreSQL.
+
+JSON documents (a request, a change snapshot, audit before/after) are stored as text exactly as
+pydantic/orjson produced them, so the change feed can splice them into a response without
+re-validating. Columns next to them exist only to filter, sort and count.
+
+Datetimes are stored as naive UTC (`UTCDateTime`) so that comparisons are plain and identical on
+every backend; they come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored as naive UTC, returned as aware UTC."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+ID = 64  # length of ids, codes
+metadata = MetaData()
+
+#: Key/value facts about the database itself (schema version, when it was created).
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+#: Requests as they stand now: the JSON document plus the columns needed to filter and count.
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("num", Integer, nullable=False, unique=True),  # the number in the id, allocated in order
+    Column("state", String(32), nullable=False),
+    Column("category", String(ID), nullable=False),
+    Column("lead_unit", String(ID), nullable=True),
+    Column("merged_into", String(ID), nullable=True),
+    Column("tier", String(8), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("dispatched_at", UTCDateTime, nullable=True),
+    Column("accepted_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("change_seq", Integer, nullable=False),
+    # Precomputed for the three rates (see rates.py), so stats are plain SQL aggregates.
+    Column("responded_in_time", Boolean, nullable=False, default=False),
+    Column("cb_valid", Boolean, nullable=False, default=False),
+    Column("cb_solved", Boolean, nullable=False, default=False),
+    Column("cb_satisfaction", String(16), nullable=True),
+    Column("data", Text, nullable=False),  # the Request as JSON
+    Index("ix_requests_received_at", "received_at"),
+    Index("ix_requests_state", "state"),
+    Index("ix_requests_category", "category"),
+    Index("ix_requests_lead_unit", "lead_unit"),
+    Index("ix_requests_merged_into", "merged_into"),
+)
+
+#: The change feed: one row per write, `seq` allocated inside the write transaction.
+changes = Table(
+    "changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(ID), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("snapshot", Text, nullable=False),  # the Request right after this change, as JSON
+    Index("ix_changes_request_id", "request_id"),
+    sqlite_autoincrement=True,
+)
+
+#: The audit trail: who did what, when, and which fields changed. `seq` is the change's seq.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Integer, nullable=True),
+    Column("request_id", String(ID), nullable=True),
+    Column("unit_id", String(ID), nullable=True),  # for directory events (unit duty state)
+    Column("action", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_request_id", "request_id"),
+    sqlite_autoincrement=True,
+)
+
+#: Idempotency keys, scoped per actor; stored in the same transaction as the write they record.
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("actor", String(200), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("request_id", String(ID), nullable=False),
+    Column("seq", Integer, nullable=False),  # the change the first call made
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("actor", "key"),
+)
+
+#: The directory: handling units, categories, communities (list fields as JSON text).
+units = Table(
+    "units",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("communities", Text, nullable=False),
+    Column("categories", Text, nullable=False),
+    Column("on_duty", Boolean, nullable=False),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("code", String(ID), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("tier", String(8), nullable=False),
+    Column("default_units", Text, nullable=False),
+)
+
+communities = Table(
+    "communities",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("streets", Text, nullable=False),
+)
+
+#: API tokens, stored as SHA-256 hex digests of the token.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,152 @@
+"""SqlStore directly: opening, the catalogue, pragmas, datetimes, directory audit, listeners."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from server_helpers import new_request
+
+from api_client.actions import Dispatch
+from api_client.models import Category, Community, NewRequest, Role, State, Tier, Unit, UnitKind
+from central_api import catalogue
+from central_api.sql_store import Catalogue, DatabaseUnavailable, SqlStore, database_url
+from central_api.store import InvalidInput, RequestFilter, RequestNotFound, UnitNotFound
+
+TINY = Catalogue(
+    units=[Unit(id="u1", name="Unit one", kind=UnitKind.community)],
+    categories=[Category(code="noise", name="Noise", tier=Tier.d7)],
+    communities=[Community(id="k1", name="Community one")],
+)
+
+
+def test_urls_and_paths(tmp_path: Path) -> None:
+    assert database_url(tmp_path / "a.db") == f"sqlite:///{tmp_path / 'a.db'}"
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert database_url("postgresql://h/db") == "postgresql://h/db"
+    for url in (str(tmp_path / "plain.db"), f"sqlite:///{tmp_path / 'url.db'}"):
+        store = SqlStore.open(url)
+        assert store.head() == 0 and store.categories()
+        store.close()
+    assert (tmp_path / "plain.db").exists() and (tmp_path / "url.db").exists()
+    with pytest.raises(DatabaseUnavailable):
+        SqlStore.open("sqlite://")
+    with pytest.raises(DatabaseUnavailable, match="cannot open"):
+        SqlStore.open(tmp_path / "no" / "such" / "dir" / "x.db")
+    with pytest.raises(DatabaseUnavailable):
+        SqlStore.open("nosuchdialect://x/y")
+    (tmp_path / "not-a-db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DatabaseUnavailable):
+        SqlStore.open(tmp_path / "not-a-db")
+
+
+def test_catalogue_loaded_once(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    store = SqlStore.open(db)
+    assert [u.id for u in store.units()] == [u.id for u in catalogue.UNITS]
+    assert store.categories() == catalogue.CATEGORIES
+    assert store.communities() == catalogue.COMMUNITIES
+    store.set_unit_on_duty("cc01", False, actor="sup")
+    store.close()
+    again = SqlStore.open(db, catalogue=TINY)  # an existing database keeps its own directory
+    assert len(again.units()) == len(catalogue.UNITS)
+    assert next(u for u in again.units() if u.id == "cc01").on_duty is False
+    again.close()
+
+
+def test_tiny_catalogue_and_wal(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    store = SqlStore.open(db, catalogue=TINY)
+    assert [c.code for c in store.categories()] == ["noise"]
+    created = store.create_request(
+        NewRequest.model_validate(new_request(category="noise", location={"community": "k1"})),
+        actor="a",
+        idempotency_key=None,
+    ).request
+    assert created.tier is Tier.d7
+    with pytest.raises(InvalidInput):
+        store.apply(created.id, Dispatch(lead_unit="cc01"), actor="a", if_match=1, idempotency_key=None)
+    store.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_datetimes_round_trip(tmp_path: Path) -> None:
+    beijing = timezone(timedelta(hours=8))
+    fixed = datetime(2026, 5, 1, 20, 30, tzinfo=beijing)
+    store = SqlStore.open(tmp_path / "d.db", clock=lambda: fixed)
+    body = new_request(received_at="2026-05-01T09:15:00.123456+08:00")
+    req = store.create_request(NewRequest.model_validate(body), actor="a", idempotency_key=None).request
+    assert req.received_at == datetime(2026, 5, 1, 1, 15, 0, 123456, tzinfo=UTC)
+    assert req.updated_at == fixed
+    stored = store.get_request(req.id)
+    assert stored == req
+    window = RequestFilter(received_from=datetime(2026, 5, 1, 9, 15, tzinfo=beijing))
+    assert [r.id for r in store.list_requests(window)] == [req.id]
+    late = RequestFilter(received_from=datetime(2026, 5, 1, 9, 16, tzinfo=beijing))
+    assert store.list_requests(late) == []
+    audit = store.audit(req.id)
+    assert audit[0].at == fixed and audit[0].action == "intake"
+    store.close()
+
+
+def test_list_requests_filters(tmp_path: Path) -> None:
+    store = SqlStore.open(tmp_path / "l.db")
+    ids = []
+    for i, category in enumerate(["roof_leak", "roof_leak", "gas_leak"]):
+        body = new_request(category=category, received_at=f"2026-01-0{i + 1}T00:00:00Z")
+        ids.append(
+            store.create_request(NewRequest.model_validate(body), actor="a", idempotency_key=None).request.id
+        )
+    assert [r.id for r in store.list_requests(RequestFilter())] == ids[::-1]  # newest first
+    assert [r.id for r in store.list_requests(RequestFilter(ids=[ids[0]]))] == [ids[0]]
+    assert len(store.list_requests(RequestFilter(categories=["roof_leak"]))) == 2
+    assert [r.id for r in store.list_requests(RequestFilter(offset=1, limit=1))] == [ids[1]]
+    assert len(store.list_requests(RequestFilter(states=[State.new]))) == 3
+    assert store.list_requests(RequestFilter(states=[State.closed])) == []
+    store.close()
+
+
+def test_errors_and_tokens(tmp_path: Path) -> None:
+    store = SqlStore.open(tmp_path / "e.db")
+    with pytest.raises(RequestNotFound):
+        store.get_request("R-1")
+    with pytest.raises(RequestNotFound):
+        store.audit("R-1")
+    with pytest.raises(UnitNotFound):
+        store.set_unit_on_duty("nope", True, actor="x")
+    with pytest.raises(InvalidInput):
+        store.stats(since=None, until=None, unit="nope")
+    token = store.create_token("ops", Role.admin)
+    identity = store.identify(token)
+    assert identity is not None and identity.name == "ops" and identity.role is Role.admin
+    assert store.identify(token + "x") is None
+    store.close()
+
+
+def test_listeners_called_after_commit(tmp_path: Path) -> None:
+    store = SqlStore.open(tmp_path / "n.db")
+    heard: list[tuple[int, int]] = []
+    store.add_listener(lambda seq: heard.append((seq, store.head())))
+
+    def failing(seq: int) -> None:
+        raise RuntimeError("a failing listener never undoes a write")
+
+    store.add_listener(failing)
+    new = NewRequest.model_validate(new_request())
+    threads = [
+        threading.Thread(
+            target=store.create_request, args=(new,), kwargs={"actor": "a", "idempotency_key": None}
+        )
+        for _ in range(5)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seq for seq, _ in heard) == [1, 2, 3, 4, 5]
+    assert all(head >= seq for seq, head in heard)  # the change was committed when we heard of it
+    store.close()
