@@ -76,7 +76,8 @@ class LogCallback(Incoming):
 
 
 class Close(Incoming):
-    """结案 after a callback that did not close it by itself."""
+    """结案 after a callback that did not close it by itself, or when the citizen cannot be
+    reached after the attempts the centre requires."""
 
     action: Literal["close"] = "close"
     reason: OptionalText = ""

@@ -36,7 +36,7 @@ ALLOWED_FROM: dict[str, frozenset[State]] = {
     "extend": frozenset({State.accepted, State.extended}),
     "resolve": frozenset({State.accepted, State.extended}),
     "callback": frozenset({State.resolved, State.callback_logged}),
-    "close": frozenset({State.callback_logged}),
+    "close": frozenset({State.resolved, State.callback_logged}),
     "reopen": frozenset({State.resolved, State.callback_logged, State.closed}),
     "merge": frozenset({State.new, State.dispatched, State.returned, State.reopened}),
     "unmerge": frozenset({State.merged}),
@@ -126,8 +126,13 @@ def apply_action(
                     changes |= {"state": State.callback_logged}
         case Close():
             changes = {"state": State.closed, "closed_at": now}
-        case Reopen():
-            changes = {"state": State.reopened, "resolved_at": None, "closed_at": None}
+        case Reopen():  # re-handling gets a fresh deadline of the request's tier
+            changes = {
+                "state": State.reopened,
+                "resolved_at": None,
+                "closed_at": None,
+                "due_at": now + request.tier.duration,
+            }
         case Merge(parent_id=parent):
             if parent == request.id:
                 raise TransitionRefused("a request cannot be merged into itself")

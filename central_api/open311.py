@@ -1,11 +1,12 @@
 """Open311 GeoReport v2 over the store: `/open311/v2/…`.
 
-One service per category (`service_code` = category code). Reads are public; `POST
-requests.json` needs `api_key` = a hotline token. Errors are GeoReport lists
+One service per category (`service_code` = category code). The service list is public; reading
+and posting service requests needs `api_key` = a hotline token, because requests carry citizens'
+addresses and words (personal data stays with those who handle it). Errors are GeoReport lists
 `[{"code": <status>, "description": "..."}]`:
 
 - 400: a parameter missing or invalid, an unknown `service_code` on POST or as a filter;
-- 403: `api_key` missing or unknown (POST only);
+- 403: `api_key` missing or unknown (reading or posting requests);
 - 404: unknown `service_request_id`, unknown `service_code` on `services/{code}.json`.
 
 Mapping to the hotline: `status` is open|closed (closed and merged are closed), `status_notes`
@@ -42,6 +43,7 @@ from api_client.models import (
     Category,
     Channel,
     Community,
+    Identity,
     Location,
     NewRequest,
     Request,
@@ -520,13 +522,18 @@ async def post_request(request: HttpRequest, store: StoreDep) -> Response:
         await form.close()
 
 
-async def _post_request(form: FormData, request: HttpRequest, store: Store) -> Response:
-    api_key = form.get("api_key")
+def key_holder(store: Store, api_key: object) -> Identity | JSONResponse:
+    """Who holds `api_key`, or the 403 answer when it is missing or unknown."""
     if not isinstance(api_key, str) or not api_key.strip():
         return error_list(403, "api_key was not provided")
-    identity = await run_in_threadpool(store.identify, api_key.strip())
-    if identity is None:
-        return error_list(403, "api_key is not valid")
+    identity = store.identify(api_key.strip())
+    return identity if identity is not None else error_list(403, "api_key is not valid")
+
+
+async def _post_request(form: FormData, request: HttpRequest, store: Store) -> Response:
+    identity = await run_in_threadpool(key_holder, store, form.get("api_key"))
+    if isinstance(identity, JSONResponse):
+        return identity
     code = form.get("service_code")
     if not isinstance(code, str) or not code.strip():
         return error_list(400, "service_code was not provided")
@@ -595,6 +602,9 @@ _GET_PARAMS = [
 )
 def list_requests(request: HttpRequest, store: StoreDep) -> Response:
     """Service requests, newest first: by ids, or filtered (default: the last 90 days, 1000 at most)."""
+    holder = key_holder(store, request.query_params.get("api_key"))
+    if isinstance(holder, JSONResponse):
+        return holder
     categories = {c.code: c for c in store.categories()}
     try:
         flt = request_filter(request.query_params, categories, now_utc())
@@ -605,8 +615,11 @@ def list_requests(request: HttpRequest, store: StoreDep) -> Response:
 
 
 @router.get("/requests/{service_request_id}.json", response_model=None)
-def get_request(service_request_id: str, store: StoreDep) -> Response:
+def get_request(service_request_id: str, request: HttpRequest, store: StoreDep) -> Response:
     """One service request, as a list of one."""
+    holder = key_holder(store, request.query_params.get("api_key"))
+    if isinstance(holder, JSONResponse):
+        return holder
     try:
         found = store.get_request(service_request_id)
     except RequestNotFound:

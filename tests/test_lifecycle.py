@@ -89,9 +89,16 @@ def test_unsatisfied_callback_waits_then_reopens() -> None:
     assert r.state is State.accepted
 
 
-def test_close_after_logged_callback() -> None:
+def test_close_after_logged_callback_or_unreachable_citizen() -> None:
     r = step(a_request(State.callback_logged), Close(reason="诉求不合理，已解释"))
     assert r.state is State.closed
+    r = step(a_request(State.resolved), Close(reason="三次回访未接通"))
+    assert r.state is State.closed
+
+
+def test_reopen_gives_a_fresh_deadline() -> None:
+    r = step(a_request(State.closed), Reopen(reason="仍漏水"), minutes=60 * 24 * 5)
+    assert r.due_at == T0 + timedelta(days=5) + r.tier.duration
 
 
 def test_return_clears_units_and_keeps_reason() -> None:
@@ -132,7 +139,7 @@ def test_note_is_allowed_in_every_state() -> None:
         (State.closed, Dispatch(lead_unit="u-housing")),
         (State.dispatched, LogCallback(reached=True, solved=True, satisfaction=Satisfaction.satisfied)),
         (State.merged, Dispatch(lead_unit="u-housing")),
-        (State.resolved, Close()),
+        (State.accepted, Close()),
     ],
 )
 def test_invalid_transitions_are_refused_with_the_reason(state: State, action: object) -> None:

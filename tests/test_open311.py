@@ -47,8 +47,11 @@ ROOF_LEAK = {
 
 
 @pytest.fixture
-def o311(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{live_server.url}/open311/v2", timeout=10) as client:
+def o311(live_server: LiveServer, key: str) -> Iterator[httpx.Client]:
+    """An Open311 client that sends its api_key with every read (requests need one)."""
+    with httpx.Client(
+        base_url=f"{live_server.url}/open311/v2", params={"api_key": key}, timeout=10
+    ) as client:
         yield client
 
 
@@ -357,3 +360,13 @@ def test_states_map_to_open311(o311: httpx.Client, seeded: list[Any], live_serve
 def test_unknown_request_is_404(o311: httpx.Client) -> None:
     errors = _is_error_list(o311.get("/requests/R-999999.json"), 404)
     assert "R-999999" in errors[0]["description"]
+
+
+def test_reading_requests_needs_an_api_key(o311: httpx.Client, key: str, live_server: LiveServer) -> None:
+    request_id = _post(o311, key, **ROOF_LEAK)
+    anonymous = httpx.Client(base_url=f"{live_server.url}/open311/v2", timeout=10)
+    with anonymous:
+        for path in ("/requests.json", f"/requests/{request_id}.json"):
+            _is_error_list(anonymous.get(path), 403)
+            _is_error_list(anonymous.get(path, params={"api_key": "wrong"}), 403)
+        assert anonymous.get("/services.json").status_code == 200  # the service list is public
