@@ -437,6 +437,11 @@ _ON_DUTY = {u.id: u.on_duty for u in UNITS}
 # --------------------------------------------------------------------------- generation
 
 
+#: The share of requests that arrived during the current shift, and how far back it reaches.
+BACKLOG_SHARE = 0.05
+BACKLOG_WINDOW = timedelta(hours=3)
+
+
 def demo_requests(seed: int, count: int, now: datetime) -> list[DemoRequest]:
     """`count` demo requests received before `now`, oldest first, with their histories.
 
@@ -475,7 +480,10 @@ class _Generator:
         rng = self.rng
         times: list[datetime] = []
         for _ in range(count):
-            if rng.random() < 0.15:
+            roll = rng.random()
+            if roll < BACKLOG_SHARE:  # this shift's incoming queue, still to triage
+                at = self.now - timedelta(seconds=rng.uniform(60, BACKLOG_WINDOW.total_seconds()))
+            elif roll < BACKLOG_SHARE + 0.15:
                 at = self.surge_start + timedelta(seconds=rng.uniform(0, 2 * 86400))
                 # more calls while it lasts in the evening and next morning, fewer deep at night
                 if at.hour in (1, 2, 3, 4) and rng.random() < 0.6:
@@ -745,6 +753,8 @@ def _history(rng: random.Random, walk: _Walk, demo: DemoRequest, tier: Tier, par
     category, community = new.category, new.location.community
     dispatcher = rng.choice(_DISPATCHERS)
     urgent = tier is Tier.h2
+    if received >= walk.now - BACKLOG_WINDOW and not urgent and rng.random() < 0.85:
+        return  # waiting in the incoming queue for the dispatcher on shift
 
     # 派单: a few minutes after intake; ordinary orders wait for the morning shift
     if urgent:
@@ -819,6 +829,8 @@ def _handle(
     """签收, maybe notes and 延期, then 办结. Returns (resolved at, due) or None when cut off by `now`."""
     assert walk.at is not None
     t = walk.at
+    if round_ > 0:  # reopened at `t`: the state machine gives a fresh deadline of the tier
+        due = t + tier.duration
     window = response_window(tier)
     if rng.random() < 0.95:
         t += timedelta(seconds=rng.uniform(120, window.total_seconds() * 0.9))
@@ -826,9 +838,6 @@ def _handle(
         t += window + _minutes(rng, 5, 180)
     if not walk.step(t, lead, Accept()):
         return None
-    if round_ > 0:
-        # re-handling gets a fresh, shorter deadline in practice; keep the old one unless extended
-        due = max(due, t + min(tier.duration, timedelta(days=3)))
     if rng.random() < 0.3:
         t += _minutes(rng, 5, 120)
         if not walk.step(t, lead, AddNote(text=rng.choice(_NOTES))):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -118,10 +119,25 @@ _WRITE = "hotline_write"  # execution option marking a write transaction
 BUSY_TIMEOUT_MS = 10_000
 
 
+def _create_private_file(url: str) -> None:
+    """Create a new SQLite file readable by its owner only (it holds citizens' personal data).
+    SQLite gives its -wal and -shm files the same mode."""
+    path = make_url(url).database
+    if not path or Path(path).exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ValueError(f"cannot create {path}: {exc.strerror or exc}") from exc
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:") or ":memory:" in url:
             raise ValueError("an in-memory SQLite database is not supported: give a file path")
+        _create_private_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},

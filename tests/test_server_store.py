@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -34,7 +36,7 @@ def test_urls_and_paths(tmp_path: Path) -> None:
     assert (tmp_path / "plain.db").exists() and (tmp_path / "url.db").exists()
     with pytest.raises(DatabaseUnavailable):
         SqlStore.open("sqlite://")
-    with pytest.raises(DatabaseUnavailable, match="cannot open"):
+    with pytest.raises(DatabaseUnavailable, match="No such file or directory"):
         SqlStore.open(tmp_path / "no" / "such" / "dir" / "x.db")
     with pytest.raises(DatabaseUnavailable):
         SqlStore.open("nosuchdialect://x/y")
@@ -150,3 +152,17 @@ def test_listeners_called_after_commit(tmp_path: Path) -> None:
     assert sorted(seq for seq, _ in heard) == [1, 2, 3, 4, 5]
     assert all(head >= seq for seq, head in heard)  # the change was committed when we heard of it
     store.close()
+
+
+def test_a_new_database_file_is_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        store = SqlStore.open(tmp_path / "private.db")
+        store.create_token("x", Role.dispatcher)
+        store.close()
+    finally:
+        os.umask(old)
+    for name in ("private.db", "private.db-wal", "private.db-shm"):
+        path = tmp_path / name
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
