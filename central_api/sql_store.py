@@ -225,6 +225,40 @@ def _request_columns(request: Request, data: str) -> dict[str, object]:
     }
 
 
+def _change_row(request: Request, data: str, action: str, now: datetime) -> dict[str, object]:
+    """The change-feed row of one write: the request's JSON as it stands after it."""
+    return {
+        "seq": request.change_seq,
+        "request_id": request.id,
+        "action": action,
+        "at": now,
+        "snapshot": data,
+    }
+
+
+def _audit_row(
+    request: Request,
+    action: str,
+    actor: str,
+    now: datetime,
+    before: dict[str, object],
+    after: dict[str, object],
+    detail: dict[str, object],
+) -> dict[str, object]:
+    """The audit row of one write: who did what, when, and what changed."""
+    return {
+        "seq": request.change_seq,
+        "request_id": request.id,
+        "unit_id": None,
+        "action": action,
+        "actor": actor,
+        "at": now,
+        "before": _json(before),
+        "after": _json(after),
+        "detail": _json(detail),
+    }
+
+
 class SqlStore:
     """The central API's store over SQLAlchemy Core. Thread-safe."""
 
@@ -423,30 +457,8 @@ class SqlStore:
     ) -> None:
         """The change, audit and idempotency rows of one write."""
         # Parameters are passed apart from the statements so SQLAlchemy caches the compiled SQL.
-        conn.execute(
-            insert(t.changes),
-            {
-                "seq": request.change_seq,
-                "request_id": request.id,
-                "action": action,
-                "at": now,
-                "snapshot": data,
-            },
-        )
-        conn.execute(
-            insert(t.audit),
-            {
-                "seq": request.change_seq,
-                "request_id": request.id,
-                "unit_id": None,
-                "action": action,
-                "actor": actor,
-                "at": now,
-                "before": _json(before),
-                "after": _json(after),
-                "detail": _json(detail),
-            },
-        )
+        conn.execute(insert(t.changes), _change_row(request, data, action, now))
+        conn.execute(insert(t.audit), _audit_row(request, action, actor, now, before, after, detail))
         if key is not None:
             conn.execute(
                 insert(t.idempotency),
@@ -462,6 +474,38 @@ class SqlStore:
             )
 
     # --- requests ---------------------------------------------------------------------------
+    def _intake(self, new: NewRequest, *, num: int, seq: int, now: datetime) -> Request:
+        """The request a new intake becomes (state new, version 1, due = received + tier)."""
+        category = self._categories.get(new.category)
+        if category is None:
+            raise InvalidInput(f"Unknown category {new.category!r}.")
+        community = new.location.community
+        if community and community not in self._community_ids:
+            raise InvalidInput(f"Unknown community {community!r}.")
+        received = (new.received_at or now).astimezone(UTC)
+        tier: Tier = new.tier or category.tier
+        return Request(
+            id=f"R-{num:06d}",
+            received_at=received,
+            channel=new.channel,
+            type=new.type,
+            category=new.category,
+            description=new.description,
+            location=new.location,
+            caller=new.caller,
+            vulnerable=new.vulnerable,
+            tier=tier,
+            due_at=received + tier.duration,
+            state=State.new,
+            updated_at=now,
+            version=1,
+            change_seq=seq,
+        )
+
+    @staticmethod
+    def _next_num(conn: Connection) -> int:
+        return int(conn.execute(select(func.coalesce(func.max(t.requests.c.num), 0))).scalar_one()) + 1
+
     def create_request(self, new: NewRequest, *, actor: str, idempotency_key: str | None) -> Outcome:
         body = new.model_dump_json()
         _check_text(new.model_dump())
@@ -471,34 +515,9 @@ class SqlStore:
                 first = self._replay(conn, actor, idempotency_key, INTAKE_PATH, body_hash)
                 if first is not None:
                     return Outcome(first, replayed=True)
-            category = self._categories.get(new.category)
-            if category is None:
-                raise InvalidInput(f"Unknown category {new.category!r}.")
-            community = new.location.community
-            if community and community not in self._community_ids:
-                raise InvalidInput(f"Unknown community {community!r}.")
             now = self.clock()
-            received = (new.received_at or now).astimezone(UTC)
-            tier: Tier = new.tier or category.tier
-            num = int(conn.execute(select(func.coalesce(func.max(t.requests.c.num), 0))).scalar_one()) + 1
-            seq = self._head(conn) + 1
-            request = Request(
-                id=f"R-{num:06d}",
-                received_at=received,
-                channel=new.channel,
-                type=new.type,
-                category=new.category,
-                description=new.description,
-                location=new.location,
-                caller=new.caller,
-                vulnerable=new.vulnerable,
-                tier=tier,
-                due_at=received + tier.duration,
-                state=State.new,
-                updated_at=now,
-                version=1,
-                change_seq=seq,
-            )
+            num = self._next_num(conn)
+            request = self._intake(new, num=num, seq=self._head(conn) + 1, now=now)
             data = request.model_dump_json()
             conn.execute(
                 insert(t.requests), {"id": request.id, "num": num, **_request_columns(request, data)}
@@ -517,8 +536,37 @@ class SqlStore:
                 path=INTAKE_PATH,
                 body_hash=body_hash,
             )
-        self._notify(seq)
+        self._notify(request.change_seq)
         return Outcome(request)
+
+    def create_requests(self, news: Sequence[NewRequest], *, actor: str) -> list[Request]:
+        """Intake many requests in one transaction with one statement per table (imports,
+        benchmarks): all are stored or none. No idempotency keys: an import is run once."""
+        for new in news:
+            _check_text(new.model_dump())
+        with self._write() as conn:
+            now = self.clock()
+            num, seq = self._next_num(conn), self._head(conn) + 1
+            built = [self._intake(new, num=num + i, seq=seq + i, now=now) for i, new in enumerate(news)]
+            if not built:
+                return []
+            rows = [(r, r.model_dump_json()) for r in built]
+            conn.execute(
+                insert(t.requests),
+                [{"id": r.id, "num": num + i, **_request_columns(r, d)} for i, (r, d) in enumerate(rows)],
+            )
+            conn.execute(insert(t.changes), [_change_row(r, d, "intake", now) for r, d in rows])
+            conn.execute(
+                insert(t.audit),
+                [
+                    _audit_row(
+                        r, "intake", actor, now, {}, r.model_dump(mode="json", exclude=SNAPSHOT_EXCLUDE), {}
+                    )
+                    for r in built
+                ],
+            )
+        self._notify(built[-1].change_seq)
+        return built
 
     def get_request(self, request_id: str) -> Request:
         with self._read() as conn:

@@ -166,3 +166,17 @@ def test_a_new_database_file_is_private(tmp_path: Path) -> None:
         path = tmp_path / name
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+
+
+def test_bulk_intake_is_all_or_nothing(tmp_path: Path) -> None:
+    store = SqlStore.open(tmp_path / "bulk.db")
+    good = NewRequest.model_validate(new_request())
+    bad = NewRequest.model_validate(new_request(category="no_such_category"))
+    with pytest.raises(InvalidInput, match="no_such_category"):
+        store.create_requests([good, good, bad], actor="import")
+    assert store.head() == 0
+    created = store.create_requests([good] * 3, actor="import")
+    assert [r.change_seq for r in created] == [1, 2, 3]
+    assert [c.request for c in store.changes(0, 10)[0]] == created
+    assert store.audit(created[1].id)[0].actor == "import"
+    store.close()
