@@ -59,7 +59,9 @@ def request_body(i: int) -> NewRequest:
         type=RequestType.help,
         category=("roof_leak", "waterlogging", "noise", "heating")[i % 4],
         description=f"第{i}号诉求：家里顶楼漏雨，墙面渗水，屋里已经有积水了，请尽快派人来看看。",
-        location=Location(street="德胜门外大街", community=community, address=f"新外大街{i % 300}号院{i % 12}号楼"),
+        location=Location(
+            street="德胜门外大街", community=community, address=f"新外大街{i % 300}号院{i % 12}号楼"
+        ),
         caller=Caller(name="王女士", phone=f"138{i:08d}"[:11]),
         vulnerable=i % 13 == 0,
     )
@@ -69,7 +71,9 @@ def populate(db: Path, size: int) -> None:
     store = SqlStore.open(db)
     try:
         for start in range(0, size, CHUNK):
-            store.create_requests([request_body(i) for i in range(start, min(size, start + CHUNK))], actor="bench")
+            store.create_requests(
+                [request_body(i) for i in range(start, min(size, start + CHUNK))], actor="bench"
+            )
     finally:
         store.close()
 
@@ -122,7 +126,9 @@ def naive_actions(workdir: Path, size: int, count: int) -> list[float]:
         timings = []
         for i in range(count):
             started = time.perf_counter()
-            outbox.insert({"request_id": f"R-{i:06d}", "action": {"action": "note", "text": f"已电话联系 {i}"}})
+            outbox.insert(
+                {"request_id": f"R-{i:06d}", "action": {"action": "note", "text": f"已电话联系 {i}"}}
+            )
             timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -162,7 +168,9 @@ def run_size(size: int, actions: int, naive_count: int) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,50000,100000")
     parser.add_argument("--actions", type=int, default=200, help="actions recorded per size")
     parser.add_argument("--naive-actions", type=int, default=10, help="naive TinyDB writes per size")

@@ -13,8 +13,12 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .settings import DEFAULT_PORT, ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from local_cache.local_store import LocalStore
 
 ROLES = ("dispatcher", "supervisor", "admin")
 DEMO_SEED = 12345
@@ -92,6 +96,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _client_options(whoami)
     whoami.set_defaults(handler=cmd_whoami)
+
+    sync = sub.add_parser(
+        "sync",
+        help="push the pending actions, then pull the changes, once",
+        description=(
+            "Push the local cache's pending actions to the central API (each exactly once, in order "
+            "per request), then pull every change since the saved cursor, and print a summary. "
+            "Exits 1 when it cannot finish; pending actions are never lost."
+        ),
+    )
+    _client_options(sync)
+    sync.set_defaults(handler=cmd_sync)
+
+    status = sub.add_parser(
+        "status",
+        help="show the local cache: cursor, pending actions, conflicts",
+        description=(
+            "Print the local cache's state: server, dispatcher, cached requests, cursor, last sync, "
+            "pending actions and conflicts. Needs no network when the dispatcher name is configured."
+        ),
+    )
+    _client_options(status)
+    status.set_defaults(handler=cmd_status)
     return parser
 
 
@@ -160,9 +187,7 @@ def _progress(done: int, total: int) -> None:
 
 def cmd_whoami(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    token = settings.resolve_token()
-    if token is None:
-        raise CliError("no token: set HOTLINE_TOKEN or HOTLINE_TOKEN_FILE (or token_file in the config file)")
+    token = _require_token(settings)
 
     async def ask() -> tuple[str, str, int]:
         from api_client.client import HotlineClient
@@ -182,6 +207,145 @@ def cmd_whoami(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     print(f"{name} ({role}) on {settings.api_url}; the server's change head is {head}")
     return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    token = _require_token(settings)
+    from api_client.errors import HotlineError
+    from local_cache.errors import CacheError
+
+    try:
+        return asyncio.run(_sync(settings, token))
+    except HotlineError as exc:
+        raise CliError(exc.message) from exc
+    except CacheError as exc:
+        raise CliError(str(exc)) from exc
+    except ValueError as exc:  # a malformed URL or token, refused before any network call
+        raise CliError(str(exc)) from exc
+
+
+async def _sync(settings: Settings, token: str) -> int:
+    """One headless sync: push, then pull; a summary on stdout, a failure as a CliError."""
+    from api_client.client import HotlineClient
+    from local_cache.sync import SyncEngine, describe
+
+    async with HotlineClient(settings.api_url, token) as client:
+        dispatcher = settings.dispatcher or (await client.me()).name
+        store = _open_store(settings, dispatcher)
+        try:
+            for message in store.messages:
+                print(f"hotline: {_printable(message)}", file=sys.stderr)
+            if not store.is_sync_owner:
+                raise CliError(
+                    f"another hotline process is syncing the cache in {store.directory}; "
+                    "it delivers every pending action, so nothing is lost"
+                )
+            summary = await SyncEngine(store, client).sync_once()
+            _cached, pending, conflicts = store.counts()
+        finally:
+            store.close()
+    print(describe(summary, settings.api_url))
+    if conflicts:
+        print(f"{_plural(conflicts, 'conflict')} wait for you: `hotline status` lists them")
+    if summary.errors:
+        stay = "stays" if pending == 1 else "stay"
+        raise CliError(f"{_printable(summary.errors[0])}; {_plural(pending, 'action')} {stay} pending")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from local_cache.errors import CacheError
+
+    dispatcher = settings.dispatcher or _ask_dispatcher(settings)
+    try:
+        store = _open_store(settings, dispatcher)
+    except CacheError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        lines = _status_lines(store)
+    finally:
+        store.close()
+    print("\n".join(lines))
+    return 0
+
+
+def _ask_dispatcher(settings: Settings) -> str:
+    """The token holder's name from the server, for a status without a configured dispatcher."""
+    need = (
+        "the dispatcher name is needed to find the cache: set HOTLINE_DISPATCHER "
+        "(or dispatcher in the config file)"
+    )
+    token = settings.resolve_token()
+    if token is None:
+        raise CliError(need)
+
+    async def ask() -> str:
+        from api_client.client import HotlineClient
+
+        async with HotlineClient(settings.api_url, token, attempts=1, deadline=5.0) as client:
+            return (await client.me()).name
+
+    from api_client.errors import HotlineError
+
+    try:
+        return asyncio.run(ask())
+    except (HotlineError, ValueError) as exc:
+        reason = exc.message if isinstance(exc, HotlineError) else str(exc)
+        raise CliError(f"{need}; the server could not tell it ({reason})") from exc
+
+
+def _open_store(settings: Settings, dispatcher: str) -> LocalStore:
+    """The local cache of `dispatcher` on the configured server (HOTLINE_CACHE_DIR or XDG)."""
+    from local_cache.local_store import LocalStore
+    from local_cache.paths import cache_dir, cache_root
+
+    directory = cache_dir(cache_root(settings.cache_dir), settings.api_url, dispatcher)
+    return LocalStore.open(directory, server_url=settings.api_url, dispatcher=dispatcher)
+
+
+def _status_lines(store: LocalStore) -> list[str]:
+    """What `hotline status` prints about an open cache."""
+    cached, pending, conflicts = store.counts()
+    last_sync = store.cache.last_sync
+    lines = [
+        f"server      {store.server_url}",
+        f"dispatcher  {_printable(store.dispatcher)}",
+        f"cache       {store.directory}",
+        f"cached      {_plural(cached, 'request')}",
+        f"cursor      {store.cache.cursor:,}",
+        f"last sync   {last_sync.astimezone().isoformat(' ', 'seconds') if last_sync else 'never'}",
+        f"pending     {_plural(pending, 'action')}",
+        f"conflicts   {conflicts:,}",
+    ]
+    for record in store.conflicts():
+        action = record.action
+        lines.append(
+            f"  {_printable(action.request_id)}  {action.action.action}  {record.kind}: "
+            f"{_printable(record.message)}  (id {record.id})"
+        )
+    lines.extend(f"note: {_printable(message)}" for message in store.messages)
+    return lines
+
+
+def _printable(text: str) -> str:
+    """`text` on one line with every control and format character (ESC, bidi overrides, zero
+    width) replaced, so a server's words cannot drive the terminal."""
+    import unicodedata
+
+    return "".join("?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _require_token(settings: Settings) -> str:
+    token = settings.resolve_token()
+    if token is None:
+        raise CliError("no token: set HOTLINE_TOKEN or HOTLINE_TOKEN_FILE (or token_file in the config file)")
+    return token
 
 
 def _settings(args: argparse.Namespace) -> Settings:
