@@ -14,20 +14,25 @@ Targets at 100,000: action_p99_ms <= 10, pull_per_s >= 10,000, load_s <= 1.0.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# This folder holds queue.py, which would shadow the standard library's `queue` for every
+# import below: keep the folder off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import asyncio
 import json
+import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 from api_client.actions import AddNote
 from api_client.client import HotlineClient
 from api_client.models import Caller, Channel, Location, NewRequest, RequestType, Role
-from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
 from local_cache.local_store import LocalStore
 from local_cache.paths import cache_dir
@@ -138,14 +143,40 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+class ServerProcess:
+    """`hotline serve` in its own process, as a centre runs it (not sharing this one's GIL)."""
+
+    def __init__(self, db: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "serve", "--db", str(db), "--port", str(port)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.stop()
+            raise RuntimeError(f"the server did not start: {line!r}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 def run_size(size: int, actions: int, naive_count: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         work = Path(tmp)
         db = work / "central.db"
         populate(db, size)
-        server = LiveServer(db).start()
+        store = SqlStore.open(db)
+        token = store.create_token("bench", Role.dispatcher)
+        store.close()
+        server = ServerProcess(db)
         try:
-            token = server.store.create_token("bench", Role.dispatcher)
             directory = cache_dir(work / "cache", server.url, DISPATCHER)
             pull_s = asyncio.run(pull_into(directory, server.url, token))
             opened = cold_open(directory, server.url)

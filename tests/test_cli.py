@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-SUBCOMMANDS = ("serve", "token", "demo", "whoami")
+SUBCOMMANDS = ("serve", "token", "demo", "whoami", "sync", "status")
 
 
 def hotline_command() -> list[str]:

@@ -247,7 +247,8 @@ async def _sync(settings: Settings, token: str) -> int:
             store.close()
     print(describe(summary, settings.api_url))
     if conflicts:
-        print(f"{_plural(conflicts, 'conflict')} wait for you: `hotline status` lists them")
+        wait = "waits" if conflicts == 1 else "wait"
+        print(f"{_plural(conflicts, 'conflict')} {wait} for you: `hotline status` lists them")
     if summary.errors:
         stay = "stays" if pending == 1 else "stay"
         raise CliError(f"{_printable(summary.errors[0])}; {_plural(pending, 'action')} {stay} pending")
@@ -261,12 +262,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     dispatcher = settings.dispatcher or _ask_dispatcher(settings)
     try:
         store = _open_store(settings, dispatcher)
+        try:
+            lines = _status_lines(store)
+        finally:
+            store.close()
     except CacheError as exc:
         raise CliError(str(exc)) from exc
-    try:
-        lines = _status_lines(store)
-    finally:
-        store.close()
     print("\n".join(lines))
     return 0
 
@@ -317,8 +318,15 @@ def _status_lines(store: LocalStore) -> list[str]:
         f"cursor      {store.cache.cursor:,}",
         f"last sync   {last_sync.astimezone().isoformat(' ', 'seconds') if last_sync else 'never'}",
         f"pending     {_plural(pending, 'action')}",
-        f"conflicts   {conflicts:,}",
     ]
+    oldest = store.pending()[:1]
+    if oldest and oldest[0].attempts:
+        first = oldest[0]
+        lines.append(
+            f"  oldest: {_printable(first.request_id)} {first.action.action}, "
+            f"{_plural(first.attempts, 'attempt')}, last: {_printable(first.last_error)}"
+        )
+    lines.append(f"conflicts   {conflicts:,}")
     for record in store.conflicts():
         action = record.action
         lines.append(

@@ -1,0 +1,49 @@
+"""The offline side of hotline: the local request cache, the durable outbox and (issue 3) the
+sync engine.
+
+- `paths`: where a cache lives (per user, server and dispatcher) and the 0700/0600 check;
+- `storage`: `AtomicJSONStorage`, a TinyDB storage that writes atomically with orjson;
+- `locking`: `FileLock` and `try_exclusive` between processes sharing a cache;
+- `outbox`: `Outbox`, the pending actions and conflicts (`PendingAction`, `ConflictRecord`);
+- `request_cache`: `RequestCache`, the cached requests and their in-memory index;
+- `local_store`: `LocalStore`, both joined, with the optimistic view the UI shows;
+- `errors`: the exceptions, each with a message for the dispatcher.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    CacheBusy,
+    CacheError,
+    CorruptCache,
+    NewerCacheVersion,
+    UnknownAction,
+    UnknownRequest,
+    UnsafePermissions,
+)
+from .local_store import LocalStore
+from .locking import FileLock, try_exclusive
+from .outbox import ConflictRecord, Outbox, PendingAction
+from .paths import cache_dir, cache_root
+from .request_cache import RequestCache
+from .storage import AtomicJSONStorage
+
+__all__ = [
+    "AtomicJSONStorage",
+    "CacheBusy",
+    "CacheError",
+    "ConflictRecord",
+    "CorruptCache",
+    "FileLock",
+    "LocalStore",
+    "NewerCacheVersion",
+    "Outbox",
+    "PendingAction",
+    "RequestCache",
+    "UnknownAction",
+    "UnknownRequest",
+    "UnsafePermissions",
+    "cache_dir",
+    "cache_root",
+    "try_exclusive",
+]

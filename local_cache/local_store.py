@@ -1,0 +1,273 @@
+"""`LocalStore`: one dispatcher's offline state on one server — the request cache and the
+outbox joined, with the optimistic view the UI shows.
+
+The view of a request is the cached server copy with this store's pending actions applied in
+order by `api_client.lifecycle.apply_action`, the same state machine the server runs. An action
+that no longer applies locally is skipped in the view, never deleted: the server decides.
+
+Of all the processes that open one cache directory, the first holds `sync.lock` and is the
+single sync owner (`is_sync_owner`); the others record actions and read, and take in the
+owner's flushes with `reload_if_changed`. One UI thread and one sync task may call in at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, Self
+
+from api_client.actions import Action
+from api_client.lifecycle import TransitionRefused, apply_action
+from api_client.models import ChangesPage, Request, now_utc
+
+from .errors import UnknownAction, UnknownRequest
+from .locking import FileLock, try_exclusive
+from .outbox import ConflictRecord, Outbox, PendingAction
+from .paths import check_private_files, ensure_private_dir
+from .request_cache import RequestCache
+
+OUTBOX_FILE = "outbox.json"
+REQUESTS_FILE = "requests.json"
+SYNC_LOCK_FILE = "sync.lock"
+
+
+class LocalStore:
+    """The cache and the outbox of one dispatcher on one server, and the optimistic view."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        server_url: str,
+        dispatcher: str,
+        outbox: Outbox,
+        cache: RequestCache,
+        owner: FileLock | None,
+    ) -> None:
+        self.directory = directory
+        self.server_url = server_url
+        self.dispatcher = dispatcher
+        self.outbox = outbox
+        self.cache = cache
+        #: Recovery notices for the dispatcher (a bad file moved aside, ...), oldest first.
+        self.messages: list[str] = [*outbox.messages, *cache.messages]
+        self._owner = owner
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, directory: Path, *, server_url: str, dispatcher: str) -> LocalStore:
+        """Check the directory is private (UnsafePermissions otherwise), open the outbox and the
+        cache (recovering bad files, see `.messages`), and try to become the sync owner."""
+        directory = Path(directory)
+        ensure_private_dir(directory)
+        check_private_files(directory)
+        outbox = Outbox.open(directory / OUTBOX_FILE)
+        try:
+            cache = RequestCache.open(directory / REQUESTS_FILE, server_url=server_url)
+        except BaseException:
+            outbox.close()
+            raise
+        owner = try_exclusive(directory / SYNC_LOCK_FILE)
+        return cls(
+            directory, server_url=server_url, dispatcher=dispatcher, outbox=outbox, cache=cache, owner=owner
+        )
+
+    @property
+    def is_sync_owner(self) -> bool:
+        return self._owner is not None and self._owner.held
+
+    def try_become_sync_owner(self) -> bool:
+        """Take the sync owner's lock if its holder has gone; returns `is_sync_owner`."""
+        with self._lock:
+            if not self.is_sync_owner:
+                self._owner = try_exclusive(self.directory / SYNC_LOCK_FILE)
+            return self.is_sync_owner
+
+    # ----- the view ------------------------------------------------------------------------
+
+    def server_copy(self, request_id: str) -> Request | None:
+        """The newest server copy known: the cached one, or the answer to a confirmed action
+        that the cache on disk may not hold yet (see `Outbox.confirm`)."""
+        with self._lock:
+            cached = self.cache.get(request_id)
+            confirmed = self.outbox.confirmed_copy(request_id)
+            if cached is None or (confirmed is not None and _stamp(confirmed) > _stamp(cached)):
+                return confirmed
+            return cached
+
+    def view(self, request_id: str) -> Request | None:
+        """The server copy with the pending actions applied in order; None if not cached."""
+        with self._lock:
+            copy = self.server_copy(request_id)
+            if copy is None:
+                return None
+            return _applied(copy, self.outbox.pending_for(request_id))
+
+    def view_ids(self) -> list[str]:
+        """The ids `views()` yields: every cached request, in cache order."""
+        return self.cache.ids()
+
+    def views(self) -> Iterator[Request]:
+        """Every cached request as the dispatcher sees it (validates each one: for whole-queue
+        lists prefer `cache.rows()` plus `view()` for `pending_request_ids()`)."""
+        for request_id in self.view_ids():
+            request = self.view(request_id)
+            if request is not None:
+                yield request
+
+    def pending_request_ids(self) -> set[str]:
+        """The requests whose view may differ from the cached copy: those with pending actions,
+        and those with a confirmed answer the cache may not hold yet."""
+        return self.outbox.pending_request_ids() | set(self.outbox.confirmed_copies())
+
+    # ----- recording -----------------------------------------------------------------------
+
+    def record(self, request_id: str, action: Action, *, actor: str) -> PendingAction:
+        """Record an action durably, after checking it applies to the current view.
+
+        TransitionRefused propagates and records nothing; UnknownRequest if not cached.
+        The base version is the view's version, computed under the outbox lock so that another
+        process's action on the same request is counted.
+        """
+        now = now_utc()
+
+        def prepare(pending: list[PendingAction]) -> int:  # under the outbox's lock, fresh from disk
+            copy = self.server_copy(request_id)
+            if copy is None:
+                raise UnknownRequest(
+                    f"request {request_id} is not in the local cache; sync (or wait for it) and try again"
+                )
+            view = _applied(copy, pending)
+            apply_action(view, action, actor=actor, now=now)  # raises TransitionRefused
+            return view.version
+
+        with self._lock:
+            return self.outbox.record_checked(request_id, action, actor=actor, prepare=prepare, at=now)
+
+    def pending(self) -> list[PendingAction]:
+        return self.outbox.pending()
+
+    def conflicts(self) -> list[ConflictRecord]:
+        return self.outbox.conflicts()
+
+    # ----- what the sync engine reports ----------------------------------------------------
+
+    def confirm(self, key: str, server_request: Request) -> None:
+        """The server applied the action: the cache takes its copy (when newer) and the outbox
+        forgets the action, keeping that copy until the cache holding it is flushed — so a crash
+        before the flush cannot bring back the older copy."""
+        with self._lock:
+            self.cache.put(server_request)
+            self.outbox.confirm(key, server=server_request)
+
+    def note_failure(self, key: str, message: str) -> None:
+        self.outbox.note_failure(key, message)
+
+    def conflict(
+        self,
+        key: str,
+        *,
+        kind: Literal["stale", "refused"],
+        message: str,
+        server: Request | None,
+    ) -> ConflictRecord:
+        """Move an action to the conflicts, with the local view before it and the server's copy
+        (which the cache also takes, when newer)."""
+        with self._lock:
+            action = self.outbox.get(key)
+            if action is None:
+                raise UnknownAction(f"the outbox holds no pending action {key}")
+            local = self._view_before(action)
+            if server is not None:
+                self.cache.put(server)
+            return self.outbox.to_conflict(key, kind=kind, message=message, local=local, server=server)
+
+    def retry_conflict(self, conflict_id: str) -> PendingAction:
+        """Queue a conflict's action again on the request as the server now has it (the cached
+        copy, with any action still queued before it applied). The actions taken after it on
+        that request follow it again (see `Outbox.retry_conflict`). TransitionRefused if it no
+        longer applies: the conflict is then kept."""
+        with self._lock:
+            record = self.outbox.get_conflict(conflict_id)
+            if record is None:
+                raise UnknownAction(f"the outbox holds no conflict {conflict_id}")
+            retried = record.action
+            cached = self.server_copy(retried.request_id)
+            if record.server is not None and (cached is None or _stamp(record.server) > _stamp(cached)):
+                cached = record.server
+            if cached is None:
+                raise UnknownRequest(f"request {retried.request_id} is not in the local cache")
+            earlier = [a for a in self.outbox.pending_for(retried.request_id) if a.order < retried.order]
+            view = _applied(cached, earlier)
+            apply_action(view, retried.action, actor=retried.actor, now=now_utc())
+            return self.outbox.retry_conflict(conflict_id, base_version=view.version)
+
+    def drop_conflict(self, conflict_id: str) -> ConflictRecord:
+        return self.outbox.drop_conflict(conflict_id)
+
+    def apply_page(self, page: ChangesPage) -> int:
+        with self._lock:
+            return self.cache.apply_page(page)
+
+    def flush(self) -> bool:
+        """Write the cache if it changed (not under the store's lock: the UI keeps reading),
+        then drop the confirmed copies it now holds on disk."""
+        wrote = self.cache.flush()
+        self.outbox.forget_confirmed(
+            lambda copy: (self.cache.saved_stamp(copy.id) or (-1, -1)) >= _stamp(copy)
+        )
+        return wrote
+
+    def reload_if_changed(self) -> bool:
+        """Take in what the sync owner flushed (for a process that is not the owner)."""
+        return self.cache.reload_if_changed()
+
+    def counts(self) -> tuple[int, int, int]:
+        """(cached requests, pending actions, conflicts)."""
+        pending, conflicts = self.outbox.counts()
+        return len(self.cache), pending, conflicts
+
+    # ----- closing -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush, give up the sync owner's lock, close the files. Idempotent."""
+        try:
+            self.flush()
+        finally:
+            with self._lock:
+                owner, self._owner = self._owner, None
+                if owner is not None:
+                    owner.release()
+                self.cache.close()
+                self.outbox.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _view_before(self, action: PendingAction) -> Request | None:
+        cached = self.server_copy(action.request_id)
+        if cached is None:
+            return None
+        earlier = [a for a in self.outbox.pending_for(action.request_id) if a.order < action.order]
+        return _applied(cached, earlier)
+
+
+def _stamp(request: Request) -> tuple[int, int]:
+    return request.change_seq, request.version
+
+
+def _applied(request: Request, actions: Iterable[PendingAction]) -> Request:
+    """`request` with each action applied in order; one that is refused is skipped."""
+    for pending in actions:
+        try:
+            request = apply_action(request, pending.action, actor=pending.actor, now=pending.recorded_at)
+        except TransitionRefused:
+            continue
+    return request

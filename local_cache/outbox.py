@@ -1,0 +1,557 @@
+"""The durable outbox: every dispatcher action, kept until the server has confirmed it.
+
+`outbox.json` is a small TinyDB-format file (tables `actions`, `conflicts`, `confirmed`,
+`meta`), apart from the large request cache so that recording an action rewrites a few
+kilobytes, not the cache. `confirmed` holds the server's answer to a confirmed action until the
+request cache holding it is flushed (`forget_confirmed`).
+
+Each mutation takes the file lock, re-reads the file if another process changed it, changes it
+and replaces it atomically (`AtomicJSONStorage`), so two hotline processes of one user never
+lose each other's records. An action is durable when `record` returns.
+
+Identity is the action's `key` (a uuid4, sent as `Idempotency-Key`) and, for conflicts, the
+conflict `id`; TinyDB document ids are internal. `order` is strictly increasing per file,
+across processes (`meta.next_order`), and fixes the order actions are sent in.
+
+The outbox's actions are irreplaceable: a newer schema is refused untouched, and a damaged file
+is moved aside (kept, never deleted) with a message naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from api_client.actions import Action
+from api_client.models import Request, now_utc
+
+from .errors import CorruptCache, NewerCacheVersion, UnknownAction
+from .locking import FileLock
+from .storage import AtomicJSONStorage, Document, copy_aside, move_aside, read_file
+
+SCHEMA = 1
+ACTIONS, CONFLICTS, CONFIRMED, META = "actions", "conflicts", "confirmed", "meta"
+TABLES = (ACTIONS, CONFLICTS, CONFIRMED, META)
+_LAST_ERROR_MAX = 2000
+T = TypeVar("T")
+
+
+class PendingAction(BaseModel):
+    """One action recorded locally and not yet confirmed by the server."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    key: str  # uuid4, the Idempotency-Key
+    request_id: str
+    action: Action
+    base_version: int  # the request's version the action was taken on (If-Match)
+    actor: str
+    recorded_at: AwareDatetime
+    order: int  # strictly increasing per outbox file, across processes
+    attempts: int = 0
+    last_error: str = ""
+
+
+class ConflictRecord(BaseModel):
+    """An action the server would not apply as it was: stale (412) or refused (409/422)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    action: PendingAction
+    kind: Literal["stale", "refused"]
+    message: str
+    local: Request | None  # the local view before the action
+    server: Request | None  # the server's copy when the conflict was found
+    at: AwareDatetime
+
+
+class ConfirmedCopy(BaseModel):
+    """The server's copy of a request after a confirmed action, kept until the request cache
+    holding it (or a newer one) is on disk: a crash in between must not bring back the older
+    copy, on which a new action would be based on a stale version."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    key: str  # the confirmed action's key
+    request: Request
+    at: AwareDatetime
+
+
+@dataclass
+class _Tables:
+    """Shallow copies of the file's tables, changed by one mutation and written back whole."""
+
+    actions: dict[str, Document]
+    conflicts: dict[str, Document]
+    confirmed: dict[str, Document]
+    meta: Document
+    other: Document = field(default_factory=dict)
+    touched: bool = False
+
+    @classmethod
+    def of(cls, data: Document | None) -> _Tables:
+        data = data or {}
+        other = {k: v for k, v in data.items() if k not in TABLES}
+        meta = dict(data.get(META, {}).get("1", {}))
+        actions, conflicts, confirmed = (dict(data.get(name, {})) for name in (ACTIONS, CONFLICTS, CONFIRMED))
+        return cls(actions, conflicts, confirmed, meta, other)
+
+    def dump(self) -> Document:
+        self.meta["schema"] = SCHEMA
+        return {
+            **self.other,
+            ACTIONS: self.actions,
+            CONFLICTS: self.conflicts,
+            CONFIRMED: self.confirmed,
+            META: {"1": self.meta},
+        }
+
+    def table(self, name: str) -> dict[str, Document]:
+        return {ACTIONS: self.actions, CONFLICTS: self.conflicts, CONFIRMED: self.confirmed}[name]
+
+    def next_order(self) -> int:
+        """The next order number: `meta.next_order`, or past every order held when it is missing."""
+        order = _int(self.meta.get("next_order"))
+        if order < 1 or str(order) in self.actions:  # never reuse a document id
+            used = [_int(_dict(doc).get("order")) for doc in self.actions.values()]
+            used += [_int(_dict(_dict(doc).get("action")).get("order")) for doc in self.conflicts.values()]
+            order = max(used, default=0) + 1
+        self.meta["next_order"] = order + 1
+        return order
+
+    def next_doc(self, table: dict[str, Document]) -> str:
+        return str(max((_int(k) for k in table), default=0) + 1)
+
+    def find(self, table: dict[str, Document], field_name: str, value: str) -> str | None:
+        return next((doc_id for doc_id, doc in table.items() if _dict(doc).get(field_name) == value), None)
+
+
+class Outbox:
+    """The pending actions and conflicts of one dispatcher on one server."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        #: Notices for the dispatcher about recoveries made while opening.
+        self.messages: list[str] = []
+        self._lock = threading.RLock()
+        self._storage = AtomicJSONStorage(self.path)
+        self._parsed = -1
+        self._actions: list[PendingAction] = []
+        self._by_request: dict[str, list[PendingAction]] = {}
+        self._conflicts: list[ConflictRecord] = []
+        self._invalid: list[str] = []
+        self._memo_actions = _Memo(PendingAction, ACTIONS)
+        self._memo_conflicts = _Memo(ConflictRecord, CONFLICTS)
+        self._memo_confirmed = _Memo(ConfirmedCopy, CONFIRMED)
+        self._confirmed: dict[str, Request] = {}
+        self._open()
+
+    @classmethod
+    def open(cls, path: Path, *, lock_timeout: float = 10.0) -> Outbox:
+        return cls(path, lock_timeout=lock_timeout)
+
+    # ----- reading -------------------------------------------------------------------------
+
+    def pending(self) -> list[PendingAction]:
+        """Every pending action, in order."""
+        with self._lock:
+            self._refresh()
+            return list(self._actions)
+
+    def pending_for(self, request_id: str) -> list[PendingAction]:
+        """The pending actions on one request, in order."""
+        with self._lock:
+            self._refresh()
+            return list(self._by_request.get(request_id, ()))
+
+    def pending_request_ids(self) -> set[str]:
+        with self._lock:
+            self._refresh()
+            return set(self._by_request)
+
+    def get(self, key: str) -> PendingAction | None:
+        with self._lock:
+            self._refresh()
+            return next((a for a in self._actions if a.key == key), None)
+
+    def conflicts(self) -> list[ConflictRecord]:
+        """Every conflict, in the order of their actions."""
+        with self._lock:
+            self._refresh()
+            return list(self._conflicts)
+
+    def get_conflict(self, conflict_id: str) -> ConflictRecord | None:
+        with self._lock:
+            self._refresh()
+            return next((c for c in self._conflicts if c.id == conflict_id), None)
+
+    def counts(self) -> tuple[int, int]:
+        """(pending actions, conflicts)."""
+        with self._lock:
+            self._refresh()
+            return len(self._actions), len(self._conflicts)
+
+    # ----- changing ------------------------------------------------------------------------
+
+    def record(
+        self, request_id: str, action: Action, *, base_version: int, actor: str, at: datetime | None = None
+    ) -> PendingAction:
+        """Append an action durably (written and fsynced before this returns)."""
+        return self.record_checked(request_id, action, actor=actor, prepare=lambda _: base_version, at=at)
+
+    def record_checked(
+        self,
+        request_id: str,
+        action: Action,
+        *,
+        actor: str,
+        prepare: Callable[[list[PendingAction]], int],
+        at: datetime | None = None,
+    ) -> PendingAction:
+        """Like `record`, with the base version computed under the lock.
+
+        `prepare` gets the actions pending on the request as the file holds them now (other
+        processes' included) and returns the base version, or raises to record nothing.
+        """
+
+        def change(tables: _Tables) -> PendingAction:
+            base_version = prepare(list(self._by_request.get(request_id, ())))
+            pending = PendingAction(
+                key=str(uuid.uuid4()),
+                request_id=request_id,
+                action=action,
+                base_version=base_version,
+                actor=actor,
+                recorded_at=at or now_utc(),
+                order=tables.next_order(),
+            )
+            tables.actions[str(pending.order)] = pending.model_dump(mode="json")
+            tables.touched = True
+            return pending
+
+        return self._mutate(change)
+
+    def confirm(self, key: str, *, server: Request | None = None) -> None:
+        """The server applied the action: forget it, keeping `server` (its answer) as a
+        `ConfirmedCopy` until `forget_confirmed`. A key already gone is not an error."""
+
+        def change(tables: _Tables) -> None:
+            doc_id = tables.find(tables.actions, "key", key)
+            if doc_id is not None:
+                del tables.actions[doc_id]
+                tables.touched = True
+            if server is not None and _newer(server, self._confirmed.get(server.id)):
+                _keep_copy(tables, ConfirmedCopy(key=key, request=server, at=now_utc()))
+
+        self._mutate(change)
+
+    def confirmed_copy(self, request_id: str) -> Request | None:
+        """The newest server copy of a request kept by `confirm`, if any."""
+        with self._lock:
+            self._refresh()
+            return self._confirmed.get(request_id)
+
+    def confirmed_copies(self) -> dict[str, Request]:
+        """Every confirmed copy kept, by request id."""
+        with self._lock:
+            self._refresh()
+            return dict(self._confirmed)
+
+    def forget_confirmed(self, saved: Callable[[Request], bool]) -> int:
+        """Drop the confirmed copies for which `saved(copy)` holds (the request cache on disk
+        has it, or newer); returns how many. No write when there is nothing to drop."""
+        with self._lock:
+            self._refresh()
+            if not any(saved(copy) for copy in self._confirmed.values()):
+                return 0
+
+        def change(tables: _Tables) -> int:
+            gone = [k for k, copy in self._memo_confirmed.models.items() if saved(copy.request)]
+            for doc_id in gone:
+                tables.confirmed.pop(doc_id, None)
+            tables.touched = bool(gone)
+            return len(gone)
+
+        return self._mutate(change)
+
+    def note_failure(self, key: str, message: str) -> None:
+        """A send failed and will be retried: count it and keep the reason."""
+
+        def change(tables: _Tables) -> None:
+            doc_id = tables.find(tables.actions, "key", key)
+            if doc_id is not None:
+                doc = tables.actions[doc_id]
+                attempts = _int(doc.get("attempts")) + 1
+                tables.actions[doc_id] = {
+                    **doc,
+                    "attempts": attempts,
+                    "last_error": message[:_LAST_ERROR_MAX],
+                }
+                tables.touched = True
+
+        self._mutate(change)
+
+    def to_conflict(
+        self,
+        key: str,
+        *,
+        kind: Literal["stale", "refused"],
+        message: str,
+        local: Request | None,
+        server: Request | None,
+    ) -> ConflictRecord:
+        """Move an action from the queue to the conflicts, in one write."""
+
+        def change(tables: _Tables) -> ConflictRecord:
+            doc_id = tables.find(tables.actions, "key", key)
+            if doc_id is None:
+                raise UnknownAction(f"the outbox holds no pending action {key}")
+            record = ConflictRecord(
+                id=str(uuid.uuid4()),
+                action=PendingAction.model_validate(tables.actions.pop(doc_id)),
+                kind=kind,
+                message=message,
+                local=local,
+                server=server,
+                at=now_utc(),
+            )
+            tables.conflicts[tables.next_doc(tables.conflicts)] = record.model_dump(mode="json")
+            tables.touched = True
+            return record
+
+        return self._mutate(change)
+
+    def retry_conflict(self, conflict_id: str, *, base_version: int) -> PendingAction:
+        """Queue a conflict's action again (new key, `base_version`, last in order); one write.
+
+        The actions recorded after it on the same request, held back by the conflict, move
+        behind it, their base versions following on (base_version + 1, + 2, ...): a request's
+        actions still reach the server in the order the dispatcher took them.
+        """
+
+        def change(tables: _Tables) -> PendingAction:
+            record = self._pop_conflict(tables, conflict_id)
+            pending = record.action.model_copy(
+                update={
+                    "key": str(uuid.uuid4()),
+                    "base_version": base_version,
+                    "order": tables.next_order(),
+                    "attempts": 0,
+                    "last_error": "",
+                }
+            )
+            tables.actions[str(pending.order)] = pending.model_dump(mode="json")
+            _move_behind(tables, record.action, pending)
+            return pending
+
+        return self._mutate(change)
+
+    def drop_conflict(self, conflict_id: str) -> ConflictRecord:
+        """Forget a conflict: the dispatcher gave up that action."""
+        return self._mutate(lambda tables: self._pop_conflict(tables, conflict_id))
+
+    def close(self) -> None:
+        self._storage.close()
+
+    # ----- inside --------------------------------------------------------------------------
+
+    def _pop_conflict(self, tables: _Tables, conflict_id: str) -> ConflictRecord:
+        doc_id = tables.find(tables.conflicts, "id", conflict_id)
+        if doc_id is None:
+            raise UnknownAction(f"the outbox holds no conflict {conflict_id}")
+        tables.touched = True
+        return ConflictRecord.model_validate(tables.conflicts.pop(doc_id))
+
+    def _mutate(self, change: Callable[[_Tables], T]) -> T:
+        with self._lock, FileLock(self.path, timeout=self.lock_timeout):
+            data = self._storage.read()
+            self._parse(data)
+            tables = _Tables.of(data)
+            result = change(tables)
+            if tables.touched:
+                self._storage.write(tables.dump())
+                self._parse(self._storage.read())
+            return result
+
+    def _refresh(self) -> None:
+        self._parse(self._storage.read())
+
+    def _parse(self, data: Document | None) -> None:
+        """Rebuild the parsed view when the storage holds new data. A document unchanged since
+        the last parse (the same object, or an equal one) keeps its model: after one of our own
+        writes only the new record is validated."""
+        if self._storage.generation == self._parsed:
+            return
+        actions_table, conflicts_table, confirmed_table, meta = _check_shape(data, self.path)
+        _check_schema(meta, self.path)
+        invalid: list[str] = []
+        self._memo_actions.update(actions_table, invalid)
+        self._memo_conflicts.update(conflicts_table, invalid)
+        self._memo_confirmed.update(confirmed_table, invalid)
+        self._actions = sorted(self._memo_actions.models.values(), key=attrgetter("order"))
+        self._conflicts = sorted(self._memo_conflicts.models.values(), key=attrgetter("action.order"))
+        self._by_request = {}
+        for action in self._actions:
+            self._by_request.setdefault(action.request_id, []).append(action)
+        self._confirmed = {}
+        for copy in self._memo_confirmed.models.values():
+            if _newer(copy.request, self._confirmed.get(copy.request.id)):
+                self._confirmed[copy.request.id] = copy.request
+        self._invalid = invalid
+        self._parsed = self._storage.generation
+
+    def _open(self) -> None:
+        try:
+            self._refresh()
+        except CorruptCache:
+            self._recover_corrupt()
+        if self._invalid:
+            self._salvage()
+
+    def _recover_corrupt(self) -> None:
+        with self._lock, FileLock(self.path, timeout=self.lock_timeout):
+            try:  # another process may have recovered it meanwhile
+                self._refresh()
+                return
+            except CorruptCache as exc:
+                reason = str(exc)
+            aside = move_aside(self.path, "corrupt")
+            self._refresh()
+        self.messages.append(
+            f"{reason}. It was moved to {aside} and kept: actions recorded in it have NOT been sent."
+            " hotline continues with an empty outbox; keep that file and tell your supervisor."
+        )
+
+    def _salvage(self) -> None:
+        """Some records could not be read: keep a copy of the file, continue with the others."""
+        with self._lock, FileLock(self.path, timeout=self.lock_timeout):
+            self._refresh()
+            if not self._invalid:
+                return
+            found = read_file(self.path)
+            if found is None:
+                return
+            raw, _key, fd = found
+            os.close(fd)
+            copy = copy_aside(self.path, "corrupt", raw)
+            tables = _Tables.of(self._storage.read())
+            bad = list(self._invalid)
+            for ref in bad:
+                table_name, doc_id = ref.split("/", 1)
+                tables.table(table_name).pop(doc_id, None)
+            self._storage.write(tables.dump())
+            self._refresh()
+        self.messages.append(
+            f"{len(bad)} record(s) of the outbox {self.path} could not be read ({', '.join(bad)}) and"
+            f" were set aside; a copy of the whole file was kept at {copy}. The other actions are"
+            " queued as before; tell your supervisor."
+        )
+
+
+def _move_behind(tables: _Tables, retried: PendingAction, again: PendingAction) -> None:
+    """Renumber the actions on the request that came after `retried` to follow `again`, its new
+    place, with base versions following on from it."""
+    later = sorted(
+        (
+            (doc_id, doc)
+            for doc_id, doc in tables.actions.items()
+            if _dict(doc).get("request_id") == retried.request_id
+            and retried.order < _int(_dict(doc).get("order")) < again.order
+        ),
+        key=lambda item: _int(item[1].get("order")),
+    )
+    for step, (doc_id, doc) in enumerate(later, start=1):
+        del tables.actions[doc_id]
+        order = tables.next_order()
+        tables.actions[str(order)] = {**doc, "order": order, "base_version": again.base_version + step}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Memo(Generic[M]):
+    """The models of one table's documents, by document id. A document unchanged since the last
+    update (the same object, or an equal one) keeps its model, so after one of our own writes
+    only the new record is validated."""
+
+    def __init__(self, model: type[M], name: str) -> None:
+        self.model, self.name = model, name
+        self.docs: Document = {}
+        self.models: dict[str, M] = {}
+
+    def update(self, table: Document, invalid: list[str]) -> None:
+        """Read `table`; the ids of documents that cannot be read go to `invalid`."""
+        docs, models = self.docs, self.models
+        fresh: dict[str, M] = {}
+        for doc_id, doc in table.items():
+            known = models.get(doc_id)
+            if known is not None and (docs[doc_id] is doc or docs[doc_id] == doc):
+                fresh[doc_id] = known
+                continue
+            try:
+                fresh[doc_id] = self.model.model_validate(doc)
+            except ValidationError:
+                invalid.append(f"{self.name}/{doc_id}")
+        self.docs, self.models = table, fresh
+
+
+def _check_shape(data: Document | None, path: Path) -> tuple[Document, Document, Document, Document]:
+    """The actions, conflicts and confirmed tables and the meta document, or CorruptCache. (A
+    document that cannot be read is found by `_models`: it is set aside, not the file.)"""
+    if data is None:
+        return {}, {}, {}, {}
+    tables = [data.get(name, {}) for name in TABLES]
+    for name, table in zip(TABLES, tables, strict=True):
+        if not isinstance(table, dict):
+            raise CorruptCache(f"the outbox {path} is damaged (its '{name}' table is not a table)")
+    meta = tables[3].get("1", {})
+    if not isinstance(meta, dict):
+        raise CorruptCache(f"the outbox {path} is damaged (its meta document is not a document)")
+    return tables[0], tables[1], tables[2], meta
+
+
+def _newer(copy: Request, than: Request | None) -> bool:
+    return than is None or (copy.change_seq, copy.version) > (than.change_seq, than.version)
+
+
+def _keep_copy(tables: _Tables, copy: ConfirmedCopy) -> None:
+    """Keep `copy` as the request's confirmed copy, replacing an older one."""
+    for doc_id, doc in list(tables.confirmed.items()):
+        if _dict(_dict(doc).get("request")).get("id") == copy.request.id:
+            del tables.confirmed[doc_id]
+    tables.confirmed[tables.next_doc(tables.confirmed)] = copy.model_dump(mode="json")
+    tables.touched = True
+
+
+def _check_schema(meta: Document, path: Path) -> None:
+    schema = meta.get("schema", SCHEMA)
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise CorruptCache(f"the outbox {path} is damaged (its schema is {schema!r})")
+    if schema > SCHEMA:
+        raise NewerCacheVersion(
+            f"the outbox {path} was written by a newer hotline (schema {schema}; this one reads"
+            f" up to {SCHEMA}). It was left untouched because it may hold actions not yet sent:"
+            " run the newer hotline again, or ask your administrator to upgrade this one."
+        )
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _dict(value: Any) -> Document:
+    return value if isinstance(value, dict) else {}

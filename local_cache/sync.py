@@ -1,0 +1,565 @@
+"""The sync engine: the local outbox to the central API, the change feed into the local cache.
+
+    engine = SyncEngine(store, client, on_status=show)
+    summary = await engine.sync_once()     # `hotline sync`: push, then pull, once
+    await engine.run()                     # the app: until cancelled; `engine.wake()` after a record
+
+**Push.** Pending actions go out in the order they were recorded, each with its outbox key as
+``Idempotency-Key`` and the version it was based on as ``If-Match``: a retry after a lost answer
+is replayed by the server, never applied twice. For each request the push stops at the request's
+first action that does not go through, so actions on one request always reach the server in
+order; the request's later actions stay pending behind it.
+
+- accepted: the outbox entry is confirmed with the server's request;
+- ``412`` (someone changed the request first): a *stale* conflict holding both versions (ours and
+  the server's); the request's later actions wait until the dispatcher retries or drops it;
+- ``409``/``422``/``404`` (the server refuses the action itself): a *refused* conflict, with the
+  request as the server holds it now;
+- no answer, a server failure, a bad token, an answer that breaks the contract: the action stays
+  pending (its failure noted), the push stops, and the engine backs off.
+
+Nothing pending is ever deleted here and no conflict is resolved automatically.
+
+**Pull.** Pages of the change feed from the cache's cursor. Each page is checked (its seqs
+ascend, lie after the cursor and end at ``next_since``) before it is applied; the cache is flushed
+at most every `flush_interval` seconds and at the end, and a flush writes the cursor together
+with the data it belongs to. A bad page stops the pull with a clear error; the cursor stays at the
+last good page.
+
+**Live.** `run()` listens to the event stream from the cursor and pulls on each notice; while the
+stream is down it polls every `poll_interval`; while the server cannot be reached it retries
+with exponential backoff and jitter. Only the process that owns the cache
+(`store.is_sync_owner`) pushes and pulls: it pushes every process's actions, since the outbox is
+shared. Any other process only records actions and reloads the cache when the owner changes it,
+and takes over when the owner has gone.
+
+**Flushes.** The server's copies that a push brings (confirmed actions, conflicts) are flushed at
+most every `flush_interval` seconds and at the end of every `sync_once`: a flush rewrites the
+whole cache file, so it is not done per action.
+
+Pure asyncio: no threads, no UI imports. Status changes reach `on_status` as `SyncStatus`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from api_client.client import HotlineClient
+from api_client.errors import (
+    Conflict,
+    Forbidden,
+    HotlineError,
+    InvalidRequest,
+    InvalidResponse,
+    NotFound,
+    ServerError,
+    Unauthorized,
+    Unreachable,
+)
+from api_client.events import ChangeStream
+from api_client.models import ChangesPage, Request
+from api_client.retrying import backoff
+
+from .errors import CacheError
+from .local_store import LocalStore
+from .outbox import PendingAction
+
+#: Errors that mean "the server is not there (or not working) now": go offline, back off.
+OFFLINE_ERRORS: tuple[type[HotlineError], ...] = (Unreachable, ServerError)
+#: Errors that no other call would get past either (a bad token, a forbidden role).
+AUTH_ERRORS: tuple[type[HotlineError], ...] = (Unauthorized, Forbidden)
+#: Errors that mean "the server refused this action for good": a refused conflict.
+REFUSED_ERRORS: tuple[type[HotlineError], ...] = (InvalidRequest, NotFound)
+#: How often a process that does not own the cache looks for the owner's flushes, at most.
+FOLLOW_INTERVAL = 2.0
+#: How often a backoff looks whether the event stream has reconnected (the server is back).
+STREAM_CHECK = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """What the UI shows about syncing: reachability, freshness and what waits locally."""
+
+    online: bool
+    last_sync: datetime | None
+    pending: int
+    conflicts: int
+    cursor: int
+    cached: int
+    last_error: str = ""
+
+
+@dataclass(slots=True)
+class PushResult:
+    """What one push did; `failure` is what stopped it early (None when it went through)."""
+
+    pushed: int = 0
+    conflicts: int = 0
+    refused: int = 0
+    held: int = 0
+    failure: HotlineError | None = None
+
+    @property
+    def error(self) -> str:
+        return self.failure.message if self.failure is not None else ""
+
+    @property
+    def offline(self) -> bool:
+        return isinstance(self.failure, OFFLINE_ERRORS)
+
+
+@dataclass(slots=True)
+class SyncSummary:
+    """What one `sync_once` did: actions pushed, conflicts made, changes pulled, what failed.
+
+    `held` counts pending actions that were not sent because an earlier action on the same
+    request did not go through; `offline` says the server could not be reached.
+    """
+
+    pushed: int = 0
+    conflicts: int = 0
+    refused: int = 0
+    pulled: int = 0
+    cursor: int = 0
+    errors: list[str] = field(default_factory=list)
+    held: int = 0
+    offline: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed (conflicts are results, not failures)."""
+        return not self.errors
+
+
+class PageError(InvalidResponse):
+    """A change-feed page that breaks the feed's rules (the pull stops before applying it)."""
+
+
+def check_page(page: ChangesPage, since: int) -> None:
+    """Raise PageError unless `page` is a well-formed page of the feed after `since`.
+
+    Its seqs must strictly ascend, all after `since`, the last one being `next_since`; an empty
+    page keeps `next_since` at `since` and says there is no more; the head is never before
+    either (a head before the cursor means the server's database was replaced).
+    """
+    what = f"the central API sent a malformed change page (since {since})"
+    if page.head < since:
+        raise PageError(
+            f"the central API's change feed ends at {page.head}, before this cache's cursor {since}:"
+            " its database was replaced or restored. Nothing was changed here; ask the administrator"
+            " (pending actions stay queued)",
+            field="head",
+        )
+    seqs = [change.seq for change in page.changes]
+    if not seqs:
+        if page.next_since != since or page.has_more:
+            raise PageError(f"{what}: an empty page must end at {since} with has_more false", field="changes")
+        return
+    if seqs[0] <= since:
+        raise PageError(f"{what}: change {seqs[0]} is not after {since}", field="changes.0.seq")
+    for index, (before, after) in enumerate(itertools.pairwise(seqs), start=1):
+        if after <= before:
+            raise PageError(f"{what}: change {after} follows {before}", field=f"changes.{index}.seq")
+    if page.next_since != seqs[-1]:
+        raise PageError(
+            f"{what}: next_since {page.next_since} is not the last change {seqs[-1]}", field="next_since"
+        )
+    if page.head < page.next_since:
+        raise PageError(f"{what}: head {page.head} is before change {page.next_since}", field="head")
+
+
+class SyncEngine:
+    """Syncs one `LocalStore` with one central API (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        client: HotlineClient,
+        *,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        poll_interval: float = 10.0,
+        page_size: int = 500,
+        flush_interval: float = 1.0,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        backoff_jitter: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.on_status = on_status
+        self.poll_interval = poll_interval
+        self.page_size = page_size
+        self.flush_interval = flush_interval
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.backoff_jitter = backoff_jitter
+        self.online = False
+        self.last_error = ""
+        self._last_sync: datetime | None = None
+        self._last_flush = time.monotonic()
+        self._flush_due = False
+        self._failures = 0
+        self._want_push = True
+        self._want_pull = True
+        self._trigger = asyncio.Event()
+        self._stream: ChangeStream | None = None
+        self._stream_dropped = False  # the stream was down when the server was lost
+        self._published: SyncStatus | None = None
+
+    # -- status ----------------------------------------------------------------------------
+
+    @property
+    def status(self) -> SyncStatus:
+        """The status now (counts read from the store)."""
+        cached, pending, conflicts = self.store.counts()
+        return SyncStatus(
+            online=self.online,
+            last_sync=self._latest_sync(),
+            pending=pending,
+            conflicts=conflicts,
+            cursor=self.store.cache.cursor,
+            cached=cached,
+            last_error=self.last_error,
+        )
+
+    def _latest_sync(self) -> datetime | None:
+        saved: datetime | None = self.store.cache.last_sync
+        candidates = [t for t in (saved, self._last_sync) if t is not None]
+        return max(candidates) if candidates else None
+
+    def _publish(self) -> None:
+        """Tell `on_status` when the status differs from the last one it was told."""
+        if self.on_status is None:
+            return
+        status = self.status
+        if status != self._published:
+            self._published = status
+            self.on_status(status)
+
+    def _succeeded(self) -> None:
+        """The server answered: online, backoff reset."""
+        self.online = True
+        self._failures = 0
+
+    def _failed(self, exc: HotlineError) -> None:
+        """Something stopped a push or pull: remember why and back off."""
+        self.last_error = exc.message
+        self._failures += 1
+        if isinstance(exc, OFFLINE_ERRORS):
+            self.online = False
+            self._stream_dropped = not self._stream_up()
+
+    # -- flushing --------------------------------------------------------------------------
+
+    def _flush(self, *, force: bool = False) -> None:
+        """Write the cache now if forced or `flush_interval` has passed; else mark it due."""
+        if force or time.monotonic() - self._last_flush >= self.flush_interval:
+            self.store.flush()
+            self._last_flush = time.monotonic()
+            self._flush_due = False
+        else:
+            self._flush_due = True
+
+    # -- push ------------------------------------------------------------------------------
+
+    async def push(self) -> PushResult:
+        """Send the pending actions in order (see the module docstring); never raises for a
+        failed action, only for a failure of the local cache itself."""
+        result = PushResult()
+        blocked = {record.action.request_id for record in self.store.conflicts()}
+        for action in self.store.pending():
+            if action.request_id in blocked:
+                result.held += 1
+                continue
+            if not await self._push_one(action, result):
+                blocked.add(action.request_id)
+                if result.failure is not None:
+                    result.held += self._count_after(action)
+                    break
+        if result.pushed or result.conflicts or result.refused:
+            self._flush()  # the server's copies the push brought
+        if result.failure is not None:
+            self._failed(result.failure)
+        self._publish()
+        return result
+
+    def _count_after(self, stopped_at: PendingAction) -> int:
+        """Pending actions after `stopped_at` (they are not tried in this push)."""
+        return sum(1 for action in self.store.pending() if action.order > stopped_at.order)
+
+    async def _push_one(self, action: PendingAction, result: PushResult) -> bool:
+        """Send one action; True when the server took it. Updates `result`."""
+        try:
+            request = await self.client.act(
+                action.request_id, action.action, version=action.base_version, idempotency_key=action.key
+            )
+        except Conflict as exc:
+            self._succeeded()
+            self.store.conflict(action.key, kind="stale", message=exc.message, server=exc.current)
+            result.conflicts += 1
+            return False
+        except REFUSED_ERRORS as exc:
+            self._succeeded()
+            await self._refused(action, exc)
+            result.refused += 1
+            return False
+        except HotlineError as exc:
+            self.store.note_failure(action.key, exc.message)
+            result.failure = exc
+            return False
+        self._succeeded()
+        self.store.confirm(action.key, request)
+        result.pushed += 1
+        return True
+
+    async def _refused(self, action: PendingAction, exc: HotlineError) -> None:
+        """Record a refused conflict with the request as the server holds it now (if it can
+        be read)."""
+        server: Request | None = None
+        with contextlib.suppress(HotlineError):
+            server = await self.client.get_request(action.request_id)
+        message = exc.detail if isinstance(exc, InvalidRequest) else exc.message
+        self.store.conflict(action.key, kind="refused", message=message, server=server)
+
+    # -- pull ------------------------------------------------------------------------------
+
+    async def pull(self) -> int:
+        """Apply every change after the cache's cursor; return how many changes were applied.
+
+        Raises a HotlineError (after flushing the good pages) when a page cannot be fetched or
+        is malformed: the cursor then stays at the last good page.
+        """
+        since = self.store.cache.cursor
+        pulled = 0
+        last_flush, flush_cost = time.monotonic(), 0.0
+        fetch = asyncio.ensure_future(self.client.changes(since, self.page_size))
+        try:
+            while True:
+                page = await fetch
+                check_page(page, since)
+                if page.has_more:  # fetch the next page while this one is applied
+                    fetch = asyncio.ensure_future(self.client.changes(page.next_since, self.page_size))
+                self.store.apply_page(page)
+                self._succeeded()
+                pulled += len(page.changes)
+                since = page.next_since
+                # A flush rewrites the whole cache: never spend more than a third of the time on it.
+                if time.monotonic() - last_flush >= max(self.flush_interval, 2 * flush_cost):
+                    started = time.monotonic()
+                    self.store.flush()
+                    last_flush = time.monotonic()
+                    flush_cost = last_flush - started
+                if not page.has_more:
+                    break
+        finally:
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(BaseException):
+                    await fetch
+            self._flush(force=True)
+            self._publish()
+        self._last_sync = datetime.now(UTC)
+        return pulled
+
+    # -- one sync --------------------------------------------------------------------------
+
+    async def sync_once(self) -> SyncSummary:
+        """Push, then pull. Conflicts wait for the dispatcher; nothing is retried after the
+        pull on its own. Failures are listed in the summary, not raised."""
+        summary = SyncSummary()
+        if not self.store.is_sync_owner:
+            summary.errors.append(
+                f"another hotline process is syncing the cache in {self.store.directory};"
+                " it delivers every pending action"
+            )
+            return summary
+        pushed = await self.push()
+        summary.pushed, summary.conflicts, summary.refused = pushed.pushed, pushed.conflicts, pushed.refused
+        summary.held, summary.offline = pushed.held, pushed.offline
+        if pushed.failure is not None:
+            summary.errors.append(pushed.failure.message)
+        if not isinstance(pushed.failure, OFFLINE_ERRORS + AUTH_ERRORS):
+            summary.pulled = await self._pull_reporting(summary)
+        self._flush(force=True)
+        summary.cursor = self.store.cache.cursor
+        if summary.ok:
+            self.last_error = ""
+        self._publish()
+        return summary
+
+    async def _pull_reporting(self, summary: SyncSummary) -> int:
+        """`pull()`, its failure going into `summary` instead of being raised."""
+        try:
+            return await self.pull()
+        except HotlineError as exc:
+            self._failed(exc)
+            summary.offline = summary.offline or isinstance(exc, OFFLINE_ERRORS)
+            summary.errors.append(exc.message)
+            return 0
+
+    # -- running ---------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Something was recorded: push soon (at once unless the engine is backing off)."""
+        self._want_push = True
+        if self._failures == 0:
+            self._trigger.set()
+
+    async def run(self) -> None:
+        """Sync until cancelled. The owner pushes, listens and pulls; another process follows
+        the owner's flushes and takes over when the owner has gone."""
+        try:
+            await self._follow_until_owner()
+            self.store.reload_if_changed()
+            listener = asyncio.create_task(self._listen(), name="hotline-sync-listen")
+            try:
+                await self._work()
+            finally:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+        finally:
+            if self._flush_due and self.store.is_sync_owner:
+                self.store.flush()
+
+    async def _follow_until_owner(self) -> None:
+        """While another process owns the cache: take in its flushes, try to take over."""
+        while not self.store.try_become_sync_owner():
+            self.store.reload_if_changed()
+            self._publish()
+            await self._wait(min(self.poll_interval, FOLLOW_INTERVAL))
+
+    async def _work(self) -> None:
+        """The owner's loop: do what is wanted, then wait for a trigger or the next tick.
+
+        A failure of the local cache itself (a lock held too long, a full disk) does not end
+        the loop: it is shown in the status and tried again after a backoff."""
+        self._publish()
+        while True:
+            try:
+                await self._cycle()
+            except CacheError as exc:
+                self.last_error = str(exc)
+                self._failures += 1
+                self._want_push = self._want_pull = True
+            self._publish()
+            if not await self._pause():
+                self._tick()
+
+    async def _cycle(self) -> None:
+        """Push if anything waits, then pull if wanted (not when the push found us offline)."""
+        if self._want_push or self._has_pending():
+            self._want_push = False
+            result = await self.push()
+            if result.failure is not None:
+                self._want_push = True
+                if isinstance(result.failure, OFFLINE_ERRORS + AUTH_ERRORS):
+                    return
+        if self._want_pull:
+            self._want_pull = False
+            try:
+                await self.pull()
+            except HotlineError as exc:
+                self._want_pull = True
+                self._failed(exc)
+                return
+        if self._flush_due:
+            self._flush()
+        if not self._want_push and not self._want_pull:
+            self.last_error = ""
+
+    def _has_pending(self) -> bool:
+        return self.store.counts()[1] > 0
+
+    def _stream_up(self) -> bool:
+        return self._stream is not None and self._stream.connected
+
+    def _next_delay(self) -> float:
+        """Backoff while failing, else the poll interval; sooner when a flush is due."""
+        if self._failures:
+            delay = backoff(
+                self._failures,
+                initial=self.backoff_initial,
+                maximum=self.backoff_max,
+                jitter=self.backoff_jitter,
+            )
+        else:
+            delay = self.poll_interval
+        if self._flush_due:
+            delay = min(delay, max(0.0, self._last_flush + self.flush_interval - time.monotonic()))
+        return delay
+
+    def _tick(self) -> None:
+        """A timer ran out: retry what failed; poll the feed while the stream is down."""
+        if self._failures or not self._stream_up():
+            self._want_pull = True
+        if self._stream_up():
+            self.online = True
+
+    async def _pause(self) -> bool:
+        """Wait until the next cycle is due; True when something asked for it sooner.
+
+        While backing off after losing the server, the event stream connecting again ends the
+        wait: the server is back, and waiting out a long backoff would only delay the outbox."""
+        delay = self._next_delay()
+        if not self._failures or self.online or self._stream is None:
+            return await self._wait(delay)
+        stream, dropped = self._stream, self._stream_dropped
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            if await self._wait(min(left, STREAM_CHECK)):
+                return True
+            dropped = dropped or not stream.connected
+            if dropped and stream.connected:  # it went down with the server and is up again
+                return True
+        return False
+
+    async def _wait(self, delay: float) -> bool:
+        """Wait for a trigger or `delay` seconds; True when triggered."""
+        try:
+            async with asyncio.timeout(delay):
+                await self._trigger.wait()
+        except TimeoutError:
+            return False
+        finally:
+            self._trigger.clear()
+        return True
+
+    async def _listen(self) -> None:
+        """Follow the event stream from the cursor; a notice past the cursor asks for a pull."""
+        stream = ChangeStream(self.client, last_event_id=self.store.cache.cursor)
+        self._stream = stream
+        try:
+            async for notice in stream:
+                self._on_notice(notice.seq)
+        except AUTH_ERRORS as exc:
+            self._failed(exc)
+            self._publish()
+
+    def _on_notice(self, seq: int) -> None:
+        """The server is there and has changes up to `seq`."""
+        self._succeeded()
+        if seq > self.store.cache.cursor:
+            self._want_pull = True
+        self._trigger.set()
+
+
+def describe(summary: SyncSummary, server: str) -> str:
+    """One line for a person: what a sync did."""
+    parts = [f"pushed {_count(summary.pushed, 'action')}", _count(summary.conflicts, "conflict")]
+    if summary.refused:
+        parts.append(_count(summary.refused, "refused action"))
+    if summary.held:
+        parts.append(f"{_count(summary.held, 'action')} held back")
+    line = ", ".join(parts)
+    return f"{line}, pulled {_count(summary.pulled, 'change')} (cursor {summary.cursor:,}) from {server}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,161 @@
+"""A hotline cache user in its own process, for crash and contention tests (and synthetic data).
+
+    python tests/cache_worker.py DIR SERVER_URL DISPATCHER MODE N
+
+MODE
+  actions  record N actions (AddNote with a unique text) round-robin on the cached requests,
+           printing `ACK <key>` after each `record` returned (it is durable by then)
+  pages    apply N synthetic change pages (cached requests with a bumped change_seq and
+           version), flushing after each and printing `FLUSHED <cursor>`
+  mixed    alternate the two (an action first)
+  seed     put N synthetic requests in the cache (R-000001...) and flush: `SEEDED <count>`
+
+Uses only the public API of `local_cache`. Also imported by the tests for its helpers
+(`synthetic`, `page_of`, `seed`, `raw_rows`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import cycle
+from pathlib import Path
+
+from api_client.actions import AddNote
+from api_client.models import (
+    Caller,
+    Change,
+    ChangesPage,
+    Channel,
+    Location,
+    Request,
+    RequestType,
+    State,
+    Tier,
+)
+from local_cache.local_store import LocalStore
+
+T0 = datetime(2026, 7, 30, 9, 0, tzinfo=UTC)
+PAGE_ROWS = 20
+SEED_PAGE = 1000
+
+TEMPLATE = Request(
+    id="R-000000",
+    received_at=T0,
+    channel=Channel.phone,
+    type=RequestType.complaint,
+    category="parking",
+    description="六铺炕北里12号楼2单元楼下总有外来车辆乱停，把消防通道堵了，救护车都进不来。请给我回个电话。",
+    location=Location(
+        street="德胜街道", community="c16", address="六铺炕北里12号楼2单元204", lat=39.95, long=116.37
+    ),
+    caller=Caller(name="闫女士", phone="13080268170"),
+    tier=Tier.d7,
+    due_at=T0 + timedelta(days=7),
+    state=State.new,
+    version=1,
+    change_seq=1,
+)
+STATES = (State.new, State.dispatched, State.accepted, State.resolved)
+
+
+def synthetic(
+    i: int, *, state: State | None = None, version: int = 1, change_seq: int | None = None
+) -> Request:
+    """Request R-<i> from the template (states cycle unless given); change_seq defaults to i."""
+    return TEMPLATE.model_copy(
+        update={
+            "id": f"R-{i:06d}",
+            "state": state or STATES[i % len(STATES)],
+            "lead_unit": None if (state or STATES[i % len(STATES)]) is State.new else "u-property",
+            "version": version,
+            "change_seq": i if change_seq is None else change_seq,
+        }
+    )
+
+
+def raw_rows(count: int) -> Iterator[dict[str, object]]:
+    """`count` synthetic requests as JSON dicts, fast (one template dump, then dict copies)."""
+    base = TEMPLATE.model_dump(mode="json")
+    for i in range(1, count + 1):
+        state = STATES[i % len(STATES)]
+        yield {
+            **base,
+            "id": f"R-{i:06d}",
+            "state": state.value,
+            "lead_unit": None if state is State.new else "u-property",
+            "change_seq": i,
+        }
+
+
+def page_of(requests: Sequence[Request], since: int, *, has_more: bool = False) -> ChangesPage:
+    """A change page carrying `requests` as changes since+1, since+2, ... (their change_seq)."""
+    changes = [Change(seq=r.change_seq, action="synthetic", request=r) for r in requests]
+    next_since = max([since, *(r.change_seq for r in requests)])
+    return ChangesPage(changes=changes, next_since=next_since, head=next_since, has_more=has_more)
+
+
+def seed(store: LocalStore, count: int) -> None:
+    """Put R-000001..R-<count> in the store's cache (change_seq = number) and flush."""
+    for first in range(1, count + 1, SEED_PAGE):
+        batch = [synthetic(i) for i in range(first, min(first + SEED_PAGE, count + 1))]
+        store.apply_page(page_of(batch, store.cache.cursor))
+    store.flush()
+
+
+def bumped_page(store: LocalStore, ids: Iterator[str]) -> ChangesPage:
+    """The next synthetic page: PAGE_ROWS cached requests with change_seq past the cursor."""
+    since = store.cache.cursor
+    requests: list[Request] = []
+    for offset in range(1, PAGE_ROWS + 1):
+        cached = store.cache.get(next(ids))
+        if cached is None:
+            continue
+        update = {"change_seq": since + offset, "version": cached.version + 1}
+        requests.append(cached.model_copy(update=update))
+    return page_of(requests, since)
+
+
+def run(store: LocalStore, mode: str, count: int) -> None:
+    ids = store.view_ids()
+    if not ids and mode != "seed":
+        raise SystemExit("the cache is empty: seed it first (MODE seed)")
+    action_ids, page_ids = cycle(ids), cycle(ids)
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    for i in range(count):
+        kind = mode if mode != "mixed" else ("actions" if i % 2 == 0 else "pages")
+        if kind == "actions":
+            pending = store.record(next(action_ids), AddNote(text=f"worker {tag} note {i}"), actor="worker")
+            print(f"ACK {pending.key}", flush=True)
+        elif kind == "pages":
+            store.apply_page(bumped_page(store, page_ids))
+            store.flush()
+            print(f"FLUSHED {store.cache.cursor}", flush=True)
+        else:
+            raise SystemExit(f"unknown MODE {mode!r}: actions, pages, mixed or seed")
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    directory, server_url, dispatcher, mode, count = argv
+    store = LocalStore.open(Path(directory), server_url=server_url, dispatcher=dispatcher)
+    try:
+        for message in store.messages:
+            print(f"MESSAGE {message}", file=sys.stderr, flush=True)
+        if mode == "seed":
+            seed(store, int(count))
+            print(f"SEEDED {len(store.cache)}", flush=True)
+        else:
+            run(store, mode, int(count))
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
