@@ -329,6 +329,12 @@ class SyncEngine:
 
     # -- pull ------------------------------------------------------------------------------
 
+    async def _timed_flush(self) -> float:
+        """Flush the cache in a worker thread; returns how long it took."""
+        started = time.monotonic()
+        await asyncio.to_thread(self.store.flush)
+        return time.monotonic() - started
+
     async def pull(self) -> int:
         """Apply every change after the cache's cursor; return how many changes were applied.
 
@@ -338,6 +344,7 @@ class SyncEngine:
         since = self.store.cache.cursor
         pulled = 0
         last_flush, flush_cost = time.monotonic(), 0.0
+        flushing: asyncio.Future[float] | None = None
         fetch = asyncio.ensure_future(self.client.changes(since, self.page_size))
         try:
             while True:
@@ -349,12 +356,18 @@ class SyncEngine:
                 self._succeeded()
                 pulled += len(page.changes)
                 since = page.next_since
-                # A flush rewrites the whole cache: never spend more than a third of the time on it.
-                if time.monotonic() - last_flush >= max(self.flush_interval, 2 * flush_cost):
-                    started = time.monotonic()
-                    self.store.flush()
+                # A flush rewrites the whole cache: it runs in a thread while the next pages are
+                # fetched and applied, and never takes more than a third of the time.
+                if (flushing is None or flushing.done()) and time.monotonic() - last_flush >= max(
+                    self.flush_interval, 2 * flush_cost
+                ):
+                    if flushing is not None:
+                        await flushing  # a failed flush raises here
+                    flushing = asyncio.ensure_future(self._timed_flush())
                     last_flush = time.monotonic()
-                    flush_cost = last_flush - started
+                if flushing is not None and flushing.done():
+                    flush_cost = await flushing
+                    flushing = None
                 if not page.has_more:
                     break
         finally:
@@ -362,6 +375,8 @@ class SyncEngine:
                 fetch.cancel()
                 with contextlib.suppress(BaseException):
                     await fetch
+            if flushing is not None:
+                await flushing
             self._flush(force=True)
             self._publish()
         self._last_sync = datetime.now(UTC)
