@@ -10,7 +10,7 @@ show an action optimistically before the server has confirmed it.
 from __future__ import annotations
 
 from collections.abc import Container
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .actions import (
     Accept,
@@ -26,7 +26,7 @@ from .actions import (
     Return,
     Unmerge,
 )
-from .models import Callback, Note, Request, Satisfaction, State
+from .models import Callback, NewRequest, Note, Request, Satisfaction, State, Tier
 
 #: For each action, the states it may start from.
 ALLOWED_FROM: dict[str, frozenset[State]] = {
@@ -48,6 +48,29 @@ CLOSING_SATISFACTION = frozenset({Satisfaction.satisfied, Satisfaction.basically
 
 class TransitionRefused(ValueError):
     """The action is not allowed on the request as it stands; the message says why."""
+
+
+def intake(new: NewRequest, *, request_id: str, tier: Tier, now: datetime, change_seq: int = 0) -> Request:
+    """The request a new intake becomes: state new, version 1, due = received + the tier.
+    `received_at` defaults to `now`."""
+    received = (new.received_at or now).astimezone(UTC)
+    return Request(
+        id=request_id,
+        received_at=received,
+        channel=new.channel,
+        type=new.type,
+        category=new.category,
+        description=new.description,
+        location=new.location,
+        caller=new.caller,
+        vulnerable=new.vulnerable,
+        tier=tier,
+        due_at=received + tier.duration,
+        state=State.new,
+        updated_at=now,
+        version=1,
+        change_seq=change_seq,
+    )
 
 
 def allowed_actions(state: State) -> list[str]:

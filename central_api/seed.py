@@ -35,7 +35,7 @@ from api_client.actions import (
     Resolve,
     Return,
 )
-from api_client.lifecycle import apply_action
+from api_client.lifecycle import apply_action, intake
 from api_client.models import (
     Caller,
     Channel,
@@ -45,7 +45,6 @@ from api_client.models import (
     Request,
     RequestType,
     Satisfaction,
-    State,
     Tier,
     response_window,
 )
@@ -912,22 +911,8 @@ def initial_request(new: NewRequest, request_id: str, *, version: int = 1) -> Re
     assert new.received_at is not None
     cat = category_by_code(new.category)
     tier = new.tier or (cat.tier if cat is not None else Tier.d7)
-    return Request(
-        id=request_id,
-        received_at=new.received_at,
-        channel=new.channel,
-        type=new.type,
-        category=new.category,
-        description=new.description,
-        location=new.location,
-        caller=new.caller,
-        vulnerable=new.vulnerable,
-        tier=tier,
-        due_at=new.received_at + tier.duration,
-        state=State.new,
-        updated_at=new.received_at,
-        version=version,
-        change_seq=0,
+    return intake(new, request_id=request_id, tier=tier, now=new.received_at).model_copy(
+        update={"version": version}
     )
 
 

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from api_client.actions import Action, Dispatch, Merge
-from api_client.lifecycle import ALLOWED_FROM, TransitionRefused, apply_action, snapshot_diff
+from api_client.lifecycle import ALLOWED_FROM, TransitionRefused, apply_action, intake, snapshot_diff
 from api_client.models import (
     AuditEvent,
     Category,
@@ -482,25 +482,8 @@ class SqlStore:
         community = new.location.community
         if community and community not in self._community_ids:
             raise InvalidInput(f"Unknown community {community!r}.")
-        received = (new.received_at or now).astimezone(UTC)
         tier: Tier = new.tier or category.tier
-        return Request(
-            id=f"R-{num:06d}",
-            received_at=received,
-            channel=new.channel,
-            type=new.type,
-            category=new.category,
-            description=new.description,
-            location=new.location,
-            caller=new.caller,
-            vulnerable=new.vulnerable,
-            tier=tier,
-            due_at=received + tier.duration,
-            state=State.new,
-            updated_at=now,
-            version=1,
-            change_seq=seq,
-        )
+        return intake(new, request_id=f"R-{num:06d}", tier=tier, now=now, change_seq=seq)
 
     @staticmethod
     def _next_num(conn: Connection) -> int:
