@@ -49,6 +49,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from api_client.client import HotlineClient
 from api_client.errors import (
@@ -172,6 +173,12 @@ def check_page(page: ChangesPage, since: int) -> None:
         )
     if page.head < page.next_since:
         raise PageError(f"{what}: head {page.head} is before change {page.next_since}", field="head")
+
+
+def _discard(future: asyncio.Future[Any]) -> None:
+    """Retrieve a dropped future's outcome so asyncio does not report it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 class SyncEngine:
@@ -371,10 +378,9 @@ class SyncEngine:
                 if not page.has_more:
                     break
         finally:
-            if not fetch.done():
+            if not fetch.done():  # a prefetch nobody will read: cancel it, and retrieve its outcome
                 fetch.cancel()
-                with contextlib.suppress(BaseException):
-                    await fetch
+                fetch.add_done_callback(_discard)
             if flushing is not None:
                 await flushing
             self._flush(force=True)
