@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -127,3 +128,34 @@ def test_serve_refuses_a_bad_database_clearly(tmp_path: Path) -> None:
     result = run("serve", "--db", str(tmp_path / "no" / "such" / "dir" / "x.db"), "--port", str(free_port()))
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and "hotline:" in result.stderr
+
+
+def test_demo_serves_seeded_data_and_cleans_up() -> None:
+    proc = subprocess.Popen(
+        [*hotline_command(), "demo", "--count", "30", "--port", str(free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    url = token_file = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (url and token_file):
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if "HOTLINE_API_URL=" in line:
+            url = line.split("=", 1)[1].strip()
+        if "HOTLINE_TOKEN_FILE=" in line:
+            token_file = line.split("=", 1)[1].strip()
+    assert url and token_file, proc.poll()
+    token_path = Path(token_file)
+    assert token_path.stat().st_mode & 0o777 == 0o600
+    assert token_path.parent.stat().st_mode & 0o777 == 0o700
+    stats = httpx.get(
+        f"{url}/v1/stats", headers={"Authorization": f"Bearer {token_path.read_text().strip()}"}
+    )
+    assert stats.json()["total"] == 30
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 0
+    assert not token_path.parent.exists()  # the demo token does not outlive the demo

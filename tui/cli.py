@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -178,6 +179,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)  # the demo token (and the demo db unless --db)
     return 0
 
 
