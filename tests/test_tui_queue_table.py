@@ -1,0 +1,403 @@
+"""tui.widgets.queue_table: the queue as a Line API table, driven with Pilot."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from rich.cells import cell_len
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.strip import Strip
+
+from api_client.models import State, Tier
+from tui.queue_model import Names, QueueModel, QueueRow, make_row
+from tui.widgets.queue_table import EN, FIXED_WIDTH, QueueTable, countdown
+
+NOW = 1_767_225_600.0
+HOUR = 3600.0
+NAMES = Names(categories={"roof_leak": "房屋漏雨"}, communities={"c01": "德胜里社区"})
+
+
+def rows(count: int, start: int = 0) -> list[QueueRow]:
+    """`count` new requests in urgency order: due in 23 h, each a minute after the previous one."""
+    return [
+        make_row(
+            id=f"R-{n:06d}",
+            state=State.new,
+            category="roof_leak",
+            community="c01",
+            tier=Tier.h24,
+            due_at=NOW + 23 * HOUR + 60 * n,
+            received_at=NOW - HOUR,
+            description=f"第{n}号诉求：顶楼漏雨，墙面渗水",
+            names=NAMES,
+        )
+        for n in range(start, start + count)
+    ]
+
+
+class CountingTable(QueueTable):
+    """Counts the lines it is asked to paint."""
+
+    painted = 0
+
+    def render_line(self, y: int) -> Strip:
+        CountingTable.painted += 1
+        return super().render_line(y)
+
+
+class TableApp(App[None]):
+    def __init__(self, shown: Sequence[QueueRow], **options: Any) -> None:
+        super().__init__()
+        self.shown = shown
+        self.options = options
+        self.messages: list[Message] = []
+
+    def compose(self) -> ComposeResult:
+        yield CountingTable(self.shown, clock=lambda: NOW, **self.options)
+
+    def on_queue_table_highlighted(self, message: QueueTable.Highlighted) -> None:
+        self.messages.append(message)
+
+    def on_queue_table_selected(self, message: QueueTable.Selected) -> None:
+        self.messages.append(message)
+
+
+def highlighted(app: TableApp) -> list[str | None]:
+    return [m.request_id for m in app.messages if isinstance(m, QueueTable.Highlighted)]
+
+
+def selected(app: TableApp) -> list[str]:
+    return [m.request_id for m in app.messages if isinstance(m, QueueTable.Selected)]
+
+
+def unsafe(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in text)
+
+
+# --------------------------------------------------------------------------- countdown
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0, "0m"),
+        (59, "0m"),
+        (45 * 60, "45m"),
+        (3 * HOUR + 5 * 60 + 30, "3h05m"),
+        (23 * HOUR + 59 * 60, "23h59m"),
+        (2 * 86400 + 3 * HOUR, "2d03h"),
+        (12 * 86400, "12d"),
+        (-1, "-1m"),
+        (-(HOUR + 20 * 60), "-1h20m"),
+        (-(HOUR + 19 * 60 + 1), "-1h20m"),
+        (-(23 * HOUR + 59 * 60), "-23h59m"),
+        (-(9 * 86400 + 23 * HOUR), "-9d23h"),
+    ],
+)
+def test_countdown(seconds: float, shown: str) -> None:
+    assert countdown(seconds) == shown
+    assert len(shown) <= 7
+
+
+# --------------------------------------------------------------------------- layout
+
+
+async def test_80x24_fits_every_column_and_the_header_stays() -> None:
+    app = TableApp(rows(100))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        width = table.scrollable_content_region.width
+        assert width >= FIXED_WIDTH + 20  # room left for the description
+        header = table.render_line(0).text
+        assert header.startswith("编号") and "诉求" in header
+        first = table.render_line(1)
+        assert first.cell_length == width
+        assert first.text.startswith("R-000000  23h00m 24h")
+        assert "德胜里" in first.text and "房屋漏雨" in first.text and "第0号诉求" in first.text
+        await pilot.press("pagedown", "pagedown")
+        assert table.render_line(0).text == header
+        assert table.render_line(1).text.startswith(f"R-{table.scroll_offset.y:06d}")
+
+
+async def test_english_labels() -> None:
+    app = TableApp(rows(3), labels=EN)
+    async with app.run_test(size=(100, 10)) as pilot:
+        await pilot.pause()
+        table = app.query_one(QueueTable)
+        assert table.render_line(0).text.startswith("id ")
+        assert " new " in table.render_line(1).text
+
+
+async def test_an_empty_queue_says_so() -> None:
+    app = TableApp([])
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        table = app.query_one(QueueTable)
+        assert "没有" in table.render_line(1).text
+        await pilot.press("j", "enter")
+        assert table.cursor_id is None
+        assert selected(app) == []
+        assert highlighted(app) == []
+
+
+# --------------------------------------------------------------------------- keys
+
+
+async def test_cursor_keys() -> None:
+    app = TableApp(rows(200))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(QueueTable)
+        page = table.scrollable_content_region.height - 1  # rows below the header
+        await pilot.pause()
+        assert table.cursor_row == 0
+        await pilot.press("j", "j", "down")
+        assert table.cursor_row == 3
+        await pilot.press("k", "up")
+        assert table.cursor_row == 1
+        await pilot.press("pagedown")
+        assert table.cursor_row == 1 + page
+        assert table.scroll_offset.y == page
+        await pilot.press("pageup")
+        assert (table.cursor_row, table.scroll_offset.y) == (1, 0)
+        await pilot.press("G")
+        assert table.cursor_row == 199
+        assert table.scroll_offset.y == 200 - page
+        await pilot.press("g")
+        assert (table.cursor_row, table.scroll_offset.y) == (0, 0)
+        await pilot.press("end", "j")
+        assert table.cursor_row == 199
+        await pilot.press("home", "k")
+        assert table.cursor_row == 0
+        for _ in range(page + 2):
+            await pilot.press("j")
+        assert table.cursor_row == page + 2
+        assert table.scroll_offset.y == 3  # scrolled just enough to keep the cursor in view
+
+
+async def test_bindings_have_ids() -> None:
+    ids = {binding.id for binding in QueueTable.BINDINGS if not isinstance(binding, tuple)}
+    assert {"queue_table.cursor_down", "queue_table.cursor_up", "queue_table.select"} <= ids
+
+
+async def test_enter_selects_and_moves_highlight() -> None:
+    app = TableApp(rows(10))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("j", "j", "enter")
+        await pilot.pause()
+        assert selected(app) == ["R-000002"]
+        assert highlighted(app) == ["R-000000", "R-000001", "R-000002"]
+
+
+async def test_click_moves_the_cursor_and_a_click_on_it_selects() -> None:
+    app = TableApp(rows(10))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        await pilot.click(QueueTable, offset=(5, 4))  # screen line 4: row 3
+        assert table.cursor_row == 3
+        await pilot.click(QueueTable, offset=(5, 4))
+        await pilot.pause()
+        assert selected(app) == ["R-000003"]
+
+
+# --------------------------------------------------------------------------- live updates
+
+
+async def test_set_rows_keeps_the_selected_request_when_rows_arrive_above_it() -> None:
+    app = TableApp(rows(100, start=10))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        await pilot.press(*["j"] * 30)
+        assert table.cursor_id == "R-000040"
+        line = table.cursor_row - table.scroll_offset.y
+        app.messages.clear()
+        table.set_rows(rows(110))  # ten more requests, all more urgent
+        await pilot.pause()
+        assert table.cursor_id == "R-000040"
+        assert table.cursor_row == 40
+        assert table.cursor_row - table.scroll_offset.y == line  # same screen line
+        assert highlighted(app) == []  # nothing changed for the dispatcher
+        table.set_rows(rows(100, start=20))  # rows above it leave
+        await pilot.pause()
+        assert table.cursor_id == "R-000040" and table.cursor_row == 20
+
+
+async def test_set_rows_finds_the_selected_request_far_away_in_a_big_queue() -> None:
+    model = QueueModel(rows(20_000))
+    app = TableApp(model.apply(now=NOW))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        table.move_cursor(15_000)
+        await pilot.pause()
+        assert table.cursor_id == "R-015000"
+        line = table.cursor_row - table.scroll_offset.y
+        urgent = [r._replace(id=f"R-A{r.id}", due_at=NOW) for r in rows(100, start=50_000)]
+        model.upsert(urgent)  # a hundred more urgent requests: R-015000 moves far down
+        shown = model.apply(now=NOW)
+        table.set_rows(shown)
+        await pilot.pause()
+        assert table.cursor_id == "R-015000"
+        assert table.cursor_row == 15_100
+        assert table.cursor_row - table.scroll_offset.y == line
+
+
+async def test_set_rows_clamps_when_the_selected_request_is_gone() -> None:
+    app = TableApp(rows(50))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        await pilot.press("G")
+        assert table.cursor_id == "R-000049"
+        table.set_rows(rows(20))
+        await pilot.pause()
+        assert (table.cursor_row, table.cursor_id) == (19, "R-000019")
+        table.set_rows([r for r in rows(20) if r.id != "R-000019"] + rows(5, start=100))
+        await pilot.pause()
+        assert (table.cursor_row, table.cursor_id) == (19, "R-000100")
+        table.set_rows([])
+        await pilot.pause()
+        assert table.cursor_id is None
+        assert highlighted(app)[-1] is None
+
+
+async def test_a_live_update_of_the_selected_row_repaints_it() -> None:
+    model = QueueModel(rows(30))
+    app = TableApp(model.apply(now=NOW))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        await pilot.press("j")
+        changed = model.get("R-000001")
+        assert changed is not None
+        model.upsert([changed._replace(description="已改：积水", unsent=True)])
+        table.set_rows(model.apply(now=NOW))
+        await pilot.pause()
+        assert table.cursor_id == "R-000001"
+        assert "已改：积水" in table.render_line(2).text
+        assert "*" in table.render_line(2).text
+
+
+# --------------------------------------------------------------------------- painting
+
+
+async def test_only_visible_rows_are_painted_at_100000() -> None:
+    CountingTable.painted = 0
+    app = TableApp(rows(100_000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(CountingTable)
+        await pilot.pause()
+        height = table.size.height
+        assert CountingTable.painted <= 3 * height  # a couple of frames, never the 100,000 rows
+        assert len(table._strips) <= height
+        CountingTable.painted = 0
+        await pilot.press("j")
+        await pilot.pause()
+        assert CountingTable.painted == 2  # the old and the new cursor rows, nothing else
+        CountingTable.painted = 0
+        await pilot.press("G")
+        await pilot.pause()
+        assert height - 2 <= CountingTable.painted <= height  # a scroll repaints the page
+        assert table.render_line(height - 1).text.startswith("R-099999")
+
+
+async def test_countdowns_follow_the_clock() -> None:
+    now = [NOW]
+    app = App[None]()
+    table = QueueTable(rows(2), clock=lambda: now[0])
+    async with app.run_test(size=(80, 10)) as pilot:
+        await app.mount(table)
+        await pilot.pause()
+        assert "24h00m" not in table.render_line(1).text and "23h00m" in table.render_line(1).text
+        now[0] = NOW + 24 * HOUR
+        table.set_now()
+        await pilot.pause()
+        assert "-1h00m" in table.render_line(1).text
+
+
+async def test_deadline_colours_come_from_component_classes() -> None:
+    shown = [
+        rows(1)[0]._replace(id="R-OVER", due_at=NOW - HOUR),
+        rows(1)[0]._replace(id="R-SOON", due_at=NOW + HOUR),
+        rows(1)[0]._replace(id="R-LATER", due_at=NOW + 9 * HOUR),
+    ]
+    app = TableApp(shown)
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.press("G")  # the cursor off the rows under test
+        await pilot.pause()
+        for line, name in ((1, "overdue"), (2, "due-soon")):
+            strip = table.render_line(line)
+            styles = {segment.style for segment in strip if segment.text.strip().endswith("m")}
+            assert table.get_component_rich_style(f"queue-table--{name}") in styles
+
+
+async def test_the_cursor_row_looks_different_without_focus() -> None:
+    from textual.widgets import Input
+
+    class WithInput(TableApp):
+        def compose(self) -> ComposeResult:
+            yield Input()
+            yield from super().compose()
+
+    app = WithInput(rows(5))
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(QueueTable)
+        table.focus()
+        await pilot.pause()
+        focused = next(iter(table.render_line(1))).style
+        app.query_one(Input).focus()
+        await pilot.pause()
+        blurred = next(iter(table.render_line(1))).style
+        assert focused != blurred
+
+
+async def test_no_color_reverses_the_cursor_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = TableApp(rows(5))
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        assert app.no_color
+        assert all(segment.style and segment.style.reverse for segment in table.render_line(1))
+        assert not any(segment.style and segment.style.reverse for segment in table.render_line(2))
+
+
+async def test_hostile_text_is_painted_literally() -> None:
+    evil = make_row(
+        id="R-\x1b[31m1",
+        state=State.new,
+        category="[b]cat[/b]\x1b[5m",
+        community="c01\u202e",
+        tier=Tier.h2,
+        due_at=NOW - 60,
+        received_at=NOW - HOUR,
+        names=Names(communities={"c01\u202e": "[link=x]社区[/link]"}),
+        vulnerable=True,
+        conflict=True,
+        description="\x1b[2J\x1b]0;owned\x07[/] [link=https://evil.example]x[/link] [@click=app.quit]q[/]",
+        address="\x9b2J\u202e\u2066",
+        caller="zero\u200bwidth",
+    )
+    app = TableApp([evil, *rows(3)])
+    async with app.run_test(size=(200, 10)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        for _cursor_on_it in (True, False):
+            strip = table.render_line(1)
+            for segment in strip:
+                assert not unsafe(segment.text)
+                style = segment.style
+                assert style is None or (not style.link and "@click" not in style.meta)
+            text = strip.text
+            assert cell_len(text) == table.scrollable_content_region.width
+            assert "[/] [link=https://evil.example]x[/link] [@click=app.quit]q[/]" in text
+            assert "␛]0;owned␇" in text and "[b]cat[/b…" in text and "R-␛[31m1" in text
+            await pilot.press("j")
