@@ -71,7 +71,6 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 def make_rates(
-    *,
     dispatched: int,
     responded_in_time: int,
     valid_callbacks: int,
@@ -128,14 +127,7 @@ def stats_from_requests(
             solved += bool(callback.solved)
             satisfied += callback.satisfaction is Satisfaction.satisfied
             basically += callback.satisfaction is Satisfaction.basically
-    rates = make_rates(
-        dispatched=dispatched,
-        responded_in_time=in_time,
-        valid_callbacks=valid,
-        solved=solved,
-        satisfied=satisfied,
-        basically_satisfied=basically,
-    )
+    rates = make_rates(dispatched, in_time, valid, solved, satisfied, basically)
     return Stats(
         total=total, by_state=by_state, overdue=overdue, rates=rates, since=since, until=until, unit=unit
     )
@@ -186,14 +178,7 @@ def stats_sql(
         totals = totals.where(where)
     row = conn.execute(totals).one()
     total, overdue, dispatched, in_time, valid, solved, satisfied, basically = (int(v) for v in row)
-    rates = make_rates(
-        dispatched=dispatched,
-        responded_in_time=in_time,
-        valid_callbacks=valid,
-        solved=solved,
-        satisfied=satisfied,
-        basically_satisfied=basically,
-    )
+    rates = make_rates(dispatched, in_time, valid, solved, satisfied, basically)
     return Stats(
         total=total, by_state=by_state, overdue=overdue, rates=rates, since=since, until=until, unit=unit
     )
