@@ -1,6 +1,6 @@
 """The sync engine: the local outbox to the central API, the change feed into the local cache.
 
-    engine = SyncEngine(store, client, on_status=show)
+    engine = SyncEngine(store, client, on_status=show, on_changed=refresh_rows)
     summary = await engine.sync_once()     # `hotline sync`: push, then pull, once
     await engine.run()                     # the app: until cancelled; `engine.wake()` after a record
 
@@ -37,7 +37,9 @@ and takes over when the owner has gone.
 most every `flush_interval` seconds and at the end of every `sync_once`: a flush rewrites the
 whole cache file, so it is not done per action.
 
-Pure asyncio: no threads, no UI imports. Status changes reach `on_status` as `SyncStatus`.
+Pure asyncio: no threads, no UI imports. Status changes reach `on_status` as `SyncStatus`; the
+ids of the requests whose view may have changed reach `on_changed` (a pulled page, a confirmed or
+conflicting action), called on the engine's event loop.
 """
 
 from __future__ import annotations
@@ -190,6 +192,7 @@ class SyncEngine:
         client: HotlineClient,
         *,
         on_status: Callable[[SyncStatus], None] | None = None,
+        on_changed: Callable[[list[str]], None] | None = None,
         poll_interval: float = 10.0,
         page_size: int = 500,
         flush_interval: float = 1.0,
@@ -200,6 +203,7 @@ class SyncEngine:
         self.store = store
         self.client = client
         self.on_status = on_status
+        self.on_changed = on_changed
         self.poll_interval = poll_interval
         self.page_size = page_size
         self.flush_interval = flush_interval
@@ -248,6 +252,12 @@ class SyncEngine:
         if status != self._published:
             self._published = status
             self.on_status(status)
+
+    def _changed(self, request_ids: list[str]) -> None:
+        """Tell `on_changed` which requests' views may have changed (a page applied, an action
+        confirmed or turned into a conflict)."""
+        if self.on_changed is not None and request_ids:
+            self.on_changed(request_ids)
 
     def _succeeded(self) -> None:
         """The server answered: online, backoff reset."""
@@ -309,11 +319,13 @@ class SyncEngine:
         except Conflict as exc:
             self._succeeded()
             self.store.conflict(action.key, kind="stale", message=exc.message, server=exc.current)
+            self._changed([action.request_id])
             result.conflicts += 1
             return False
         except REFUSED_ERRORS as exc:
             self._succeeded()
             await self._refused(action, exc)
+            self._changed([action.request_id])
             result.refused += 1
             return False
         except HotlineError as exc:
@@ -322,6 +334,7 @@ class SyncEngine:
             return False
         self._succeeded()
         self.store.confirm(action.key, request)
+        self._changed([action.request_id])
         result.pushed += 1
         return True
 
@@ -360,6 +373,7 @@ class SyncEngine:
                 if page.has_more:  # fetch the next page while this one is applied
                     fetch = asyncio.ensure_future(self.client.changes(page.next_since, self.page_size))
                 self.store.apply_page(page)
+                self._changed([change.request.id for change in page.changes])
                 self._succeeded()
                 pulled += len(page.changes)
                 since = page.next_since
@@ -437,7 +451,7 @@ class SyncEngine:
         the owner's flushes and takes over when the owner has gone."""
         try:
             await self._follow_until_owner()
-            self.store.reload_if_changed()
+            self._reload()
             listener = asyncio.create_task(self._listen(), name="hotline-sync-listen")
             try:
                 await self._work()
@@ -452,9 +466,14 @@ class SyncEngine:
     async def _follow_until_owner(self) -> None:
         """While another process owns the cache: take in its flushes, try to take over."""
         while not self.store.try_become_sync_owner():
-            self.store.reload_if_changed()
+            self._reload()
             self._publish()
             await self._wait(min(self.poll_interval, FOLLOW_INTERVAL))
+
+    def _reload(self) -> None:
+        """Take in another process's flush; every view may have changed."""
+        if self.store.reload_if_changed():
+            self._changed(self.store.view_ids())
 
     async def _work(self) -> None:
         """The owner's loop: do what is wanted, then wait for a trigger or the next tick.

@@ -282,3 +282,23 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     while not condition():
         assert loop.time() < deadline, "condition not reached in time"
         await asyncio.sleep(0.02)
+
+
+async def test_on_changed_names_the_requests_a_push_or_a_pull_touched(world: World) -> None:
+    zhang = world.dispatcher("zhang")
+    store = zhang.open()
+    seen: list[list[str]] = []
+    engine = make_engine(store, zhang.client(), page_size=4, on_changed=seen.append)
+    await engine.pull()
+    assert sorted(itertools.chain.from_iterable(seen)) == sorted(world.ids)
+    assert all(len(batch) <= 4 for batch in seen)  # one call per page
+
+    seen.clear()
+    first = world.ids[0]
+    store.record(first, Dispatch(lead_unit="cc01"), actor=zhang.name)
+    server_act(world.server, world.ids[1], AddNote(text="from the centre"))
+    await engine.sync_once()
+    changed = set(itertools.chain.from_iterable(seen))
+    assert first in changed and world.ids[1] in changed
+    assert changed <= {first, world.ids[1]}
+    store.close()

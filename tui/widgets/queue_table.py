@@ -28,8 +28,7 @@ demand from the list of `QueueRow`s, so 100,000 rows cost no more to show than 5
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import ClassVar, Final
 
@@ -44,56 +43,12 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from api_client.models import State
-
+from ..i18n import EN, ZH, TableLabels
 from ..queue_model import DUE_WINDOW, DeadlineStatus, QueueList, QueueRow, deadline_status
 from ..text import fit, one_line
 
 __all__ = ["EN", "ZH", "QueueTable", "TableLabels", "countdown"]
 
-
-@dataclass(frozen=True)
-class TableLabels:
-    """The words a table shows: column headers, state names, the empty-queue line."""
-
-    headers: tuple[str, str, str, str, str, str, str, str, str]
-    states: Mapping[str, str]  # by `State` value
-    empty: str
-
-
-ZH: Final = TableLabels(
-    headers=("编号", "期限", "时限", "!", "状态", "类别", "社区", "", "诉求"),
-    states={
-        State.new: "新诉求",
-        State.dispatched: "已派单",
-        State.accepted: "已签收",
-        State.returned: "退单",
-        State.extended: "延期",
-        State.resolved: "已办结",
-        State.callback_logged: "已回访",
-        State.closed: "已结案",
-        State.reopened: "重办",
-        State.merged: "已并单",
-    },
-    empty="（没有符合条件的诉求）",
-)
-
-EN: Final = TableLabels(
-    headers=("id", "due", "tier", "!", "state", "category", "community", "", "description"),
-    states={
-        State.new: "new",
-        State.dispatched: "sent",
-        State.accepted: "signed",
-        State.returned: "return",
-        State.extended: "extend",
-        State.resolved: "solved",
-        State.callback_logged: "called",
-        State.closed: "closed",
-        State.reopened: "reopen",
-        State.merged: "merged",
-    },
-    empty="(no requests match)",
-)
 
 # Column widths in cells; one space between columns; the description takes what is left.
 ID_WIDTH: Final = 8
