@@ -46,6 +46,7 @@ from .models import (
     Identity,
     NewRequest,
     Outgoing,
+    PhoneReveal,
     Request,
     Role,
     Stats,
@@ -101,6 +102,7 @@ _HEALTH = TypeAdapter(Health)
 _IDENTITY = TypeAdapter(Identity)
 _REQUEST = TypeAdapter(Request)
 _AUDIT = TypeAdapter(list[AuditEvent])
+_PHONE_REVEAL = TypeAdapter(PhoneReveal)
 _CHANGES = TypeAdapter(ChangesPage)
 _UNIT = TypeAdapter(Unit)
 _UNITS = TypeAdapter(list[Unit])
@@ -223,6 +225,19 @@ class HotlineClient:
     async def audit(self, request_id: str) -> list[AuditEvent]:
         """A request's history, oldest first."""
         return await self.call("GET", f"/v1/requests/{_segment(request_id)}/audit", _AUDIT)
+
+    async def reveal_phone(self, request_id: str, *, reason: str = "") -> PhoneReveal:
+        """The caller's full phone and name; the server audits every reveal (who, when, why).
+
+        Sent exactly once, never retried: each call is one more audit event. The request's
+        version does not change, so pending actions on it stay valid.
+        """
+        return await self.call(
+            "POST",
+            f"/v1/requests/{_segment(request_id)}/phone-reveals",
+            _PHONE_REVEAL,
+            body=orjson.dumps({"reason": reason}),
+        )
 
     async def changes(self, since: int, limit: int = 500) -> ChangesPage:
         """One page of the change feed: every change with `seq > since`, oldest first."""

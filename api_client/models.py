@@ -231,6 +231,28 @@ class AuditEvent(Outgoing):
     detail: dict[str, object] = Field(default_factory=dict)
 
 
+class PhoneRevealRequest(Incoming):
+    """The optional body of a phone reveal: why the dispatcher needs the full number."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class PhoneReveal(Outgoing):
+    """A caller's full phone and name, answered to an audited reveal.
+
+    `revealed_by` and `revealed_at` are the `actor` and `at` of the `reveal_phone` audit event
+    this reveal appended; `audit_id` numbers that event (unique, increasing over the server).
+    A reveal changes neither the request's version nor the change feed.
+    """
+
+    request_id: str
+    phone: str
+    name: str
+    revealed_by: str
+    revealed_at: AwareDatetime
+    audit_id: int
+
+
 class Change(Outgoing):
     """One entry of the change feed: the request as it stood after change `seq`."""
 

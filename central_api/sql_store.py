@@ -39,6 +39,7 @@ from api_client.models import (
     Community,
     Identity,
     NewRequest,
+    PhoneReveal,
     Request,
     Role,
     State,
@@ -687,6 +688,28 @@ class SqlStore:
             )
             for row in rows
         ]
+
+    def reveal_phone(self, request_id: str, *, actor: str, reason: str = "") -> PhoneReveal:
+        _check_text(reason)
+        with self._write() as conn:
+            data = conn.execute(select(t.requests.c.data).where(t.requests.c.id == request_id)).scalar()
+            if data is None:
+                raise RequestNotFound(f"No request {request_id!r}.")
+            request = Request.model_validate_json(data)
+            now = self.clock()
+            # An audit event without a change: `seq` is the change the revealed request stood at.
+            row = _audit_row(
+                request, "reveal_phone", actor, now, {}, {}, {"reason": reason} if reason else {}
+            )
+            audit_id = int(conn.execute(insert(t.audit).returning(t.audit.c.id), row).scalar_one())
+        return PhoneReveal(
+            request_id=request.id,
+            phone=request.caller.phone,
+            name=request.caller.name,
+            revealed_by=actor,
+            revealed_at=now,
+            audit_id=audit_id,
+        )
 
     # --- change feed ------------------------------------------------------------------------
     def changes_raw(self, since: int, limit: int) -> tuple[list[tuple[int, str, str]], int]:

@@ -22,6 +22,7 @@ from api_client.models import (
     Community,
     Identity,
     NewRequest,
+    PhoneReveal,
     Request,
     Role,
     State,
@@ -115,6 +116,12 @@ class Store(Protocol):
 
     def audit(self, request_id: str) -> list[AuditEvent]:
         """Raises RequestNotFound."""
+        ...
+
+    def reveal_phone(self, request_id: str, *, actor: str, reason: str = "") -> PhoneReveal:
+        """The caller's full phone, recorded as a `reveal_phone` audit event (detail `{"reason"}`
+        when one is given). The request's version and change_seq stay as they are and the change
+        feed gets no entry: a reveal makes nobody's pending action stale. Raises RequestNotFound."""
         ...
 
     # --- change feed ----------------------------------------------------

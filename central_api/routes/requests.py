@@ -1,4 +1,4 @@
-"""Requests: intake, read, dispatcher actions, audit trail."""
+"""Requests: intake, read, dispatcher actions, audit trail, audited phone reveals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Path
 from fastapi.responses import Response
 
 from api_client.actions import Action
-from api_client.models import AuditEvent, NewRequest, Request
+from api_client.models import AuditEvent, NewRequest, PhoneReveal, PhoneRevealRequest, Request
 
 from ..deps import IdentityDep, StoreDep
 from ._http import IdempotencyKey, outcome_response, parse_if_match, request_response
@@ -87,3 +87,20 @@ def act(
 def audit(request_id: RequestId, identity: IdentityDep, store: StoreDep) -> list[AuditEvent]:
     """The request's history, oldest first."""
     return store.audit(request_id)
+
+
+@router.post(
+    "/requests/{request_id}/phone-reveals",
+    response_model=PhoneReveal,
+    responses={**_ERRORS, 404: {"description": "No such request"}},
+)
+def reveal_phone(
+    request_id: RequestId,
+    identity: IdentityDep,
+    store: StoreDep,
+    body: PhoneRevealRequest | None = None,
+) -> PhoneReveal:
+    """The caller's full phone and name. Every call appends a `reveal_phone` event (who, when,
+    why) to the request's audit trail; the request's version and the change feed are untouched."""
+    reason = body.reason if body is not None else ""
+    return store.reveal_phone(request_id, actor=identity.name, reason=reason)
