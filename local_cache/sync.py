@@ -66,7 +66,7 @@ from api_client.errors import (
     Unreachable,
 )
 from api_client.events import ChangeStream
-from api_client.models import ChangesPage, Request
+from api_client.models import ChangesPage, Request, StampedChangesPage
 from api_client.retrying import backoff
 
 from .errors import CacheError
@@ -144,7 +144,7 @@ class PageError(InvalidResponse):
     """A change-feed page that breaks the feed's rules (the pull stops before applying it)."""
 
 
-def check_page(page: ChangesPage, since: int) -> None:
+def check_page(page: ChangesPage | StampedChangesPage, since: int) -> None:
     """Raise PageError unless `page` is a well-formed page of the feed after `since`.
 
     Its seqs must strictly ascend, all after `since`, the last one being `next_since`; an empty
@@ -365,14 +365,15 @@ class SyncEngine:
         pulled = 0
         last_flush, flush_cost = time.monotonic(), 0.0
         flushing: asyncio.Future[float] | None = None
-        fetch = asyncio.ensure_future(self.client.changes(since, self.page_size))
+        fetch = asyncio.ensure_future(self.client.pull_page(since, self.page_size))
         try:
             while True:
-                page = await fetch
+                fetched = await fetch
+                page = fetched.page
                 check_page(page, since)
                 if page.has_more:  # fetch the next page while this one is applied
-                    fetch = asyncio.ensure_future(self.client.changes(page.next_since, self.page_size))
-                self.store.apply_page(page)
+                    fetch = asyncio.ensure_future(self.client.pull_page(page.next_since, self.page_size))
+                self.store.apply_page(fetched)
                 self._changed([change.request.id for change in page.changes])
                 self._succeeded()
                 pulled += len(page.changes)
@@ -441,8 +442,10 @@ class SyncEngine:
     # -- running ---------------------------------------------------------------------------
 
     def wake(self) -> None:
-        """Something was recorded: push soon (at once unless the engine is backing off)."""
+        """Something was recorded: push soon (at once unless the engine is backing off), and
+        tell `on_status` of the new pending count now."""
         self._want_push = True
+        self._publish()
         if self._failures == 0:
             self._trigger.set()
 

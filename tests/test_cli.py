@@ -52,6 +52,15 @@ def test_help_lists_every_subcommand() -> None:
     assert "--role" in run("token", "create", "--help").stdout
 
 
+def test_the_app_without_a_token_or_a_dispatcher_says_what_to_set(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_CONFIG"] = str(tmp_path / "none.toml")
+    result = run(env=env)
+    assert result.returncode == 1
+    assert "HOTLINE_TOKEN_FILE" in result.stderr and "HOTLINE_DISPATCHER" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_no_token_option_anywhere() -> None:
     result = run("whoami", "--token", "secret")
     assert result.returncode == 2
@@ -132,7 +141,7 @@ def test_serve_refuses_a_bad_database_clearly(tmp_path: Path) -> None:
 
 def test_demo_serves_seeded_data_and_cleans_up() -> None:
     proc = subprocess.Popen(
-        [*hotline_command(), "demo", "--count", "30", "--port", str(free_port())],
+        [*hotline_command(), "demo", "--serve-only", "--count", "30", "--port", str(free_port())],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

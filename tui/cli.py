@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -44,10 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hotline",
         description=(
             "hotline: the dispatcher's terminal for citizen-hotline (12345) requests, "
-            "and the reference central API it syncs with. Tokens are read from HOTLINE_TOKEN "
-            "or HOTLINE_TOKEN_FILE, never from the command line."
+            "and the reference central API it syncs with. Without a command it opens the app on "
+            "the configured server. Tokens are read from HOTLINE_TOKEN or HOTLINE_TOKEN_FILE, "
+            "never from the command line."
         ),
     )
+    _client_options(parser)
+    parser.set_defaults(handler=cmd_app)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser(
@@ -79,9 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="start an embedded central API with seeded demo data",
         description=(
             "Start an embedded central API on 127.0.0.1 with a deterministic demo data set "
-            "(德胜街道: 20 communities, ~30 units, requests in every state) and a demo token."
+            "(德胜街道: 20 communities, ~30 units, requests in every state) and a demo token, "
+            "and open the app on it. Everything is removed when it ends (unless --db)."
         ),
     )
+    demo.add_argument(
+        "--serve-only", action="store_true", help="only run the server (print how to reach it) until ctrl+c"
+    )
+    demo.add_argument("--lang", choices=("zh", "en"), help="interface language (env HOTLINE_LANG)")
     demo.add_argument("--db", help="keep the demo database in this file (default: a new temp dir)")
     demo.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     demo.add_argument(
@@ -169,18 +178,68 @@ def cmd_demo(args: argparse.Namespace) -> int:
         handle.write(token + "\n")
     server = LiveServer(str(db), port=args.port)
     server.start()
-    print(f"hotline demo: central API on {server.url}", flush=True)
-    print(f"  export HOTLINE_API_URL={server.url}")
-    print(f"  export HOTLINE_TOKEN_FILE={token_file}")
-    print("press ctrl+c to stop", flush=True)
     try:
-        server.wait()
-    except KeyboardInterrupt:
-        pass
+        if args.serve_only:
+            print(f"hotline demo: central API on {server.url}", flush=True)
+            print(f"  export HOTLINE_API_URL={server.url}")
+            print(f"  export HOTLINE_TOKEN_FILE={token_file}")
+            print("press ctrl+c to stop", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                server.wait()
+            return 0
+        settings = load_settings(
+            args.config,
+            api_url=server.url,
+            token_file=token_file,
+            dispatcher="demo-dispatcher",
+            cache_dir=workdir / "cache",
+            lang=args.lang,
+        )
+        return _run_app(settings, token, "demo-dispatcher")
     finally:
         server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)  # the demo token (and the demo db unless --db)
-    return 0
+        shutil.rmtree(workdir, ignore_errors=True)  # the demo token and cache (and the db unless --db)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """`hotline` alone: the app on the configured server."""
+    settings = _settings(args)
+    token = settings.resolve_token()
+    dispatcher = settings.dispatcher
+    if not dispatcher:
+        if token is None:
+            raise CliError(
+                "no token and no dispatcher name: set HOTLINE_TOKEN_FILE (or HOTLINE_TOKEN), "
+                "or HOTLINE_DISPATCHER to work offline from the local cache"
+            )
+        dispatcher = _ask_dispatcher(settings)
+    return _run_app(settings, token, dispatcher)
+
+
+def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
+    from local_cache.errors import CacheError
+    from local_cache.paths import cache_dir, cache_root
+
+    from .app import HotlineApp
+    from .i18n import Strings
+    from .session import Session
+
+    directory = cache_dir(cache_root(settings.cache_dir), settings.api_url, dispatcher)
+    try:
+        session = Session.open(directory, api_url=settings.api_url, dispatcher=dispatcher, token=token)
+    except CacheError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        app = HotlineApp(
+            session,
+            strings=Strings(settings.resolved_lang()),
+            keymap=settings.keys,
+            announce_urgent=settings.announce_urgent,
+        )
+        app.run(mouse=settings.mouse)
+    finally:
+        session.close()
+    return app.return_code or 0
 
 
 def _progress(done: int, total: int) -> None:
@@ -370,10 +429,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 0
+    handler: Callable[[argparse.Namespace], int] = args.handler
     from central_api.store import StoreError
 
     try:

@@ -22,6 +22,8 @@ from typing import Final, Literal
 
 from api_client.models import Channel, Satisfaction, State, Tier
 
+from .text import one_line
+
 __all__ = ["EN", "MESSAGES", "ZH", "Lang", "Strings", "TableLabels"]
 
 Lang = Literal["zh", "en"]
@@ -103,23 +105,286 @@ _DOMAIN: dict[str, tuple[str, str]] = {
 
 # ---------------------------------------------------------------------------------------------
 # The app shell: queues, status bar, notifications, the command palette, help.
-_APP: dict[str, tuple[str, str]] = {}
+_APP: dict[str, tuple[str, str]] = {
+    "queue.new": ("新", "New"),
+    "queue.due": ("超时", "Due"),
+    "queue.in_progress": ("办理中", "Active"),
+    "queue.callback": ("待回访", "Callback"),
+    "queue.attention": ("待处理", "Unsent"),
+    "queue.all": ("全部", "All"),
+    "sort.urgency": ("紧急", "urgency"),
+    "sort.newest": ("最新", "newest"),
+    "sort.oldest": ("最早", "oldest"),
+    "queues.sort": ("排序", "sort"),
+    "queues.search_placeholder": (
+        "搜索：诉求、地址、来电人、编号……（回车确认，Esc 清除）",
+        "search: text, address, caller, id… (enter keeps, esc clears)",
+    ),
+    "queues.none_saved": (
+        "还没有保存的队列：按 f 筛选并命名保存",
+        "No saved queues yet: press f, filter, and save as a name",
+    ),
+    "status.online": ("在线", "online"),
+    "status.offline": ("离线", "offline"),
+    "status.no_sync": ("未连接服务器（无令牌）", "not syncing (no token)"),
+    "status.last_sync": ("同步 {at}", "synced {at}"),
+    "status.never": ("从未", "never"),
+    "status.unsent": ("未发送 {n}", "unsent {n}"),
+    "status.conflicts": ("冲突 {n}", "conflicts {n}"),
+    "app.urgent": (
+        "新的紧急诉求 {n} 件：{id} {description}",
+        "{n} new urgent request(s): {id} {description}",
+    ),
+    "app.not_cached": ("诉求 {id} 不在本地缓存中", "Request {id} is not in the local cache"),
+    "app.recorded": ("已记录：{action} {id}，正在发送", "Recorded: {action} {id}, sending"),
+    "app.recorded_offline": (
+        "已记录：{action} {id}（离线，联网后自动发送）",
+        "Recorded: {action} {id} (offline: sent when the server is back)",
+    ),
+    "app.refused": ("未记录 {action}：{reason}", "{action} not recorded: {reason}"),
+    "app.reveal_offline": (
+        "离线时不能显示电话：每次显示都由服务器记录",
+        "The phone cannot be revealed offline: the server records every reveal",
+    ),
+    "app.reveal_failed": ("无法显示电话：{reason}", "Cannot reveal the phone: {reason}"),
+    "app.queue_saved": ("已保存队列「{name}」", "Saved the queue '{name}'"),
+    "action.intake": ("受理", "intake"),
+    "action.dispatch": ("派单", "dispatch"),
+    "action.accept": ("签收", "accept"),
+    "action.return": ("退单", "return"),
+    "action.extend": ("延期", "extend"),
+    "action.resolve": ("办结", "resolve"),
+    "action.callback": ("回访", "callback"),
+    "action.close": ("结案", "close"),
+    "action.reopen": ("重办", "reopen"),
+    "action.merge": ("并单", "merge"),
+    "action.unmerge": ("取消并单", "unmerge"),
+    "action.note": ("备注", "note"),
+    "action.reveal_phone": ("查看电话", "phone revealed"),
+    "key.request.dispatch": ("派单", "Dispatch"),
+    "key.request.accept": ("签收", "Accept"),
+    "key.request.return": ("退单", "Return"),
+    "key.request.extend": ("延期", "Extend"),
+    "key.request.resolve": ("办结", "Resolve"),
+    "key.request.callback": ("回访", "Callback"),
+    "key.request.close": ("结案", "Close"),
+    "key.request.reopen": ("重办", "Reopen"),
+    "key.request.note": ("备注", "Note"),
+    "key.app.conflicts": ("冲突列表", "Conflicts"),
+    "key.app.help": ("帮助", "Help"),
+    "key.app.quit": ("退出", "Quit"),
+    "key.queues.new": ("新诉求队列", "New queue"),
+    "key.queues.due": ("超时/将超时队列", "Due queue"),
+    "key.queues.in_progress": ("办理中队列", "In-progress queue"),
+    "key.queues.callback": ("待回访队列", "Callback queue"),
+    "key.queues.attention": ("未发送/冲突队列", "Unsent and conflicts queue"),
+    "key.queues.all": ("全部诉求", "All requests"),
+    "key.queues.next": ("下一个队列", "Next queue"),
+    "key.queues.previous": ("上一个队列", "Previous queue"),
+    "key.queues.search": ("搜索", "Search"),
+    "key.queues.filter": ("筛选", "Filter"),
+    "key.queues.saved": ("已存队列", "Saved queues"),
+    "key.queues.sort": ("切换排序", "Sort"),
+    "key.queues.clear": ("清除筛选", "Clear filter"),
+    "key.queue_table.cursor_down": ("下移", "Down"),
+    "key.queue_table.cursor_up": ("上移", "Up"),
+    "key.queue_table.page_down": ("下一页", "Page down"),
+    "key.queue_table.page_up": ("上一页", "Page up"),
+    "key.queue_table.first": ("第一条", "First"),
+    "key.queue_table.last": ("最后一条", "Last"),
+    "key.queue_table.select": ("详情", "Open"),
+    "key.detail.back": ("返回", "Back"),
+    "key.detail.reveal_phone": ("显示电话", "Reveal phone"),
+    "key.detail.scroll_down": ("向下滚动", "Scroll down"),
+    "key.detail.scroll_up": ("向上滚动", "Scroll up"),
+    "key.conflicts.back": ("返回", "Back"),
+    "key.conflicts.retry": ("按新版本重试", "Retry on the new version"),
+    "key.conflicts.drop": ("放弃此操作", "Drop the action"),
+    "key.conflicts.open": ("打开诉求", "Open the request"),
+    "key.help.close": ("关闭", "Close"),
+    "key.help.scroll_down": ("向下滚动", "Scroll down"),
+    "key.help.scroll_up": ("向上滚动", "Scroll up"),
+    "key.filters.apply": ("应用", "Apply"),
+    "key.filters.cancel": ("取消", "Cancel"),
+    "key.saved.cancel": ("取消", "Cancel"),
+    "help.title": ("按键说明", "Keys"),
+    "help.remap": (
+        '右侧是按键编号：在配置文件的 [keys] 表中可重新绑定，例如 "request.dispatch" = "D"',
+        'The id on the right rebinds a key in the config file\'s [keys] table, e.g. "request.dispatch" = "D"',
+    ),
+    "help.requests": ("诉求操作（队列与详情中均可用）", "Actions on a request (queues and detail)"),
+    "help.queues": ("队列", "Queues"),
+    "help.detail": ("详情", "Detail"),
+    "help.palette": ("命令面板：所有操作", "Command palette: every action"),
+    "commands.on_current": ("作用于当前诉求", "on the current request"),
+    "commands.saved_queue": ("打开队列：{name}", "Open queue: {name}"),
+    "commands.saved_queue_help": ("已保存的队列", "a saved queue"),
+    "conflicts.title": (
+        "冲突：服务器未按原样接受的操作",
+        "Conflicts: actions the server did not take as they were",
+    ),
+    "conflicts.stale": ("他人已先修改", "changed by someone else first"),
+    "conflicts.refused": ("服务器拒绝", "refused by the server"),
+    "conflicts.versions": ("本地：{mine}  服务器：{theirs}", "here: {mine}  server: {theirs}"),
+    "conflicts.none": ("没有冲突", "No conflicts"),
+    "conflicts.drop_title": ("放弃此操作？", "Drop this action?"),
+    "conflicts.drop_body": ("本地的「{action}」将不再发送。", "The local '{action}' will not be sent."),
+    "conflicts.dropped": ("已放弃", "Dropped"),
+    "conflicts.retried": ("已按服务器的新版本重新排队", "Queued again on the server's version"),
+    "conflicts.still": ("仍无法应用：{reason}", "Still does not apply: {reason}"),
+}
 
 # ---------------------------------------------------------------------------------------------
 # The dispatch dialog.
-_DISPATCH: dict[str, tuple[str, str]] = {}
+_DISPATCH: dict[str, tuple[str, str]] = {
+    "dispatch.title": ("派单", "Dispatch"),
+    "dispatch.search": ("查找单位：名称、拼音或首字母", "Find a unit: name, pinyin or initials"),
+    "dispatch.suggested": ("★", "★"),
+    "dispatch.role.lead": ("主办", "lead"),
+    "dispatch.role.co": ("协办", "co"),
+    "dispatch.kind.community": ("社区居委会", "community"),
+    "dispatch.kind.property": ("物业", "property"),
+    "dispatch.kind.housing": ("房管", "housing"),
+    "dispatch.kind.utility": ("水电气热", "utility"),
+    "dispatch.kind.district": ("区级部门", "district"),
+    "dispatch.kind.street": ("街道科室", "street office"),
+    "dispatch.on_duty": ("在岗", "on duty"),
+    "dispatch.off_duty": ("不在岗", "off duty"),
+    "dispatch.lead": ("主办：", "Lead: "),
+    "dispatch.co_units": ("协办（{n}/{max}）：", "Co-units ({n}/{max}): "),
+    "dispatch.none": ("（未选）", "(none)"),
+    "dispatch.no_match": ("没有匹配的单位", "No unit matches"),
+    "dispatch.error.no_lead": ("请先选择主办单位", "Choose a lead unit first"),
+    "dispatch.error.too_many": ("协办单位最多 {max} 个", "At most {max} co-units"),
+    "dispatch.error.lead_is_co": ("主办单位不能同时是协办单位", "The lead unit cannot also be a co-unit"),
+    "dispatch.error.co_twice": ("协办单位重复", "A co-unit is listed twice"),
+    "dispatch.hint": (
+        "↑↓ 移动  Enter 选主办/协办  {confirm} 派单  {cancel} 取消  ★ 推荐",
+        "↑↓ move  Enter pick lead/co  {confirm} dispatch  {cancel} cancel  ★ suggested",
+    ),
+}
 
 # ---------------------------------------------------------------------------------------------
 # The transition dialogs: return, extend, resolve, reopen, close, note, callback.
-_TRANSITIONS: dict[str, tuple[str, str]] = {}
+_TRANSITIONS: dict[str, tuple[str, str]] = {
+    "transition.return.title": ("退单", "Return"),
+    "transition.return.field": ("退单原因", "Reason for returning"),
+    "transition.reopen.title": ("重办", "Reopen"),
+    "transition.reopen.field": ("重办原因", "Reason for reopening"),
+    "transition.note.title": ("添加备注", "Add a note"),
+    "transition.note.field": ("备注", "Note"),
+    "transition.resolve.title": ("办结", "Resolve"),
+    "transition.resolve.field": ("办结说明", "Summary"),
+    "transition.close.title": ("结案", "Close"),
+    "transition.close.field": ("结案说明", "Reason"),
+    "transition.required": ("必填", "required"),
+    "transition.optional": ("可不填", "optional"),
+    "transition.extend.title": ("延期", "Extend"),
+    "transition.extend.reason": ("延期原因", "Reason"),
+    "transition.extend.due": ("新期限", "New due time"),
+    "transition.extend.due_help": (
+        "+2h  +3d  +90m  2026-11-26 18:00  11-26 18:00  18:00",
+        "+2h  +3d  +90m  2026-11-26 18:00  11-26 18:00  18:00",
+    ),
+    "transition.extend.current": ("当前期限：{due}", "Current due: {due}"),
+    "transition.extend.new": ("新期限：{due}（延后 {delta}）", "New due:     {due} ({delta} later)"),
+    "transition.extend.error.empty": (
+        "请输入新期限，如 +2h、+3d、18:00",
+        "Type a new due time, e.g. +2h, +3d, 18:00",
+    ),
+    "transition.extend.error.format": (
+        "看不懂这个期限，请输入如 +2h、+3d、+90m、11-26 18:00 或 18:00",
+        "Not a due time: type e.g. +2h, +3d, +90m, 11-26 18:00 or 18:00",
+    ),
+    "transition.extend.error.date": ("没有这个日期或时间", "No such date or time"),
+    "transition.extend.error.too_far": ("期限太远了", "That due time is too far away"),
+    "transition.extend.error.not_later": (
+        "新期限必须晚于当前期限 {due}",
+        "The new due time must be later than the current one, {due}",
+    ),
+    "transition.callback.title": ("回访", "Callback"),
+    "transition.callback.reached": ("联系上市民？", "Reached?"),
+    "transition.callback.solved": ("问题解决？", "Solved?"),
+    "transition.callback.satisfaction": ("满意度", "Satisfaction"),
+    "transition.callback.note": ("回访备注", "Note"),
+    "transition.callback.satisfied": ("{n} 满意", "{n} satisfied"),
+    "transition.callback.basically": ("{n} 基本满意", "{n} basically"),
+    "transition.callback.not_satisfied": ("{n} 不满意", "{n} not satisfied"),
+    "transition.callback.error.reached": ("请选择是否联系上市民", "Say whether the citizen was reached"),
+    "transition.callback.error.answers": (
+        "联系上市民时，须选择是否解决和满意度",
+        "A callback that reached the citizen needs solved and satisfaction",
+    ),
+    "transition.callback.error.no_answers": (
+        "未联系上市民时，不填是否解决和满意度",
+        "A callback that did not reach the citizen has no answers",
+    ),
+    "transition.error.required": ("{field}不能为空", "{field} is required"),
+    "transition.error.too_long": ("{field}最多 {max} 字", "{field}: at most {max} characters"),
+    "transition.error.too_many": ("{field}最多 {max} 个", "{field}: at most {max}"),
+    "transition.error.invalid": ("{field}：{message}", "{field}: {message}"),
+    "transition.hint": ("{confirm} 确定  {cancel} 取消", "{confirm} confirm  {cancel} cancel"),
+    "transition.callback.hint": (
+        "Tab 下一项  y/n 是否  1/2/3 满意度  {confirm} 确定  {cancel} 取消",
+        "Tab next  y/n yes/no  1/2/3 satisfaction  {confirm} confirm  {cancel} cancel",
+    ),
+    "transition.confirm.hint": ("{yes} 确定  {no} 取消", "{yes} yes  {no} no"),
+}
 
 # ---------------------------------------------------------------------------------------------
 # The detail view.
-_DETAIL: dict[str, tuple[str, str]] = {}
+_DETAIL: dict[str, tuple[str, str]] = {
+    "detail.tier": ("时限", "tier"),
+    "detail.due_in": ("剩余 {left}", "due in {left}"),
+    "detail.overdue": ("已超时 {left}", "overdue by {left}"),
+    "detail.vulnerable": ("特殊群体", "vulnerable"),
+    "detail.category": ("类别", "Category"),
+    "detail.channel": ("渠道", "Channel"),
+    "detail.received": ("受理", "Received"),
+    "detail.community": ("社区", "Community"),
+    "detail.street": ("街道", "Street"),
+    "detail.address": ("地址", "Address"),
+    "detail.caller": ("来电人", "Caller"),
+    "detail.phone": ("电话", "Phone"),
+    "detail.reveal_hint": ("按 p 显示，将被记录", "p reveals it; the reveal is recorded"),
+    "detail.lead_unit": ("主办", "Lead unit"),
+    "detail.co_units": ("协办", "Co-units"),
+    "detail.merged_into": ("已并入", "Merged into"),
+    "detail.return_reason": ("退单原因", "Returned because"),
+    "detail.description": ("诉求内容", "Description"),
+    "detail.callbacks": ("回访", "Callbacks"),
+    "detail.not_reached": ("未联系上", "not reached"),
+    "detail.solved": ("已解决", "solved"),
+    "detail.not_solved": ("未解决", "not solved"),
+    "detail.notes": ("备注", "Notes"),
+    "detail.unsent": ("尚未发送到服务器的操作：", "Not yet sent to the server:"),
+    "detail.conflict": ("冲突", "Conflict"),
+    "detail.conflict_server": ("服务器上的状态：{state}", "On the server it is {state}"),
+    "detail.conflict_hint": ("按 C 打开冲突列表：重试或放弃", "Press C for the conflicts: retry or drop"),
+    "detail.audit": ("办理记录", "History"),
+    "detail.audit_loading": ("正在从服务器读取……", "loading from the server…"),
+    "detail.audit_offline": ("离线：办理记录需从服务器读取", "offline: the history comes from the server"),
+    "detail.not_cached": ("诉求 {id} 不在本地缓存中", "Request {id} is not in the local cache"),
+}
 
 # ---------------------------------------------------------------------------------------------
 # Filters, search and named queues.
-_FILTERS: dict[str, tuple[str, str]] = {}
+_FILTERS: dict[str, tuple[str, str]] = {
+    "filters.title": ("筛选当前队列", "Filter the current queue"),
+    "filters.hint": (
+        "Tab 切换，空格选择，Ctrl+S 应用，Esc 取消",
+        "tab moves, space picks, ctrl+s applies, esc cancels",
+    ),
+    "filters.text": ("关键词", "Words"),
+    "filters.categories": ("类别", "Categories"),
+    "filters.communities": ("社区", "Communities"),
+    "filters.units": ("承办单位", "Units"),
+    "filters.channels": ("渠道", "Channels"),
+    "filters.tiers": ("时限", "Tiers"),
+    "filters.save_as": ("保存为队列（可选）", "Save as a named queue (optional)"),
+    "filters.save_as_placeholder": ("队列名称", "queue name"),
+    "saved.title": ("已保存的队列", "Saved queues"),
+}
 
 
 def _merged(*sections: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
@@ -155,14 +420,23 @@ class Strings:
         template = pair[self._index]
         return template.format(**values) if values else template
 
+    def word(self, prefix: str, value: str) -> str:
+        """The message `prefix.value`, or `value` itself (cleaned: it may come from a server)
+        when there is none."""
+        key = f"{prefix}.{value}"
+        return self(key) if key in MESSAGES else one_line(str(value))
+
     def state(self, state: State | str) -> str:
-        return self(f"state.{state}")
+        return self.word("state", state)
 
     def tier(self, tier: Tier | str) -> str:
-        return self(f"tier.{tier}")
+        return self.word("tier", tier)
 
     def channel(self, channel: Channel | str) -> str:
-        return self(f"channel.{channel}")
+        return self.word("channel", channel)
 
     def satisfaction(self, satisfaction: Satisfaction | str) -> str:
-        return self(f"satisfaction.{satisfaction}")
+        return self.word("satisfaction", satisfaction)
+
+    def action(self, action: str) -> str:
+        return self.word("action", action)

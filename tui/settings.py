@@ -1,7 +1,8 @@
 """Client configuration: command-line option > environment > config file > default.
 
 Environment keys: HOTLINE_API_URL, HOTLINE_TOKEN, HOTLINE_TOKEN_FILE, HOTLINE_DISPATCHER,
-HOTLINE_CACHE_DIR, HOTLINE_LANG (and HOTLINE_CONFIG for the file's path). The file is TOML
+HOTLINE_CACHE_DIR, HOTLINE_LANG, HOTLINE_KEYS (JSON), HOTLINE_ANNOUNCE_URGENT, HOTLINE_MOUSE (and
+HOTLINE_CONFIG for the file's path). The file is TOML
 in the XDG config dir (`~/.config/hotline/config.toml`) with the same keys in lower case.
 
 A token is never taken from the command line (other users of a shared server can read
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -55,6 +56,12 @@ class Settings(BaseSettings):
     dispatcher: str = ""
     cache_dir: Path | None = None
     lang: Literal["zh", "en"] | None = None
+    #: Key bindings by id, e.g. {"request.dispatch": "D"} (the help screen lists the ids).
+    keys: dict[str, str] = Field(default_factory=dict)
+    #: Notify (and ring the bell) when a new 2-hour or vulnerable request arrives.
+    announce_urgent: bool = True
+    #: Let the terminal report the mouse (off by default: over SSH every move repaints).
+    mouse: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,228 @@
+"""The app end to end against a real central API, driven by keys through Pilot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_support import open_session, running_app, seeded_server, server_request, synced, until
+from textual.pilot import Pilot
+
+from api_client.actions import Accept, Dispatch
+from api_client.models import Channel, Location, NewRequest, RequestType, State
+from central_api.server import LiveServer
+from tui.app import HotlineApp
+from tui.queue_model import QueueKind
+from tui.screens.detail import DetailScreen
+from tui.screens.queues import QueuesScreen
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    made = seeded_server(tmp_path, 60)
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
+def queues(app: HotlineApp) -> QueuesScreen:
+    screen = app.screen
+    assert isinstance(screen, QueuesScreen)
+    return screen
+
+
+async def show_request(pilot: Pilot[object], app: HotlineApp, request_id: str) -> None:
+    """Put the queue table's cursor on `request_id`: the `all` queue, searched by its id."""
+    await pilot.press("6", "slash", *request_id, "enter")
+    await until(pilot, lambda: queues(app).current_request_id() == request_id, what=request_id)
+
+
+def first_in(app: HotlineApp, state: State) -> str:
+    return next(row.id for row in app.model.rows() if row.state is state)
+
+
+async def dispatched_elsewhere(pilot: Pilot[object], app: HotlineApp, server: LiveServer) -> str:
+    """A new request dispatched by another dispatcher on the server, once the app has it."""
+    request_id = first_in(app, State.new)
+    version = server_request(server, request_id).version
+    server.store.apply(
+        request_id, Dispatch(lead_unit="cc01"), actor="李强", if_match=version, idempotency_key=None
+    )
+    await until(pilot, lambda: app.model.get(request_id).state is State.dispatched)  # type: ignore[union-attr]
+    return request_id
+
+
+async def test_the_queues_show_every_request_with_live_counts(server: LiveServer, tmp_path: Path) -> None:
+    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60), what="the first sync")
+        screen = queues(app)
+        assert screen.kind is QueueKind.new
+        counts = app.model.counts(app.clock())
+        assert screen.table.row_count == counts[QueueKind.new] > 0
+        assert all(row.state in (State.new, State.returned, State.reopened) for row in screen.table.rows)
+        await pilot.press("6")
+        assert screen.table.row_count == 60
+        await pilot.press("3")
+        assert screen.kind is QueueKind.in_progress
+        assert screen.table.row_count == counts[QueueKind.in_progress]
+        await pilot.press("tab")
+        assert screen.kind is QueueKind.callback
+
+        # A request taken in elsewhere appears without moving the cursor off the selected one.
+        await pilot.press("6", "j", "j")
+        selected = screen.current_request_id()
+        new = server.store.create_request(
+            NewRequest(
+                channel=Channel.phone,
+                type=RequestType.help,
+                category="roof_leak",
+                description="德胜里3号楼顶层漏雨",
+                location=Location(community="c01", address="德胜里3号楼"),
+                vulnerable=True,
+            ),
+            actor="话务-测试",
+            idempotency_key=None,
+        ).request
+        await until(pilot, lambda: new.id in app.model, what="the new request to arrive")
+        await until(pilot, lambda: screen.table.row_count == 61)
+        assert screen.current_request_id() == selected
+
+
+async def test_search_finds_chinese_substrings_and_escape_clears_it(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        screen = queues(app)
+        word = next(row.address for row in app.model.rows() if len(row.address) >= 4)[:4]
+        await pilot.press("6", "slash")
+        await pilot.press(*word)
+        await until(pilot, lambda: 0 < screen.table.row_count < 60)
+        assert all(word in f"{row.description}{row.address}{row.caller}" for row in screen.table.rows)
+        await pilot.press("enter")  # keeps the search, back to the table
+        assert screen.table.has_focus and screen.filter.text == word
+        await pilot.press("escape")
+        assert screen.filter.text == "" and screen.table.row_count == 60
+
+
+async def test_accept_is_recorded_at_once_and_reaches_the_server(server: LiveServer, tmp_path: Path) -> None:
+    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        request_id = await dispatched_elsewhere(pilot, app, server)
+        await show_request(pilot, app, request_id)
+        assert app.check_action("transition", ("accept",)) is True
+        assert app.check_action("transition", ("callback",)) is False  # not from `dispatched`
+        await pilot.press("a")
+        await until(pilot, lambda: server_request(server, request_id).state is State.accepted)
+        await until(pilot, lambda: app.model.get(request_id).state is State.accepted)  # type: ignore[union-attr]
+        await until(pilot, lambda: not app.model.get(request_id).unsent)  # type: ignore[union-attr]
+        events = [event.action for event in server.store.audit(request_id)]
+        assert events.count("accept") == 1
+
+
+async def test_offline_actions_show_as_unsent_and_are_sent_when_the_server_returns(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        request_id = await dispatched_elsewhere(pilot, app, server)
+        server.stop()
+        await until(pilot, lambda: app.last_status is not None and not app.last_status.online, what="offline")
+        await show_request(pilot, app, request_id)
+        await pilot.press("a")
+        await until(pilot, lambda: app.model.get(request_id).unsent)  # type: ignore[union-attr]
+        row = app.model.get(request_id)
+        assert row is not None and row.state is State.accepted  # the local view already shows it
+        assert app.last_status is not None and app.last_status.pending == 1
+        await pilot.press("5")  # the queue of unsent actions and conflicts
+        assert request_id in [r.id for r in queues(app).table.rows]
+
+        server.restart()
+        await until(pilot, lambda: synced(app), timeout=30, what="the server to come back")
+        assert server_request(server, request_id).state is State.accepted
+        await until(pilot, lambda: not app.model.get(request_id).unsent)  # type: ignore[union-attr]
+        assert queues(app).table.row_count == 0
+
+
+async def test_a_refused_action_is_said_and_nothing_is_recorded(server: LiveServer, tmp_path: Path) -> None:
+    session = open_session(server, tmp_path)
+    async with running_app(session) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        request_id = first_in(app, State.closed)
+        app.record(request_id, Accept())  # the key is hidden for a closed request; the rules still hold
+        await until(pilot, lambda: any("accept" in n.message for n in app._notifications), what="a refusal")
+        assert session.store.counts()[1] == 0
+
+
+async def test_the_detail_masks_the_phone_until_revealed_and_the_server_audits_it(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        request_id = next(r.id for r in app.model.rows() if server_request(server, r.id).caller.phone)
+        phone = server_request(server, request_id).caller.phone
+        await show_request(pilot, app, request_id)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.request is not None)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        shown = detail.query_one("#detail").render()
+        assert phone not in str(shown) and phone[-4:] in str(shown) and "****" in str(shown)
+        await until(pilot, lambda: detail._audit is not None, what="the audit timeline")
+        await pilot.press("p")
+        await until(pilot, lambda: detail.phone == phone, what="the reveal")
+        assert phone in str(detail.query_one("#detail").render())
+        reveals = [e for e in server.store.audit(request_id) if e.action == "reveal_phone"]
+        assert [e.actor for e in reveals] == ["张敏"]
+        await pilot.press("escape")
+        assert isinstance(app.screen, QueuesScreen)
+
+
+async def test_an_action_recorded_from_code_reaches_the_server_once(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        request_id = first_in(app, State.new)
+        app.record(request_id, Dispatch(lead_unit="cc01", co_units=["pm01"]))
+        await until(pilot, lambda: server_request(server, request_id).state is State.dispatched)
+        request = server_request(server, request_id)
+        assert (request.lead_unit, request.co_units) == ("cc01", ["pm01"])
+
+
+NASTY = "[bold red]漏雨[/] [@click=app.quit]点我[/] [link=http://x]链接 \x1b[2J\x1b]0;pwned\x07 \x9b31m 尾]["
+
+
+async def test_untrusted_text_is_shown_literally_everywhere(server: LiveServer, tmp_path: Path) -> None:
+    nasty = server.store.create_request(
+        NewRequest(
+            channel=Channel.phone,
+            type=RequestType.complaint,
+            category="roof_leak",
+            description=f"{NASTY}\n第二行 [dim]",
+            location=Location(community="c01", address=f"地址{NASTY}"),
+            caller={"name": f"王[b]{NASTY}", "phone": "13812341234"},  # type: ignore[arg-type]
+        ),
+        actor="话务-测试",
+        idempotency_key=None,
+    ).request
+    async with running_app(open_session(server, tmp_path), size=(160, 50)) as (app, pilot):
+        await until(pilot, lambda: synced(app) and nasty.id in app.model)
+        await show_request(pilot, app, nasty.id)
+        table_screen = app.export_screenshot()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.request is not None)
+        detail_screen = app.export_screenshot()
+        await pilot.press("escape", "d")  # the dispatch dialog shows the request too
+        await until(pilot, lambda: type(app.screen).__name__ == "DispatchDialog")
+        dialog_screen = app.export_screenshot()
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen) and app.is_running
+        for shot in (table_screen, detail_screen, dialog_screen):
+            assert "[bold" in shot or "[@click" in shot  # markup shown as the brackets it is
+            for byte in ("\x1b", "\x07", "\x9b"):
+                assert byte not in shot
+            assert "␛" in shot  # the escape is visible as its stand-in
+        assert "点我" in detail_screen and "[@click=app.quit]" in detail_screen.replace("&#160;", " ")

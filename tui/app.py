@@ -1,0 +1,398 @@
+"""`HotlineApp`: the dispatcher's terminal app.
+
+The app owns the data the screens show and every piece of IO, always off the UI thread:
+
+- the `Session` (local store, directory, saved queues) — read and written in thread workers;
+- the `QueueModel` of every cached request, built in a thread at start-up and kept current from
+  `RowsChanged` messages;
+- the sync engine, run as an async worker on the app's loop: its status and the ids it changed
+  come back as `SyncStatusChanged` and (after the rows are rebuilt in a thread) `RowsChanged`;
+- dispatcher actions: a dialog (when the action needs input), then `Session.record` in a thread
+  (durable on disk), then `ActionRecorded`: only then does the UI say it is done, and the sync
+  engine is woken to send it.
+
+Screens subscribe to `rows_signal` (ids of changed requests) and `status_signal` (SyncStatus).
+The transition keys live here, on the app, and act on the current screen's request
+(`current_request_id()`); `check_action` hides those the request's state does not allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import ClassVar, Protocol, runtime_checkable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
+
+from api_client.actions import Accept, Action
+from api_client.client import HotlineClient
+from api_client.errors import HotlineError
+from api_client.lifecycle import ALLOWED_FROM, TransitionRefused
+from api_client.models import Request, State, Tier
+from local_cache.directory import fetch_directory
+from local_cache.errors import CacheError
+from local_cache.sync import SyncEngine, SyncStatus
+
+from .i18n import Strings
+from .keys import translate_bindings
+from .messages import (
+    ActionFailed,
+    ActionRecorded,
+    DirectoryUpdated,
+    PhoneRevealed,
+    RowsChanged,
+    RowsLoaded,
+    SyncStatusChanged,
+)
+from .queue_model import QueueModel
+from .saved_queues import SavedQueue
+from .session import Session
+
+__all__ = ["HotlineApp"]
+
+#: A batch of changed rows larger than this rebuilds the whole model in a thread.
+REBUILD_AT = 5000
+#: How long to wait before fetching the directory again when the server could not give it.
+DIRECTORY_RETRY = 30.0
+
+ClientFactory = Callable[[str, str], HotlineClient]
+
+
+@runtime_checkable
+class HasRequest(Protocol):
+    def current_request_id(self) -> str | None: ...
+
+
+#: The transition keys: (binding id / action name, key). The action name is the lifecycle's.
+TRANSITIONS: tuple[tuple[str, str], ...] = (
+    ("dispatch", "d"),
+    ("accept", "a"),
+    ("return", "r"),
+    ("extend", "e"),
+    ("resolve", "s"),
+    ("callback", "c"),
+    ("close", "x"),
+    ("reopen", "o"),
+    ("note", "n"),
+)
+
+
+class HotlineApp(App[None]):
+    TITLE = "hotline"
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, f"transition('{name}')", name, id=f"request.{name}") for name, key in TRANSITIONS),
+        Binding("C", "conflicts", "Conflicts", show=False, id="app.conflicts"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    CSS = """
+    Screen { background: $surface; }
+    Footer { height: 1; }
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        strings: Strings | None = None,
+        keymap: Mapping[str, str] | None = None,
+        announce_urgent: bool = True,
+        clock: Callable[[], float] = time.time,
+        sync: bool = True,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.strings = strings or Strings("zh")
+        self.clock = clock
+        self.announce_urgent = announce_urgent
+        self._sync_wanted = sync and session.can_sync
+        self._client_factory = client_factory or (lambda url, token: HotlineClient(url, token))
+        self.model = QueueModel()
+        self.loaded = False
+        self.client: HotlineClient | None = None
+        self.engine: SyncEngine | None = None
+        self.last_status: SyncStatus | None = None
+        self.rows_signal: Signal[Collection[str]] = Signal(self, "rows")
+        self.status_signal: Signal[SyncStatus] = Signal(self, "status")
+        self._dirty: set[str] = set()
+        self._refreshing = False
+        translate_bindings(self, self.strings)
+        if keymap:
+            self.set_keymap(dict(keymap))
+
+    # ----- start and stop --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from .screens.queues import QueuesScreen
+
+        self.push_screen(QueuesScreen())
+        for message in self.session.messages:
+            self.say(message, severity="warning", timeout=15)
+        self.load_rows()
+        if self._sync_wanted:
+            self.run_sync()
+
+    @work(thread=True, exclusive=True, group="load")
+    def load_rows(self) -> None:
+        """Build every row and the model from the cache (a thread: large caches take a while)."""
+        self.post_message(RowsLoaded(QueueModel(self.session.all_rows().rows)))
+
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
+        self.model = message.model
+        self.loaded = True
+        self.rows_signal.publish(())
+
+    @work(exclusive=True, group="sync")
+    async def run_sync(self) -> None:
+        """Run the sync engine until the app ends (an async worker on the app's loop)."""
+        token = self.session.token
+        assert token is not None
+        try:
+            client = self._client_factory(self.session.api_url, token)
+        except ValueError as exc:
+            self.say(str(exc), severity="error", timeout=30)
+            return
+        async with client:
+            self.client = client
+            engine = SyncEngine(
+                self.session.store,
+                client,
+                on_status=self._status,
+                on_changed=self._changed,
+            )
+            self.engine = engine
+            directory = asyncio.create_task(self._keep_directory(client))
+            try:
+                await engine.run()
+            finally:
+                directory.cancel()
+                self.engine = None
+                self.client = None
+
+    def _status(self, status: SyncStatus) -> None:
+        self.post_message(SyncStatusChanged(status))
+
+    async def _keep_directory(self, client: HotlineClient) -> None:
+        """Fetch units, categories and communities; again later if the server is away."""
+        while True:
+            try:
+                directory = await fetch_directory(client)
+            except HotlineError:
+                await asyncio.sleep(DIRECTORY_RETRY)
+                continue
+            await asyncio.to_thread(self.session.set_directory, directory)
+            self.post_message(DirectoryUpdated())
+            return
+
+    # ----- rows ------------------------------------------------------------------------------
+
+    def _changed(self, request_ids: list[str]) -> None:
+        """The sync engine changed these requests (called on the app's loop)."""
+        self._dirty.update(request_ids)
+        if not self._refreshing:
+            self._refreshing = True
+            self.refresh_rows()
+
+    @work(group="rows")
+    async def refresh_rows(self) -> None:
+        """Rebuild the rows of changed requests in a thread until none are left."""
+        try:
+            while self._dirty:
+                ids, self._dirty = self._dirty, set()
+                if len(ids) > REBUILD_AT:
+                    batch = await asyncio.to_thread(self.session.all_rows)
+                    self.post_message(RowsLoaded(await asyncio.to_thread(QueueModel, batch.rows)))
+                    continue
+                batch = await asyncio.to_thread(self.session.rows_for, ids)
+                self.post_message(RowsChanged(batch))
+        finally:
+            self._refreshing = False
+
+    def on_rows_changed(self, message: RowsChanged) -> None:
+        batch = message.batch
+        fresh = [row for row in batch.rows if row.id not in self.model]
+        self.model.upsert(batch.rows)
+        self.model.remove(batch.removed)
+        if message.announce and self.loaded:
+            self._announce(fresh)
+        self.rows_signal.publish({row.id for row in batch.rows} | set(batch.removed))
+
+    def _announce(self, fresh: Iterable[object]) -> None:
+        from .queue_model import QueueRow
+
+        urgent = [
+            row
+            for row in fresh
+            if isinstance(row, QueueRow)
+            and row.state is State.new
+            and (row.tier is Tier.h2 or row.vulnerable)
+        ]
+        if not urgent or not self.announce_urgent:
+            return
+        first = urgent[0]
+        text = self.strings("app.urgent", n=len(urgent), id=first.id, description=first.description[:40])
+        self.say(text, severity="warning", timeout=10)
+        self.bell()
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        self.last_status = message.status
+        self.status_signal.publish(message.status)
+
+    def on_directory_updated(self, _message: DirectoryUpdated) -> None:
+        # The names in the rows come from the directory: rebuild them.
+        self.load_rows()
+
+    # ----- actions on a request --------------------------------------------------------------
+
+    def current_request_id(self) -> str | None:
+        screen = self.screen
+        return screen.current_request_id() if isinstance(screen, HasRequest) else None
+
+    def _current_state(self) -> State | None:
+        request_id = self.current_request_id()
+        if request_id is None:
+            return None
+        row = self.model.get(request_id)
+        return row.state if row is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "transition":
+            if isinstance(self.screen, ModalScreen):
+                return False
+            state = self._current_state()
+            name = str(parameters[0]) if parameters else ""
+            return state is not None and state in ALLOWED_FROM.get(name, ())
+        return True
+
+    def action_transition(self, name: str) -> None:
+        request_id = self.current_request_id()
+        if request_id is not None:
+            self.transition(request_id, name)
+
+    @work(group="transition")
+    async def transition(self, request_id: str, name: str) -> None:
+        """Ask for what the action needs, then record it durably; say so when it is on disk."""
+        request = await asyncio.to_thread(self.session.view, request_id)
+        if request is None:
+            self.say(self.strings("app.not_cached", id=request_id), severity="error")
+            return
+        action = await self._ask(request, name)
+        if action is None:
+            return
+        self.record(request_id, action)
+
+    async def _ask(self, request: Request, name: str) -> Action | None:
+        """The action `name` on `request`, from its dialog (None: cancelled)."""
+        from .screens import dialogs
+
+        if name == "accept":
+            return Accept()
+        dialog = dialogs.dialog_for(name, request, self.session, self.strings)
+        if dialog is None:
+            return None
+        return await self.push_screen_wait(dialog)
+
+    def record(self, request_id: str, action: Action) -> None:
+        self._record(request_id, action)
+
+    @work(thread=True, group="record")
+    def _record(self, request_id: str, action: Action) -> None:
+        try:
+            self.session.record(request_id, action)
+        except TransitionRefused as exc:
+            self.post_message(ActionFailed(request_id, action.action, str(exc)))
+            return
+        except CacheError as exc:
+            self.post_message(ActionFailed(request_id, action.action, str(exc)))
+            return
+        batch = self.session.rows_for([request_id])
+        self.post_message(ActionRecorded(request_id, action.action, batch))
+
+    def on_action_recorded(self, message: ActionRecorded) -> None:
+        self.post_message(RowsChanged(message.batch, announce=False))
+        online = self.last_status is not None and self.last_status.online
+        key = "app.recorded" if online else "app.recorded_offline"
+        self.say(self.strings(key, action=self.strings.action(message.action), id=message.request_id))
+        if self.engine is not None:
+            self.engine.wake()
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.say(
+            self.strings("app.refused", action=self.strings.action(message.action), reason=message.reason),
+            severity="error",
+            timeout=10,
+        )
+
+    def conflict_resolved(self, request_id: str) -> None:
+        """A conflict was retried or dropped: show the request anew, send what is pending."""
+        self._changed([request_id])
+        if self.engine is not None:
+            self.engine.wake()
+
+    # ----- the phone -------------------------------------------------------------------------
+
+    @work(group="reveal", exclusive=True)
+    async def reveal_phone(self, request_id: str) -> None:
+        """Ask the server for the caller's phone; it records who saw it."""
+        screen = self.screen
+        if self.client is None or self.last_status is None or not self.last_status.online:
+            self.say(self.strings("app.reveal_offline"), severity="warning")
+            return
+        try:
+            reveal = await self.client.reveal_phone(request_id)
+        except HotlineError as exc:
+            self.say(self.strings("app.reveal_failed", reason=exc.message), severity="error")
+            return
+        screen.post_message(PhoneRevealed(request_id, reveal.phone))
+
+    # ----- screens ---------------------------------------------------------------------------
+
+    def say(
+        self, text: str, *, severity: SeverityLevel = "information", timeout: float | None = None
+    ) -> None:
+        """A notification, shown literally (it may quote request ids and server messages)."""
+        self.notify(text, severity=severity, timeout=timeout, markup=False)
+
+    def open_detail(self, request_id: str) -> None:
+        from .screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(request_id))
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_conflicts(self) -> None:
+        from .screens.conflicts import ConflictsScreen
+
+        self.push_screen(ConflictsScreen())
+
+    def save_queue(self, queue: SavedQueue) -> None:
+        self._save_queue(queue)
+
+    @work(thread=True, group="saved")
+    def _save_queue(self, queue: SavedQueue) -> None:
+        try:
+            self.session.saved_queues.save(queue)
+        except CacheError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.call_from_thread(self.notify, self.strings("app.queue_saved", name=queue.name))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette: every action of the app, with its key."""
+        from .commands import app_commands
+
+        yield from app_commands(self, screen)

@@ -1,0 +1,78 @@
+"""`StatusBar`: one line saying where the dispatcher stands with the server.
+
+Server, dispatcher, online/offline, the last successful sync, actions not yet sent and
+conflicts waiting. Offline and conflicts are coloured and also spelled out (16 colours and
+`NO_COLOR` lose nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from local_cache.sync import SyncStatus
+
+from ..i18n import Strings
+from ..text import one_line
+
+__all__ = ["StatusBar"]
+
+
+class StatusBar(Widget):
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        & > .status-bar--offline { color: $text-error; text-style: bold; }
+        & > .status-bar--online { color: $text-success; }
+        & > .status-bar--warning { color: $text-warning; text-style: bold; }
+        &:ansi { background: ansi_default; }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "status-bar--offline",
+        "status-bar--online",
+        "status-bar--warning",
+    }
+
+    status: reactive[SyncStatus | None] = reactive(None, layout=False)
+
+    def __init__(self, strings: Strings, *, server: str, dispatcher: str, sync: bool = True) -> None:
+        super().__init__()
+        self._strings = strings
+        self._server = one_line(server)
+        self._dispatcher = one_line(dispatcher)
+        self._sync = sync
+
+    def render(self) -> Text:
+        t = self._strings
+        status = self.status
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        if not self._sync:
+            line.append(f" {t('status.no_sync')} ", self.get_component_rich_style("status-bar--warning"))
+        elif status is None or not status.online:
+            line.append(f" ● {t('status.offline')} ", self.get_component_rich_style("status-bar--offline"))
+        else:
+            line.append(f" ● {t('status.online')} ", self.get_component_rich_style("status-bar--online"))
+        line.append(f"{self._server}  {self._dispatcher}")
+        if status is not None:
+            line.append(f"  {t('status.last_sync', at=_clock(status.last_sync, t))}")
+            warn = self.get_component_rich_style("status-bar--warning")
+            line.append("  ")
+            line.append(t("status.unsent", n=status.pending), warn if status.pending else "")
+            line.append("  ")
+            line.append(t("status.conflicts", n=status.conflicts), warn if status.conflicts else "")
+            if status.last_error and not status.online:
+                line.append(f"  {one_line(status.last_error)}")
+        return line
+
+
+def _clock(at: datetime | None, t: Strings) -> str:
+    if at is None:
+        return t("status.never")
+    return at.astimezone().strftime("%H:%M:%S")
