@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from api_client.actions import Accept, Dispatch
 from api_client.models import Channel, Location, NewRequest, RequestType, State
 from central_api.server import LiveServer
+from central_api.sql_store import SqlStore
 from tui.app import HotlineApp
 from tui.queue_model import QueueKind
 from tui.screens.detail import DetailScreen
@@ -226,3 +227,168 @@ async def test_untrusted_text_is_shown_literally_everywhere(server: LiveServer, 
                 assert byte not in shot
             assert "␛" in shot  # the escape is visible as its stand-in
         assert "点我" in detail_screen and "[@click=app.quit]" in detail_screen.replace("&#160;", " ")
+
+
+def typed(text: str) -> list[str]:
+    """Pilot key names for typing `text` (a space is the key `space`)."""
+    return ["space" if ch == " " else ch for ch in text]
+
+
+async def open_dialog(pilot: Pilot[object], app: HotlineApp, key: str, name: str) -> None:
+    await pilot.press(key)
+    await until(pilot, lambda: type(app.screen).__name__ == name, what=name)
+
+
+async def test_dispatch_by_keys_with_a_lead_and_co_units(server: LiveServer, tmp_path: Path) -> None:
+    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        screen = queues(app)
+        request_id = screen.current_request_id()
+        assert request_id is not None and app.model.get(request_id).state is State.new  # type: ignore[union-attr]
+        await open_dialog(pilot, app, "d", "DispatchDialog")
+        await pilot.press("d", "s", "j", "enter", "down", "enter", "down", "enter", "ctrl+s")
+        await until(
+            pilot, lambda: server_request(server, request_id).state is State.dispatched, what="dispatch"
+        )
+        request = server_request(server, request_id)
+        assert request.lead_unit is not None and request.lead_unit.startswith("st-")
+        assert len(request.co_units) == 2 and all(u.startswith("st-") for u in request.co_units)
+        assert [e.action for e in server.store.audit(request_id)].count("dispatch") == 1
+        # the dispatched request left the `new` queue; the cursor moved on to another one
+        await until(pilot, lambda: request_id not in [r.id for r in screen.table.rows])
+
+
+async def test_every_transition_by_keys(server: LiveServer, tmp_path: Path) -> None:
+    """accept → note → return → dispatch → accept → extend → resolve → callback (not solved)
+    → reopen → accept → resolve → close: each through its key and dialog, on the server once."""
+    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        request_id = await dispatched_elsewhere(pilot, app, server)
+        await show_request(pilot, app, request_id)
+        steps: list[tuple[str, str | None, list[str], State]] = [
+            ("a", None, [], State.accepted),
+            ("n", "NoteDialog", [*typed("called the unit"), "enter"], State.accepted),
+            ("r", "ReturnDialog", [*typed("not our area"), "enter"], State.returned),
+            ("d", "DispatchDialog", [*typed("cc01"), "enter", "ctrl+s"], State.dispatched),
+            ("a", None, [], State.accepted),
+            (
+                "e",
+                "ExtendDialog",
+                [*typed("waiting for parts"), "tab", *typed("+1d"), "ctrl+s"],
+                State.extended,
+            ),
+            ("s", "ResolveDialog", [*typed("roof patched"), "enter"], State.resolved),
+            ("c", "CallbackDialog", ["y", "tab", "n", "tab", "3", "ctrl+s"], State.callback_logged),
+            ("o", "ReopenDialog", [*typed("still leaking"), "enter"], State.reopened),
+            ("a", None, [], State.accepted),
+            ("s", "ResolveDialog", ["enter"], State.resolved),
+            ("x", "CloseDialog", [*typed("citizen unreachable"), "enter"], State.closed),
+        ]
+        for key, dialog, keys, state in steps:
+            if dialog is None:
+                await pilot.press(key)
+            else:
+                await open_dialog(pilot, app, key, dialog)
+                await pilot.press(*keys)
+            reached = lambda s=state: app.model.get(request_id).state is s  # type: ignore[misc, union-attr]  # noqa: E731
+            await until(pilot, reached, what=f"{key} → {state}")
+        await until(pilot, lambda: synced(app), what="everything sent")
+        request = server_request(server, request_id)
+        assert request.state is State.closed
+        assert [n.text for n in request.notes][:1] == ["called the unit"]
+        actions = [e.action for e in server.store.audit(request_id)]
+        assert actions[-12:] == [
+            "accept", "note", "return", "dispatch", "accept", "extend",
+            "resolve", "callback", "reopen", "accept", "resolve", "close",
+        ]  # fmt: skip
+        callback = request.callbacks[-1]
+        assert (callback.reached, callback.solved, callback.satisfaction) == (True, False, "not_satisfied")
+
+
+async def test_a_dialog_cancelled_records_nothing_and_q_in_a_dialog_does_not_quit(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    session = open_session(server, tmp_path)
+    async with running_app(session) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        request_id = first_in(app, State.resolved)
+        await show_request(pilot, app, request_id)
+        await open_dialog(pilot, app, "c", "CallbackDialog")
+        await pilot.press("q", "x", "escape")
+        await until(pilot, lambda: isinstance(app.screen, QueuesScreen))
+        assert app.is_running and session.store.counts()[1:] == (0, 0)
+
+
+async def test_a_conflict_is_shown_and_resolved_by_retry_or_drop(server: LiveServer, tmp_path: Path) -> None:
+    session = open_session(server, tmp_path)
+    async with running_app(session) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60))
+        new_ids = [row.id for row in app.model.rows() if row.state is State.new][:2]
+        server.stop()
+        await until(pilot, lambda: app.last_status is not None and not app.last_status.online)
+        for request_id in new_ids:  # dispatched here, offline …
+            await show_request(pilot, app, request_id)
+            await open_dialog(pilot, app, "d", "DispatchDialog")
+            await pilot.press(*typed("cc01"), "enter", "ctrl+s")
+            await until(pilot, lambda r=request_id: app.model.get(r).unsent)  # type: ignore[misc, union-attr]
+        central = SqlStore.open(str(tmp_path / "central.db"))
+        try:
+            for request_id in new_ids:  # … and by someone else on the server meanwhile
+                version = central.get_request(request_id).version
+                central.apply(
+                    request_id,
+                    Dispatch(lead_unit="pm01"),
+                    actor="李强",
+                    if_match=version,
+                    idempotency_key=None,
+                )
+        finally:
+            central.close()
+        server.restart()
+        await until(pilot, lambda: app.last_status is not None and app.last_status.conflicts == 2, timeout=30)
+        await pilot.press("escape", "5")  # no search: the whole queue of unsent and conflicts
+        await until(pilot, lambda: all(app.model.get(r).conflict for r in new_ids))  # type: ignore[union-attr]
+        shown = {row.id: row for row in queues(app).table.rows}
+        assert all(shown[r].conflict for r in new_ids)
+        assert server_request(server, new_ids[0]).lead_unit == "pm01"  # nothing overwritten silently
+
+        await pilot.press("C")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConflictsScreen")
+        conflicts = app.screen
+        await until(pilot, lambda: len(conflicts.records) == 2)  # type: ignore[attr-defined]
+        first = conflicts.records[0].action.request_id  # type: ignore[attr-defined]
+        second = next(r for r in new_ids if r != first)
+        await pilot.press("r")  # retry the first on the server's version
+        await until(pilot, lambda: server_request(server, first).lead_unit == "cc01", timeout=20)
+        await until(pilot, lambda: len(conflicts.records) == 1)  # type: ignore[attr-defined]
+        await pilot.press("x")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("y")
+        await until(pilot, lambda: session.store.counts()[1:] == (0, 0))
+        assert server_request(server, second).lead_unit == "pm01"  # dropped: the server's stays
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.model.get(second).conflict)  # type: ignore[union-attr]
+
+
+async def test_filter_saved_as_a_named_queue_and_opened_again(server: LiveServer, tmp_path: Path) -> None:
+    session = open_session(server, tmp_path)
+    async with running_app(session) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60) and session.directory is not None)
+        screen = queues(app)
+        await pilot.press("6")
+        await open_dialog(pilot, app, "f", "FilterDialog")
+        await pilot.press("tab", "space")  # the first category
+        await pilot.press("tab", "tab", "tab", "tab", "tab", *typed("my leaks"), "enter")
+        await until(pilot, lambda: isinstance(app.screen, QueuesScreen) and screen.saved_name == "my leaks")
+        category = session.categories[0].code
+        assert screen.filter.categories == {category}
+        assert all(row.category == category for row in screen.table.rows)
+        await until(pilot, lambda: session.saved_queues.get("my leaks") is not None)
+        assert (session.store.directory / "queues.json").stat().st_mode & 0o777 == 0o600
+
+        await pilot.press("escape")
+        assert screen.filter.is_empty and screen.table.row_count == 60
+        await open_dialog(pilot, app, "v", "SavedQueuesDialog")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.saved_name == "my leaks")
+        assert screen.filter.categories == {category} and screen.kind is QueueKind.all

@@ -83,6 +83,10 @@ TRANSITIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: The actions of the app's own bindings (not Textual's focus and palette actions).
+_OWN_ACTIONS = frozenset({"transition", "conflicts", "help", "quit"})
+
+
 class HotlineApp(App[None]):
     TITLE = "hotline"
     ENABLE_COMMAND_PALETTE = True
@@ -267,9 +271,9 @@ class HotlineApp(App[None]):
         return row.state if row is not None else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _OWN_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False  # a dialog's keys are its own: `q` or `n` there must not quit or act
         if action == "transition":
-            if isinstance(self.screen, ModalScreen):
-                return False
             state = self._current_state()
             name = str(parameters[0]) if parameters else ""
             return state is not None and state in ALLOWED_FROM.get(name, ())

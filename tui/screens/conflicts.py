@@ -88,7 +88,7 @@ class ConflictsScreen(Translated, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self.hotline.strings("conflicts.title"), id="conflicts-title")
         yield OptionList(id="conflicts")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
 
     def on_mount(self) -> None:
         self.hotline.rows_signal.subscribe(self, lambda _ids: self.load())
@@ -113,8 +113,7 @@ class ConflictsScreen(Translated, Screen[None]):
             options.add_option(Option(Text(strings("conflicts.none"), style="dim"), disabled=True))
             return
         options.add_options(Option(describe_conflict(r, strings), id=r.id) for r in self.records)
-        if highlighted is not None:
-            options.highlighted = min(highlighted, len(self.records) - 1)
+        options.highlighted = min(highlighted or 0, len(self.records) - 1)
 
     def _selected(self) -> ConflictRecord | None:
         index = self.query_one(OptionList).highlighted
