@@ -25,6 +25,7 @@ from tui.queue_model import (
     row_from_request,
     urgency_key,
 )
+from tui.queue_model import _indices as _indices  # the mask → positions helper
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 HOUR = 3600.0
@@ -460,3 +461,31 @@ def test_empty_model() -> None:
     assert set(model.counts(NOW).values()) == {0}
     model.upsert([row(1)])
     assert ids(model.apply(sort=Sort.newest, now=NOW)) == ["R-000001"]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [b"", b"\x00", b"\x01", b"\x00" * 50, b"\x01" * 50, b"\x01" + b"\x00" * 98 + b"\x01", b"\x00\x01" * 40],
+)
+def test_positions_of_a_mask_sparse_or_dense(flags: bytes) -> None:
+    assert _indices(flags) == [i for i, flag in enumerate(flags) if flag]
+
+
+def test_positions_of_random_masks() -> None:
+    rng = random.Random(3)
+    for density in (0.001, 0.05, 0.5):
+        flags = bytes(rng.random() < density for _ in range(5_000))
+        assert _indices(flags) == [i for i, flag in enumerate(flags) if flag]
+
+
+def test_a_narrowed_search_and_a_sparse_queue_match_the_plain_python_rule() -> None:
+    """Enough rows that small queues and a word narrowed from a remembered one take the paths
+    for few rows (positions found by splitting the mask)."""
+    rows = _random_rows(3_000, seed=11)
+    model = QueueModel(rows)
+    for text in ("漏", "漏雨", "漏雨 老", "漏雨 老人", "r-0", "r-00", "r-001", "r-0012"):
+        for kind in (QueueKind.all, QueueKind.attention, QueueKind.callback):
+            f = Filter(text=text)
+            assert ids(model.apply(kind, f, now=NOW)) == _reference(
+                rows, kind, f, Sort.urgency, NOW, 2 * HOUR
+            )
