@@ -89,6 +89,9 @@ async def test_the_queues_show_every_request_with_live_counts(server: LiveServer
         await until(pilot, lambda: new.id in app.model, what="the new request to arrive")
         await until(pilot, lambda: screen.table.row_count == 61)
         assert screen.current_request_id() == selected
+        # it is vulnerable and new: it announces itself (the seeded backlog did not)
+        announced = [n.message for n in app._notifications if "urgent" in n.message]
+        assert len(announced) == 1 and new.id in announced[0]
 
 
 async def test_search_finds_chinese_substrings_and_escape_clears_it(

@@ -58,6 +58,8 @@ __all__ = ["HotlineApp"]
 
 #: A batch of changed rows larger than this rebuilds the whole model in a thread.
 REBUILD_AT = 5000
+#: New urgent requests received up to this long before the app started are announced too.
+ANNOUNCE_GRACE = 300.0
 #: How long to wait before fetching the directory again when the server could not give it.
 DIRECTORY_RETRY = 30.0
 
@@ -130,6 +132,7 @@ class HotlineApp(App[None]):
         self.rows_signal: Signal[Collection[str]] = Signal(self, "rows")
         self.status_signal: Signal[SyncStatus] = Signal(self, "status")
         self._dirty: set[str] = set()
+        self._started = clock()
         self._refreshing = False
         translate_bindings(self, self.strings)
         if keymap:
@@ -235,12 +238,14 @@ class HotlineApp(App[None]):
     def _announce(self, fresh: Iterable[object]) -> None:
         from .queue_model import QueueRow
 
+        since = self._started - ANNOUNCE_GRACE  # not the backlog the first sync brings
         urgent = [
             row
             for row in fresh
             if isinstance(row, QueueRow)
             and row.state is State.new
             and (row.tier is Tier.h2 or row.vulnerable)
+            and row.received_at >= since
         ]
         if not urgent or not self.announce_urgent:
             return
