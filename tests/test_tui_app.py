@@ -110,6 +110,13 @@ async def test_search_finds_chinese_substrings_and_escape_clears_it(
         await pilot.press("escape")
         assert screen.filter.text == "" and screen.table.row_count == 60
 
+        # pinyin initials find names: `dsl` is 德胜里 (the community, or a unit named after it)
+        await until(pilot, lambda: app.session.directory is not None)
+        await pilot.press("slash", "d", "s", "l", "enter")
+        await until(pilot, lambda: 0 < screen.table.row_count < 60)
+        for row in screen.table.rows:
+            assert "德胜里" in f"{row.community_name}{row.lead_unit_name}{row.category_name}"
+
 
 async def test_accept_is_recorded_at_once_and_reaches_the_server(server: LiveServer, tmp_path: Path) -> None:
     async with running_app(open_session(server, tmp_path)) as (app, pilot):

@@ -269,6 +269,26 @@ def test_chinese_substring_search() -> None:
     assert search(Filter(text="不存在")) == []
 
 
+def test_latin_letters_find_names_by_pinyin_initials_or_full_pinyin() -> None:
+    model = QueueModel(
+        [
+            row(1, community="c02", description="楼道灯坏了"),  # 新康社区
+            row(2, category="elevator", description="电梯停了"),  # 电梯故障, 德胜里社区
+            row(3, category="noise", lead_unit="pm01", description="夜间施工"),  # 北京德胜物业…
+            row(4, category="noise", description="路灯不亮 abc"),  # 德胜里社区
+        ]
+    )
+    search = partial(model.apply, QueueKind.all, now=NOW)
+    assert ids(search(Filter(text="xk"))) == ["R-000001"]  # 新康 by its initials
+    assert ids(search(Filter(text="xinkang"))) == ["R-000001"]  # and by its full pinyin
+    assert ids(search(Filter(text="DTGZ"))) == ["R-000002"]  # 电梯故障, in any case
+    assert ids(search(Filter(text="bjds"))) == ["R-000003"]  # the lead unit's name
+    assert ids(search(Filter(text="dsl nosy"))) == []  # every word must still match
+    assert ids(search(Filter(text="dsl zyrm"))) == ["R-000003", "R-000004"]
+    assert ids(search(Filter(text="abc"))) == ["R-000004"]  # plain text still matches as text
+    assert search(Filter(text="x")) == []  # one letter is too little to mean a name
+
+
 def test_search_folds_full_width_letters_and_digits() -> None:
     model = QueueModel([row(1, address="裕中西里12号楼", description="ABC单元")])
     assert len(model.apply(filter=Filter(text="１２号楼"), now=NOW)) == 1

@@ -11,8 +11,9 @@ Pure Python, no Textual: the table widget shows what `QueueModel.apply` returns.
   outcome), `attention` (a conflict or actions not yet sent) and `all`.
 - `Filter` narrows a queue: free text (every whitespace-separated word must occur in the row's
   `haystack`, so Chinese substrings work; full-width letters and digits typed with an IME match
-  their ASCII forms), and sets of categories, communities, units (lead or co-unit), channels
-  and tiers.
+  their ASCII forms; a word of Latin letters also finds category, community and unit names by
+  their pinyin initials or full pinyin, `dsl` → 德胜里社区), and sets of categories,
+  communities, units (lead or co-unit), channels and tiers.
 - `QueueModel.apply(kind, filter, sort)` is the visible list; `counts(now)` the size of every
   queue; `upsert(rows)` / `remove(ids)` take live updates.
 
@@ -59,6 +60,7 @@ from typing import Final, NamedTuple, cast
 
 from api_client.models import Request, State, Tier
 
+from .pinyin import spellings
 from .text import one_line
 
 __all__ = [
@@ -459,6 +461,18 @@ _NAME_ATTRS: Final = ("category_name", "community_name", "lead_unit_name")
 _fold_name: Final = lru_cache(maxsize=4096)(fold)
 
 
+def _name_matches(word: str, name: str) -> bool:
+    """A search word matches a category, community or unit name by its characters, or, for a
+    word of two or more Latin letters, by the name's pinyin initials or full pinyin (`dsl` and
+    `deshengli` find 德胜里社区)."""
+    if word in _fold_name(name):
+        return True
+    if len(word) < 2 or not word.isascii() or not word.isalpha():
+        return False
+    spelled, initials = spellings(name)
+    return word in initials or word in spelled
+
+
 def _search_text(row: QueueRow) -> str:
     """What the model scans per row: `QueueRow.haystack` without the display names (searched as
     columns) and without the address when the description already contains it (20–40 % less
@@ -719,7 +733,7 @@ class _Ordering:
         """Rows whose category, community or lead unit name contains `word`."""
         mask = 0
         for name in _NAME_ATTRS:
-            codes = self.codes[name].matching(lambda value: word in _fold_name(cast(str, value)))
+            codes = self.codes[name].matching(lambda value: _name_matches(word, cast(str, value)))
             if codes:
                 mask |= self.columns[name].mask(codes)
         return mask

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
-
 from api_client.models import Unit
+
+from .pinyin import spellings
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +32,12 @@ class UnitMatch:
 
 
 def _entry(unit: Unit) -> _Entry:
-    spelled = lazy_pinyin(unit.name, errors="default")
-    initials = lazy_pinyin(unit.name, style=Style.FIRST_LETTER, errors="default")
+    spelled, initials = spellings(unit.name)
     return _Entry(
         unit=unit,
         name=unit.name.lower(),
-        spelled="".join(spelled).lower(),
-        initials="".join(initials).lower(),
+        spelled=spelled,
+        initials=initials,
         unit_id=unit.id.lower(),
     )
 
