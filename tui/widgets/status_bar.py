@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -45,7 +46,7 @@ class StatusBar(Widget):
     def __init__(self, strings: Strings, *, server: str, dispatcher: str, sync: bool = True) -> None:
         super().__init__()
         self._strings = strings
-        self._server = one_line(server)
+        self._server = one_line(urlsplit(server).netloc or server)  # host:port is enough here
         self._dispatcher = one_line(dispatcher)
         self._sync = sync
 
