@@ -139,9 +139,10 @@ def test_serve_refuses_a_bad_database_clearly(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and "hotline:" in result.stderr
 
 
-def test_demo_serves_seeded_data_and_cleans_up() -> None:
+def start_demo(*args: str) -> tuple[subprocess.Popen[str], str, str]:
+    """`hotline demo --serve-only ARGS` started; its API URL and token file once it says them."""
     proc = subprocess.Popen(
-        [*hotline_command(), "demo", "--serve-only", "--count", "30", "--port", str(free_port())],
+        [*hotline_command(), "demo", "--serve-only", *args, "--port", str(free_port())],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -158,6 +159,11 @@ def test_demo_serves_seeded_data_and_cleans_up() -> None:
         if "HOTLINE_TOKEN_FILE=" in line:
             token_file = line.split("=", 1)[1].strip()
     assert url and token_file, proc.poll()
+    return proc, url, token_file
+
+
+def test_demo_serves_seeded_data_and_cleans_up() -> None:
+    proc, url, token_file = start_demo("--count", "30")
     token_path = Path(token_file)
     assert token_path.stat().st_mode & 0o777 == 0o600
     assert token_path.parent.stat().st_mode & 0o777 == 0o700
@@ -168,3 +174,17 @@ def test_demo_serves_seeded_data_and_cleans_up() -> None:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=20) == 0
     assert not token_path.parent.exists()  # the demo token does not outlive the demo
+
+
+def test_demo_storm_adds_requests_while_it_runs() -> None:
+    proc, url, token_file = start_demo("--count", "10", "--storm", "600")
+    headers = {"Authorization": f"Bearer {Path(token_file).read_text().strip()}"}
+    totals = [httpx.get(f"{url}/v1/stats", headers=headers).json()["total"]]
+    deadline = time.monotonic() + 30
+    while totals[-1] <= 12 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        totals.append(httpx.get(f"{url}/v1/stats", headers=headers).json()["total"])
+    assert totals[-1] > 12, totals  # the 10 seeded requests and then the storm's
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 0
+    assert not Path(token_file).parent.exists()

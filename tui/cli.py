@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--count", type=int, default=DEMO_COUNT, help=f"requests to seed (default {DEMO_COUNT})"
     )
     demo.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
+    demo.add_argument(
+        "--storm",
+        type=float,
+        metavar="RATE",
+        help="a rainstorm: new requests arrive at RATE per minute while the demo runs (in bursts)",
+    )
     demo.set_defaults(handler=cmd_demo)
 
     whoami = sub.add_parser(
@@ -160,7 +166,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from central_api.seed import seed_store
     from central_api.server import LiveServer
     from central_api.sql_store import SqlStore
+    from central_api.storm import StormFeed
 
+    if args.storm is not None and args.storm <= 0:
+        raise CliError("--storm RATE must be a positive number of requests per minute")
     workdir = Path(tempfile.mkdtemp(prefix="hotline-demo-"))  # mkdtemp makes it 0700
     db = Path(args.db) if args.db else workdir / "demo.db"
     fresh = not db.exists()
@@ -178,7 +187,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         handle.write(token + "\n")
     server = LiveServer(str(db), port=args.port)
     server.start()
+    storm: StormFeed | None = None
     try:
+        if args.storm is not None:
+            storm = StormFeed(server.store, args.storm, seed=args.seed).start()
         if args.serve_only:
             print(f"hotline demo: central API on {server.url}", flush=True)
             print(f"  export HOTLINE_API_URL={server.url}")
@@ -197,6 +209,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         return _run_app(settings, token, "demo-dispatcher")
     finally:
+        if storm is not None:
+            storm.stop()
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)  # the demo token and cache (and the db unless --db)
 
