@@ -13,7 +13,7 @@ owner's flushes with `reload_if_changed`. One UI thread and one sync task may ca
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
@@ -145,6 +145,26 @@ class LocalStore:
 
         with self._lock:
             return self.outbox.record_checked(request_id, action, actor=actor, prepare=prepare, at=now)
+
+    def record_batch(
+        self, items: Sequence[tuple[str, Action]], *, actor: str
+    ) -> tuple[list[PendingAction], list[tuple[int, str]]]:
+        """Record many actions in one durable write (a bulk action): each is checked like
+        `record` against its request's view; those that do not apply are returned as
+        (item index, reason) and not recorded. Either every accepted action is on disk when
+        this returns, or (the write failed) none is."""
+        now = now_utc()
+
+        def prepare(request_id: str, action: Action, pending: list[PendingAction]) -> int:
+            copy = self.server_copy(request_id)
+            if copy is None:
+                raise TransitionRefused(f"request {request_id} is not in the local cache")
+            view = _applied(copy, pending)
+            apply_action(view, action, actor=actor, now=now)  # raises TransitionRefused
+            return view.version
+
+        with self._lock:
+            return self.outbox.record_batch(items, actor=actor, prepare=prepare, at=now)
 
     def pending(self) -> list[PendingAction]:
         return self.outbox.pending()

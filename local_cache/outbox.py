@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
@@ -32,6 +32,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from api_client.actions import Action
+from api_client.lifecycle import TransitionRefused
 from api_client.models import Request, now_utc
 
 from .errors import CorruptCache, NewerCacheVersion, UnknownAction
@@ -239,6 +240,48 @@ class Outbox:
             tables.actions[str(pending.order)] = pending.model_dump(mode="json")
             tables.touched = True
             return pending
+
+        return self._mutate(change)
+
+    def record_batch(
+        self,
+        items: Sequence[tuple[str, Action]],
+        *,
+        actor: str,
+        prepare: Callable[[str, Action, list[PendingAction]], int],
+        at: datetime | None = None,
+    ) -> tuple[list[PendingAction], list[tuple[int, str]]]:
+        """Append many actions in one durable write: all of those `prepare` accepts, or none if
+        the write fails. `prepare(request_id, action, pending)` gets the actions pending on the
+        request (the batch's earlier ones included) and returns the base version, or raises
+        `TransitionRefused` to leave that item out. Returns (recorded, [(item index, reason)])."""
+
+        def change(tables: _Tables) -> tuple[list[PendingAction], list[tuple[int, str]]]:
+            recorded: list[PendingAction] = []
+            refused: list[tuple[int, str]] = []
+            batch: dict[str, list[PendingAction]] = {}
+            when = at or now_utc()
+            for index, (request_id, action) in enumerate(items):
+                before = [*self._by_request.get(request_id, ()), *batch.get(request_id, ())]
+                try:
+                    base_version = prepare(request_id, action, before)
+                except TransitionRefused as exc:
+                    refused.append((index, str(exc)))
+                    continue
+                pending = PendingAction(
+                    key=str(uuid.uuid4()),
+                    request_id=request_id,
+                    action=action,
+                    base_version=base_version,
+                    actor=actor,
+                    recorded_at=when,
+                    order=tables.next_order(),
+                )
+                tables.actions[str(pending.order)] = pending.model_dump(mode="json")
+                tables.touched = True
+                batch.setdefault(request_id, []).append(pending)
+                recorded.append(pending)
+            return recorded, refused
 
         return self._mutate(change)
 

@@ -30,7 +30,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
-from api_client.actions import Accept, Action
+from api_client.actions import Accept, Action, Merge, Unmerge
 from api_client.client import HotlineClient
 from api_client.errors import HotlineError
 from api_client.lifecycle import ALLOWED_FROM, TransitionRefused
@@ -71,6 +71,15 @@ class HasRequest(Protocol):
     def current_request_id(self) -> str | None: ...
 
 
+@runtime_checkable
+class HasMarks(Protocol):
+    """A screen where requests can be marked for a bulk action (the queues)."""
+
+    def bulk_request_ids(self) -> list[str]: ...
+
+    def clear_marks(self) -> None: ...
+
+
 #: The transition keys: (binding id / action name, key). The action name is the lifecycle's.
 TRANSITIONS: tuple[tuple[str, str], ...] = (
     ("dispatch", "d"),
@@ -86,7 +95,7 @@ TRANSITIONS: tuple[tuple[str, str], ...] = (
 
 
 #: The actions of the app's own bindings (not Textual's focus and palette actions).
-_OWN_ACTIONS = frozenset({"transition", "conflicts", "help", "quit"})
+_OWN_ACTIONS = frozenset({"transition", "merge", "unmerge", "conflicts", "help", "quit"})
 
 
 class HotlineApp(App[None]):
@@ -96,6 +105,8 @@ class HotlineApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(key, f"transition('{name}')", name, id=f"request.{name}") for name, key in TRANSITIONS),
+        Binding("m", "merge", "Merge", id="request.merge"),
+        Binding("u", "unmerge", "Unmerge", id="request.unmerge"),
         Binding("C", "conflicts", "Conflicts", show=False, id="app.conflicts"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -275,19 +286,104 @@ class HotlineApp(App[None]):
         row = self.model.get(request_id)
         return row.state if row is not None else None
 
+    def marked_ids(self) -> list[str]:
+        screen = self.screen
+        return screen.bulk_request_ids() if isinstance(screen, HasMarks) else []
+
+    def _allows(self, request_id: str, name: str) -> bool:
+        row = self.model.get(request_id)
+        return row is not None and row.state in ALLOWED_FROM.get(name, ())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _OWN_ACTIONS and isinstance(self.screen, ModalScreen):
             return False  # a dialog's keys are its own: `q` or `n` there must not quit or act
         if action == "transition":
-            state = self._current_state()
             name = str(parameters[0]) if parameters else ""
+            marked = self.marked_ids()
+            if marked:  # a bulk action: shown when it applies to any marked request
+                return any(self._allows(request_id, name) for request_id in marked)
+            state = self._current_state()
             return state is not None and state in ALLOWED_FROM.get(name, ())
+        if action == "merge":  # the marked requests into the one under the cursor
+            parent = self.current_request_id()
+            children = [r for r in self.marked_ids() if r != parent]
+            return (
+                parent is not None
+                and bool(children)
+                and self._current_state()
+                not in (
+                    State.merged,
+                    State.closed,
+                )
+            )
+        if action == "unmerge":
+            return self._current_state() is State.merged
         return True
 
     def action_transition(self, name: str) -> None:
+        marked = self.marked_ids()
+        if marked:
+            self.bulk_transition(marked, name)
+            return
         request_id = self.current_request_id()
         if request_id is not None:
             self.transition(request_id, name)
+
+    @work(group="transition")
+    async def bulk_transition(self, request_ids: list[str], name: str) -> None:
+        """One dialog, then the same action on every marked request it applies to."""
+        applicable = [request_id for request_id in request_ids if self._allows(request_id, name)]
+        if not applicable:
+            return
+        request = await asyncio.to_thread(self.session.view, applicable[0])
+        if request is None:
+            return
+        action = await self._ask(request, name)
+        if action is None:
+            return
+        title = self.strings("bulk.title", action=self.strings.action(name), n=len(request_ids))
+        self._start_bulk([(request_id, action) for request_id in request_ids], title)
+
+    def action_merge(self) -> None:
+        parent = self.current_request_id()
+        children = [r for r in self.marked_ids() if r != parent]
+        if parent is None or not children:
+            return
+        self.merge(parent, children)
+
+    @work(group="transition")
+    async def merge(self, parent: str, children: list[str]) -> None:
+        """并单: the marked requests become children of the one under the cursor (after a yes)."""
+        from .screens.transitions import ConfirmDialog
+
+        question = ConfirmDialog(
+            self.strings("merge.title", n=len(children), parent=parent),
+            self.strings("merge.body"),
+            self.strings,
+        )
+        if not await self.push_screen_wait(question):
+            return
+        title = self.strings("bulk.title", action=self.strings.action("merge"), n=len(children))
+        self._start_bulk([(child, Merge(parent_id=parent)) for child in children], title)
+
+    def action_unmerge(self) -> None:
+        request_id = self.current_request_id()
+        if request_id is not None:
+            self.record(request_id, Unmerge())
+
+    def _start_bulk(self, items: list[tuple[str, Action]], title: str) -> None:
+        from .screens.bulk import BulkScreen
+
+        screen = self.screen
+        if isinstance(screen, HasMarks):
+            screen.clear_marks()
+        self.push_screen(BulkScreen(items, title))
+
+    def bulk_recorded(self, request_ids: list[str]) -> None:
+        """A bulk action is on disk: show the new states, send it."""
+        self._changed(request_ids)
+        if self.engine is not None:
+            self.engine.wake()
 
     @work(group="transition")
     async def transition(self, request_id: str, name: str) -> None:

@@ -231,6 +231,28 @@ _APP: dict[str, tuple[str, str]] = {
     "conflicts.drop_body": ("本地的「{action}」将不再发送。", "The local '{action}' will not be sent."),
     "conflicts.dropped": ("已放弃", "Dropped"),
     "conflicts.retried": ("已按服务器的新版本重新排队", "Queued again on the server's version"),
+    "queues.marked": ("已选 {n} 件", "{n} marked"),
+    "key.queues.mark": ("选中/取消", "Mark"),
+    "key.queues.mark_range": ("选中一段", "Mark a range"),
+    "key.queues.mark_all": ("全选当前队列", "Mark all shown"),
+    "key.request.merge": ("并单", "Merge"),
+    "key.request.unmerge": ("取消并单", "Unmerge"),
+    "key.bulk.close": ("关闭（继续发送）", "Close (sending goes on)"),
+    "bulk.title": ("批量{action}：{n} 件", "{action}: {n} requests"),
+    "bulk.summary": (
+        "共 {total} 件：已记录 {queued}，本地拒绝 {refused}，服务器已答复 {answered}",
+        "{total} in all: {queued} recorded, {refused} refused here, {answered} answered by the server",
+    ),
+    "bulk.queued": ("已记录，待发送", "recorded, waiting to be sent"),
+    "bulk.sent": ("已发送", "sent"),
+    "bulk.refused": ("未记录：{reason}", "not recorded: {reason}"),
+    "bulk.conflict": ("冲突：{reason}", "conflict: {reason}"),
+    "bulk.failed": ("未能记录（全部未记录）：{reason}", "Nothing was recorded: {reason}"),
+    "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n} requests into {parent}?"),
+    "merge.body": (
+        "被并入的诉求保留各自的来电人，回访时都要联系；并单可以撤销（u）。",
+        "Each merged request keeps its caller, who still gets a callback; a merge can be undone (u).",
+    ),
     "conflicts.still": ("仍无法应用：{reason}", "Still does not apply: {reason}"),
 }
 

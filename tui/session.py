@@ -7,7 +7,7 @@ and posts what they return to the UI as messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +147,12 @@ class Session:
         """Record an action durably (on disk when this returns). TransitionRefused or a
         CacheError propagate; nothing is recorded then."""
         return self.store.record(request_id, action, actor=self.dispatcher)
+
+    def record_batch(
+        self, items: Sequence[tuple[str, Action]]
+    ) -> tuple[list[PendingAction], list[tuple[int, str]]]:
+        """Record many actions in one durable write (see `LocalStore.record_batch`)."""
+        return self.store.record_batch(items, actor=self.dispatcher)
 
     def pending_for(self, request_id: str) -> list[PendingAction]:
         return self.store.outbox.pending_for(request_id)

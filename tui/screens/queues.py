@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from ..keys import Translated
+from ..keys import Translated, translate_bindings
 from ..queue_model import NO_FILTER, Filter, QueueKind, Sort
 from ..saved_queues import SavedQueue
 from ..widgets.queue_bar import QUEUE_ORDER, FilterLine, QueueBar
@@ -52,6 +52,9 @@ class QueuesScreen(Translated, Screen[None]):
         Binding("v", "saved_queues", "Saved queues", id="queues.saved"),
         Binding("t", "cycle_sort", "Sort", show=False, id="queues.sort"),
         Binding("escape", "clear", "Clear", show=False, id="queues.clear"),
+        Binding("space", "mark", "Mark", show=False, id="queues.mark"),
+        Binding("V", "mark_range", "Mark range", show=False, id="queues.mark_range"),
+        Binding("asterisk", "mark_all", "Mark all", show=False, id="queues.mark_all"),
     ]
 
     DEFAULT_CSS = """
@@ -60,6 +63,7 @@ class QueuesScreen(Translated, Screen[None]):
         #search { height: 1; border: none; padding: 0 1; display: none; }
         #search.-active { display: block; }
         FilterLine.-hidden { display: none; }
+        ToastRack { margin-bottom: 2; }  /* notifications above the status bar, not over it */
     }
     """
 
@@ -69,6 +73,8 @@ class QueuesScreen(Translated, Screen[None]):
         self.filter: Filter = NO_FILTER
         self.sort = Sort.urgency
         self.saved_name = ""
+        self.marked: list[str] = []  # marked for a bulk action, in the order they were marked
+        self._anchor: str | None = None  # where a range mark starts
 
     @property
     def hotline(self) -> HotlineApp:
@@ -90,9 +96,10 @@ class QueuesScreen(Translated, Screen[None]):
         yield StatusBar(
             strings, server=app.session.api_url, dispatcher=app.session.dispatcher, sync=app.session.can_sync
         )
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
 
     def on_mount(self) -> None:
+        translate_bindings(self.table, self.hotline.strings)  # the table's keys in the footer
         self.hotline.rows_signal.subscribe(self, self._rows_changed)
         self.hotline.status_signal.subscribe(self, self._status_changed)
         self.set_interval(TICK, self.reapply)
@@ -107,6 +114,56 @@ class QueuesScreen(Translated, Screen[None]):
 
     def current_request_id(self) -> str | None:
         return self.table.cursor_id
+
+    def bulk_request_ids(self) -> list[str]:
+        """The requests a transition key acts on: the marked ones, or none (then the cursor's)."""
+        return list(self.marked)
+
+    def clear_marks(self) -> None:
+        self.marked = []
+        self._anchor = None
+        self._show_marks()
+
+    def _show_marks(self) -> None:
+        self.table.set_marked(self.marked)
+        self.query_one(FilterLine).show(self._describe())
+        self.hotline.refresh_bindings()
+
+    def action_mark(self) -> None:
+        """Space: mark or unmark the request under the cursor, and move down."""
+        request_id = self.table.cursor_id
+        if request_id is None:
+            return
+        if request_id in self.marked:
+            self.marked.remove(request_id)
+        else:
+            self.marked.append(request_id)
+        self._anchor = request_id
+        self._show_marks()
+        self.table.action_cursor_down()
+
+    def action_mark_range(self) -> None:
+        """V: mark every row from the last marked one to the cursor."""
+        rows = self.table.rows
+        ids = [row.id for row in rows]
+        cursor = self.table.cursor_row
+        start = ids.index(self._anchor) if self._anchor in ids else cursor
+        low, high = sorted((start, cursor))
+        for request_id in ids[low : high + 1]:
+            if request_id not in self.marked:
+                self.marked.append(request_id)
+        self._anchor = self.table.cursor_id
+        self._show_marks()
+
+    def action_mark_all(self) -> None:
+        """*: mark every row of the queue as filtered now; again: unmark them all."""
+        ids = [row.id for row in self.table.rows]
+        if ids and set(ids) <= set(self.marked):
+            self.clear_marks()
+            return
+        known = set(self.marked)
+        self.marked.extend(request_id for request_id in ids if request_id not in known)
+        self._show_marks()
 
     def reapply(self) -> None:
         """Show the current queue, filter and sort from the model, and every queue's count."""
@@ -150,6 +207,8 @@ class QueuesScreen(Translated, Screen[None]):
                 shown = "、".join(sorted(lookup.get(v, v) for v in values))
                 parts.append(f"{strings(key)}: {shown}")
         parts.append(f"{strings('queues.sort')}: {strings(f'sort.{self.sort}')}")
+        if self.marked:
+            parts.insert(0, strings("queues.marked", n=len(self.marked)))
         return " · ".join(parts)
 
     # ----- actions ---------------------------------------------------------------------------
@@ -176,7 +235,10 @@ class QueuesScreen(Translated, Screen[None]):
         search.focus()
 
     def action_clear(self) -> None:
-        """Escape: leave the search, then drop the filter and the saved queue's name."""
+        """Escape: unmark, then drop the filter and the saved queue's name."""
+        if self.marked:
+            self.clear_marks()
+            return
         if self.filter.is_empty and not self.saved_name:
             return
         self.filter = NO_FILTER

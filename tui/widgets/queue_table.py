@@ -14,6 +14,7 @@ demand from the list of `QueueRow`s, so 100,000 rows cost no more to show than 5
 - Colours come from component classes (`queue-table--overdue`, `--due-soon`, `--in-time`,
   `--cursor`, …), so themes, 16-colour terminals and `NO_COLOR` (the cursor row is then
   reversed) all work; the countdown's sign tells overdue without colour.
+- Rows marked for a bulk action (`set_marked`) show `✓` after the id.
 - Keys: `j`/`k`/up/down, pageup/pagedown, home/end and `g`/`G`, enter (posts `Selected`).
   Every cursor move posts `Highlighted`.
 - A cursor move within the page repaints only the two rows involved (< 1 KB over SSH at
@@ -28,7 +29,7 @@ demand from the list of `QueueRow`s, so 100,000 rows cost no more to show than 5
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import ClassVar, Final
 
@@ -65,6 +66,7 @@ FIXED_WIDTH: Final = (
 VULNERABLE_MARK: Final = "!"
 UNSENT_MARK: Final = "*"
 CONFLICT_MARK: Final = "⚠"
+MARKED_MARK: Final = "✓"
 
 _ID: Final = attrgetter("id")
 _STATUS_CLASS: Final = {
@@ -123,6 +125,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         "queue-table--unsent",
         "queue-table--conflict",
         "queue-table--empty",
+        "queue-table--marked",
     }
 
     DEFAULT_CSS = """
@@ -175,6 +178,10 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         }
         & > .queue-table--conflict {
             color: $text-error;
+            text-style: bold;
+        }
+        & > .queue-table--marked {
+            color: $text-accent;
             text-style: bold;
         }
         & > .queue-table--empty {
@@ -236,6 +243,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._highlighted: str | None = None
         self._styles: dict[str, Style] = {}
         self._width = 0
+        self._marked: frozenset[str] = frozenset()
         self.set_rows(rows)
 
     # ------------------------------------------------------------------ public API
@@ -305,6 +313,19 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._scroll_update(size)
         if self.show_vertical_scrollbar != showing:
             self.refresh(layout=True)
+
+    @property
+    def marked(self) -> frozenset[str]:
+        """The ids marked for a bulk action (shown with `✓` after the id)."""
+        return self._marked
+
+    def set_marked(self, ids: Iterable[str]) -> None:
+        """Mark these requests (and unmark all others); repaints only what is on screen."""
+        marked = frozenset(ids)
+        if marked != self._marked:
+            self._marked = marked
+            self._strips.clear()
+            self.refresh()
 
     def move_cursor(self, index: int) -> None:
         """Put the cursor on row `index` (clamped), scrolling as little as needed."""
@@ -417,6 +438,8 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         if index == self._cursor:
             return self._render_row(row, width, cursor=True)
         key = (id(row), width)
+        if row.id in self._marked:
+            return self._render_row(row, width, cursor=False)
         cached = self._strips.get(key)
         if cached is not None and cached[0] is row:
             return cached[1]
@@ -453,7 +476,9 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         due = countdown(row.due_at - self._now) if status is not DeadlineStatus.none else ""
         description_width = max(0, width - FIXED_WIDTH)
         cells = [
-            (fit(row.id, ID_WIDTH) + " ", ""),
+            (fit(row.id, ID_WIDTH) + MARKED_MARK, "queue-table--marked")
+            if row.id in self._marked
+            else (fit(row.id, ID_WIDTH) + " ", ""),
             (due.rjust(DUE_WIDTH), _STATUS_CLASS[status]),
             (" " + fit(row.tier, TIER_WIDTH) + " ", ""),
             (VULNERABLE_MARK, "queue-table--vulnerable") if row.vulnerable else (" ", ""),

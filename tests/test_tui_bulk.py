@@ -1,0 +1,153 @@
+"""Bulk actions from the queue: mark with space / V / *, one dialog, one durable write, then
+followed to the server; merge and unmerge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_support import open_session, running_app, seeded_server, server_request, synced, until
+
+from api_client.models import Channel, Location, NewRequest, RequestType, State
+from central_api.server import LiveServer
+from tui.screens.bulk import BulkScreen
+from tui.screens.queues import QueuesScreen
+
+STORM = 500
+MARKER = "暴雨批量"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    made = seeded_server(tmp_path, 20)
+    try:
+        store = made.store
+        with store.batch():
+            for i in range(STORM):
+                store.create_request(
+                    NewRequest(
+                        channel=Channel.phone,
+                        type=RequestType.help,
+                        category="roof_leak",
+                        description=f"{MARKER}：德胜里{i % 40 + 1}号楼顶层漏雨",
+                        location=Location(community="c01", address=f"德胜里{i % 40 + 1}号楼"),
+                    ),
+                    actor="话务-测试",
+                    idempotency_key=None,
+                )
+        yield made
+    finally:
+        made.stop()
+
+
+def queues_of(app: object) -> QueuesScreen:
+    screen = getattr(app, "screen", None)
+    assert isinstance(screen, QueuesScreen)
+    return screen
+
+
+def dispatches(server: LiveServer, request_id: str) -> int:
+    return [event.action for event in server.store.audit(request_id)].count("dispatch")
+
+
+async def test_bulk_dispatch_of_500_marked_requests(server: LiveServer, tmp_path: Path) -> None:
+    session = open_session(server, tmp_path)
+    async with running_app(session, size=(120, 40)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 20 + STORM), timeout=30, what="the first sync")
+        screen = queues_of(app)
+        await pilot.press("1", "slash", *MARKER, "enter")
+        await until(pilot, lambda: screen.table.row_count == STORM)
+        await pilot.press("asterisk")
+        assert len(screen.marked) == STORM and app.check_action("transition", ("dispatch",))
+        await pilot.press("d")
+        await until(pilot, lambda: type(app.screen).__name__ == "DispatchDialog")
+        await pilot.press("c", "c", "0", "1", "enter", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, BulkScreen))
+        bulk = app.screen
+        assert isinstance(bulk, BulkScreen)
+        await until(pilot, lambda: len(bulk.keys) == STORM, what="all recorded")
+        assert screen.marked == []  # the marks are used up
+        assert session.store.counts()[1] + server_request(server, bulk.items[0][0]).version >= 1
+        await until(pilot, lambda: bulk.done, timeout=60, what="every item answered")
+        progress = bulk.query_one("#bulk-progress")
+        assert progress.progress == progress.total == STORM  # type: ignore[attr-defined]
+        assert set(bulk.results) == {app.strings("bulk.sent")}
+        ids = [request_id for request_id, _ in bulk.items]
+        for request_id in ids:
+            request = server_request(server, request_id)
+            assert request.state is State.dispatched and request.lead_unit == "cc01"
+        assert {dispatches(server, request_id) for request_id in ids} == {1}
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, QueuesScreen))
+        await until(pilot, lambda: screen.table.row_count == 0)  # none is new any more
+
+
+async def test_an_interrupted_bulk_action_is_sent_after_a_restart(server: LiveServer, tmp_path: Path) -> None:
+    session = open_session(server, tmp_path)
+    cache = session.store.directory
+    async with running_app(session) as (app, pilot):
+        await until(pilot, lambda: synced(app, 20 + STORM), timeout=30)
+        screen = queues_of(app)
+        await pilot.press("1", "slash", *MARKER, "enter")
+        await until(pilot, lambda: screen.table.row_count == STORM)
+        server.stop()
+        await until(pilot, lambda: app.last_status is not None and not app.last_status.online)
+        # the first ten by space, the next ones as a range with V
+        await pilot.press(*["space"] * 10, "j", "j", "V")
+        assert len(screen.marked) == 13
+        await pilot.press("a")  # accept is refused for new requests: the key does nothing
+        await pilot.press("n")
+        await until(pilot, lambda: type(app.screen).__name__ == "NoteDialog")
+        await pilot.press(*"bulk", "enter")
+        await until(pilot, lambda: isinstance(app.screen, BulkScreen) and len(app.screen.keys) == 13)
+        assert session.store.counts()[1] == 13
+        # the app ends before anything was sent
+    server.restart()
+    from tui.session import Session
+
+    again = Session.open(
+        cache, api_url=server.url, dispatcher="张敏", token=server.store.create_token("张敏2", "dispatcher")
+    )
+    async with running_app(again) as (app, pilot):
+        await until(pilot, lambda: synced(app), timeout=30, what="the restart's sync")
+    noted = [
+        r
+        for r in server.store.list_requests(
+            __import__("central_api.store", fromlist=["RequestFilter"]).RequestFilter()
+        )
+        if any(n.text == "bulk" for n in r.notes)
+    ]
+    assert len(noted) == 13
+    assert all(sum(n.text == "bulk" for n in r.notes) == 1 for r in noted)
+
+
+async def test_merge_marked_requests_into_the_one_under_the_cursor_and_unmerge(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    session = open_session(server, tmp_path)
+    async with running_app(session) as (app, pilot):
+        await until(pilot, lambda: synced(app, 20 + STORM), timeout=30)
+        screen = queues_of(app)
+        await pilot.press("1", "slash", *MARKER, "enter")
+        await until(pilot, lambda: screen.table.row_count == STORM)
+        await pilot.press("space", "space", "space")  # three children, the cursor on the fourth
+        children = list(screen.marked)
+        parent = screen.current_request_id()
+        assert parent is not None and parent not in children
+        await pilot.press("m")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, BulkScreen))
+        bulk = app.screen
+        assert isinstance(bulk, BulkScreen)
+        await until(pilot, lambda: bulk.done, timeout=30)
+        for child in children:
+            request = server_request(server, child)
+            assert request.state is State.merged and request.merged_into == parent
+            assert request.caller == server_request(server, child).caller  # the caller is kept
+        await pilot.press("escape", "escape", "6", "slash", *children[0], "enter")
+        await until(pilot, lambda: screen.current_request_id() == children[0])
+        assert app.check_action("unmerge", ()) is True
+        await pilot.press("u")
+        await until(pilot, lambda: server_request(server, children[0]).state is State.new, timeout=20)
