@@ -151,3 +151,52 @@ async def test_merge_marked_requests_into_the_one_under_the_cursor_and_unmerge(
         assert app.check_action("unmerge", ()) is True
         await pilot.press("u")
         await until(pilot, lambda: server_request(server, children[0]).state is State.new, timeout=20)
+
+
+async def test_a_duplicate_cluster_is_found_and_merged_into_its_parent(tmp_path: Path) -> None:
+    made = seeded_server(tmp_path, 10)
+    try:
+        reports = [
+            ("王女士", "德胜里3号楼", "德胜里3号楼顶楼漏雨，雨水顺着墙往下流，家里全湿了"),
+            ("李先生", "德胜里小区3号楼2单元", "3号楼顶层漏雨很严重，墙面都泡了，请尽快处理"),
+            ("赵大爷", "德胜里３号楼", "我们3号楼楼顶漏雨，顶楼好几家都进水了"),
+        ]
+        ids = []
+        for name, address, text in reports:
+            ids.append(
+                made.store.create_request(
+                    NewRequest(
+                        channel=Channel.phone,
+                        type=RequestType.help,
+                        category="roof_leak",
+                        description=text,
+                        location=Location(community="c01", address=address),
+                        caller={"name": name, "phone": "13900001111"},  # type: ignore[arg-type]
+                    ),
+                    actor="话务-测试",
+                    idempotency_key=None,
+                ).request.id
+            )
+        session = open_session(made, tmp_path)
+        async with running_app(session) as (app, pilot):
+            await until(pilot, lambda: synced(app, 13))
+            await pilot.press("D")
+            await until(pilot, lambda: type(app.screen).__name__ == "DuplicatesScreen")
+            screen = app.screen
+            await until(pilot, lambda: bool(screen.clusters))  # type: ignore[attr-defined]
+            cluster = next(c for c in screen.clusters if set(c.member_ids) == set(ids))  # type: ignore[attr-defined]
+            assert cluster.parent_id == ids[0]  # the earliest report
+            while screen.current_request_id() != cluster.parent_id:  # type: ignore[attr-defined]
+                await pilot.press("down")
+            await pilot.press("m")
+            await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+            await pilot.press("y")
+            await until(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.done, timeout=20)
+            for child in ids[1:]:
+                request = server_request(made, child)
+                assert request.state is State.merged and request.merged_into == ids[0]
+                assert request.caller.name in {"李先生", "赵大爷"}  # each keeps its caller
+            await pilot.press("escape")
+            await until(pilot, lambda: not any(set(c.member_ids) == set(ids) for c in screen.clusters))  # type: ignore[attr-defined]
+    finally:
+        made.stop()
