@@ -39,16 +39,21 @@ from .errors import (
     Unauthorized,
 )
 from .models import (
+    CHANGE_LINES,
     AuditEvent,
     Category,
+    ChangeLinesHead,
     ChangesPage,
     Community,
     Identity,
     NewRequest,
     Outgoing,
     PhoneReveal,
+    PulledPage,
     Request,
+    RequestStamp,
     Role,
+    StampedChangesPage,
     Stats,
     TokenCreated,
     Unit,
@@ -104,6 +109,9 @@ _REQUEST = TypeAdapter(Request)
 _AUDIT = TypeAdapter(list[AuditEvent])
 _PHONE_REVEAL = TypeAdapter(PhoneReveal)
 _CHANGES = TypeAdapter(ChangesPage)
+_STAMPED_CHANGES = TypeAdapter(StampedChangesPage)
+_LINES_HEAD = TypeAdapter(ChangeLinesHead)
+_STAMP = TypeAdapter(RequestStamp)
 _UNIT = TypeAdapter(Unit)
 _UNITS = TypeAdapter(list[Unit])
 _CATEGORIES = TypeAdapter(list[Category])
@@ -244,6 +252,34 @@ class HotlineClient:
         params = {"since": str(since), "limit": str(limit)}
         return await self.call("GET", "/v1/changes", _CHANGES, params=params)
 
+    async def pull_page(self, since: int, limit: int = 500) -> PulledPage:
+        """`changes()` for the sync engine: the page checked for what a pull needs (the page's
+        fields, each change's seq and action, each request's id, state, version and
+        change_seq), each request kept as its JSON, to be validated as a `Request` when it is
+        first read. A page that breaks those checks is an `InvalidResponse` naming the field.
+
+        Asks for the page as lines (`CHANGE_LINES`), which needs no parse of the requests; a
+        server that answers JSON is read as a `StampedChangesPage`.
+        """
+        what = "GET /v1/changes"
+        params = {"since": str(since), "limit": str(limit)}
+        accept = {"Accept": f"{CHANGE_LINES}, application/json;q=0.5"}
+        response = await self._respond("GET", "/v1/changes", params=params, headers=accept)
+        if _content_type(response) == CHANGE_LINES:
+            return _page_from_lines(response, what)
+        data = _json_body(response, what)
+        page = validate(_STAMPED_CHANGES, data, what, status=response.status_code)
+        # Valid, so `data` is a page of change objects, each with a request object: dumped
+        # back, each one is exactly the JSON object that was checked.
+        return PulledPage(
+            seqs=[change.seq for change in page.changes],
+            stamps=[change.request for change in page.changes],
+            requests=[orjson.dumps(change["request"]) for change in data["changes"]],
+            next_since=page.next_since,
+            head=page.head,
+            has_more=page.has_more,
+        )
+
     async def iter_changes(self, since: int, limit: int = 500) -> AsyncGenerator[ChangesPage, None]:
         """Every page from `since` on, until the server says there is no more.
 
@@ -327,12 +363,25 @@ class HotlineClient:
         The low-level path under every route method. It is retried only for a read or when
         `headers` carry an ``Idempotency-Key``: a write without one is sent exactly once.
         """
-        what = f"{method.upper()} {path}"
+        response = await self._respond(method, path, body=body, params=params, headers=headers)
+        return _decode(response, adapter, f"{method.upper()} {path}")
+
+    async def _respond(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one call (with retries when safe, see `call`): its 2xx answer, or raise the
+        error for any other status."""
         request = self._build(method, path, body=body, params=params, headers=headers)
         response = await send(self._http, request, self.policy)
         if not 200 <= response.status_code < 300:
-            raise _status_error(response, what, self._origin)
-        return _decode(response, adapter, what)
+            raise _status_error(response, f"{method.upper()} {path}", self._origin)
+        return response
 
     def _build(
         self,
@@ -397,13 +446,53 @@ def _dump(model: BaseModel) -> bytes:
 
 def _decode(response: httpx.Response, adapter: TypeAdapter[T], what: str) -> T:
     """Validate a success answer's JSON body with `adapter`."""
-    content_type = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    return validate(adapter, _json_body(response, what), what, status=response.status_code)
+
+
+def _content_type(response: httpx.Response) -> str:
+    content_type: str = response.headers.get("Content-Type", "")
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _page_from_lines(response: httpx.Response, what: str) -> PulledPage:
+    """A change page sent as lines (see `ChangeLinesHead`): the head validated, each request
+    line validated as a `RequestStamp` (which also proves it one well-formed JSON object)."""
+    status = response.status_code
+    first, _, rest = response.content.partition(b"\n")
+    head = validate_json(_LINES_HEAD, first, what, status=status)
+    lines = rest.split(b"\n")
+    if lines[-1] == b"":  # the newline that ends the last line
+        lines.pop()
+    if len(lines) != len(head.changes):
+        raise InvalidResponse(
+            f"the central API sent an invalid answer to {what}: {len(lines)} request lines for"
+            f" {len(head.changes)} changes",
+            field="changes",
+            status=status,
+        )
+    stamps = [
+        validate_json(_STAMP, line, what, status=status, at=f"changes.{i}.request")
+        for i, line in enumerate(lines)
+    ]
+    return PulledPage(
+        seqs=[seq for seq, _action in head.changes],
+        stamps=stamps,
+        requests=lines,
+        next_since=head.next_since,
+        head=head.head,
+        has_more=head.has_more,
+    )
+
+
+def _json_body(response: httpx.Response, what: str) -> Any:
+    """A success answer's JSON body, parsed (an InvalidResponse unless it is JSON)."""
+    content_type = _content_type(response)
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise InvalidResponse(
             f"the central API answered {what} with {content_type or 'no content type'} instead of JSON",
             status=response.status_code,
         )
-    return validate(adapter, _json(response, what), what, status=response.status_code)
+    return _json(response, what)
 
 
 def _json(response: httpx.Response, what: str) -> Any:
@@ -420,14 +509,29 @@ def validate(adapter: TypeAdapter[T], data: object, what: str, *, status: int | 
     try:
         return adapter.validate_python(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        field = ".".join(str(part) for part in first["loc"])
-        where = f"field '{field}'" if field else "the body"
-        raise InvalidResponse(
-            f"the central API sent an invalid answer to {what}: {where}: {first['msg']}",
-            field=field,
-            status=status,
-        ) from exc
+        raise _invalid_answer(exc, what, status, "") from exc
+
+
+def validate_json(
+    adapter: TypeAdapter[T], data: bytes, what: str, *, status: int | None = None, at: str = ""
+) -> T:
+    """`adapter.validate_json(data)`, a failure (malformed JSON too) being an InvalidResponse
+    naming the field (under `at`, a dotted path)."""
+    try:
+        return adapter.validate_json(data)
+    except ValidationError as exc:
+        raise _invalid_answer(exc, what, status, at) from exc
+
+
+def _invalid_answer(exc: ValidationError, what: str, status: int | None, at: str) -> InvalidResponse:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    field = ".".join([*([at] if at else []), *(str(part) for part in first["loc"])])
+    where = f"field '{field}'" if field else "the body"
+    return InvalidResponse(
+        f"the central API sent an invalid answer to {what}: {where}: {first['msg']}",
+        field=field,
+        status=status,
+    )
 
 
 def _status_error(response: httpx.Response, what: str, server: str) -> HotlineError:

@@ -8,6 +8,7 @@ models a client *sends* forbid them (a typo is refused, not silently dropped).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -265,6 +266,65 @@ class ChangesPage(Outgoing):
     changes: list[Change]
     next_since: int  # pass as `since` for the next page
     head: int  # the newest sequence number the server had when it answered
+    has_more: bool
+
+
+class RequestStamp(Outgoing):
+    """What the local cache needs of a pulled request before anyone reads it: which request,
+    its state (the queues' index) and what orders its copies (change_seq, version). The rest
+    of the request is checked as a `Request` when it is first read."""
+
+    id: str
+    state: State
+    version: int = Field(ge=1)
+    change_seq: int = Field(ge=0)
+
+
+class ChangeStamp(Outgoing):
+    """A `Change` as a pull reads it: the request checked only as a `RequestStamp`."""
+
+    seq: int
+    action: str
+    request: RequestStamp
+
+
+class StampedChangesPage(Outgoing):
+    """A `ChangesPage` as a pull reads it (the same JSON): every field of the page and of each
+    change is checked, each request only as a `RequestStamp`."""
+
+    changes: list[ChangeStamp]
+    next_since: int
+    head: int
+    has_more: bool
+
+
+#: The media type of a change page sent as lines (`GET /v1/changes` with it in `Accept`).
+CHANGE_LINES = "application/x-ndjson"
+
+
+class ChangeLinesHead(Outgoing):
+    """The first line of a change page sent as lines: the page without its requests, each
+    change as `[seq, action]`. Each line after it is one request's JSON, in the same order
+    (compact JSON holds no newline)."""
+
+    next_since: int
+    head: int
+    has_more: bool
+    changes: list[tuple[int, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class PulledPage:
+    """A page of the change feed as the sync engine pulls it, checked only for what the pull
+    needs: change `seqs[i]` brought the request stamped `stamps[i]`, whose JSON as the server
+    sent it (well-formed) is `requests[i]`. The local cache keeps the bytes and validates them
+    as a `Request` when the request is first read."""
+
+    seqs: list[int]
+    stamps: list[RequestStamp]
+    requests: list[bytes]
+    next_since: int
+    head: int
     has_more: bool
 
 

@@ -20,7 +20,7 @@ from typing import Literal, Self
 
 from api_client.actions import Action
 from api_client.lifecycle import TransitionRefused, apply_action
-from api_client.models import ChangesPage, Request, now_utc
+from api_client.models import ChangesPage, PulledPage, Request, now_utc
 
 from .errors import UnknownAction, UnknownRequest
 from .locking import FileLock, try_exclusive
@@ -227,7 +227,7 @@ class LocalStore:
     def drop_conflict(self, conflict_id: str) -> ConflictRecord:
         return self.outbox.drop_conflict(conflict_id)
 
-    def apply_page(self, page: ChangesPage) -> int:
+    def apply_page(self, page: ChangesPage | PulledPage) -> int:
         with self._lock:
             return self.cache.apply_page(page)
 

@@ -12,10 +12,15 @@ request is parsed until it is asked for (`get` validates it into a `Request`, wi
 ~600 MB here; this costs a read, a CRC and a 6 MB parse. A file without a valid layout (written
 by something else) is parsed whole once and rewritten with one at the next flush.
 
+A pulled page (`PulledPage`) is taken the same way: each request's JSON as the server sent it,
+checked only for its stamp. One that `get` then finds invalid is left out with a message, until
+the server sends a newer copy.
+
 Changes (`apply_page`, `put`) stay in memory until `flush`, which writes everything — requests,
 cursor, last_sync — in ONE atomic replace under the file lock; unchanged requests are copied
-as bytes, not re-serialized. A bad file (damaged, another server's, a newer schema) is moved
-aside to `requests.json.bad-<timestamp>` and the cache starts empty at cursor 0 with a message:
+as bytes, not re-serialized, and what the last flush wrote that is unchanged since as one slice.
+A bad file (damaged, another server's, a newer schema) is moved aside to
+`requests.json.bad-<timestamp>` and the cache starts empty at cursor 0 with a message:
 the server has everything, so it is re-pulled.
 """
 
@@ -23,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
+import operator
 import os
 import re
 import threading
@@ -37,7 +44,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from api_client.models import ChangesPage, Request, State, now_utc
+from api_client.models import ChangesPage, PulledPage, Request, RequestStamp, State, now_utc
 
 from .errors import CacheError, CorruptCache
 from .locking import FileLock
@@ -189,6 +196,8 @@ class RequestCache:
         self._bad_key: FileKey | None = None
         self._bad_reason = ""
         self._saved: dict[str, Stamp] = {}  # stamps of the last flush (empty before one)
+        self._unchecked: set[str] = set()  # pulled as JSON since the file was read, not yet validated
+        self._layout: _Layout | None = None  # what the last flush wrote, while the rows come from it
 
     @classmethod
     def open(cls, path: Path, *, server_url: str, lock_timeout: float = 30.0) -> RequestCache:
@@ -260,6 +269,7 @@ class RequestCache:
             except ValidationError as exc:
                 self._drop_invalid(request_id, exc)
                 return None
+            self._unchecked.discard(request_id)
             self._remember(model)
             return model
 
@@ -278,11 +288,18 @@ class RequestCache:
 
     # ----- changes -------------------------------------------------------------------------
 
-    def apply_page(self, page: ChangesPage) -> int:
+    def apply_page(self, page: ChangesPage | PulledPage) -> int:
         """Take a pulled page: newer copies replace cached ones; the cursor moves to
-        `page.next_since`. In memory until `flush`. Returns how many requests changed."""
+        `page.next_since`. In memory until `flush`. Returns how many requests changed.
+
+        A `PulledPage`'s requests are kept as the JSON the server sent and validated when first
+        read (`get`); one that is not a valid `Request` is then left out (see `get`)."""
         with self._lock:
-            changed = sum(1 for change in page.changes if self._take(change.request))
+            if isinstance(page, PulledPage):
+                pulled = zip(page.stamps, page.requests, strict=True)
+                changed = sum(1 for stamp, data in pulled if self._take_json(stamp, data))
+            else:
+                changed = sum(1 for change in page.changes if self._take(change.request))
             self._rows.cursor = page.next_since
             self._rows.last_sync = now_utc()
             self._dirty = True
@@ -312,14 +329,14 @@ class RequestCache:
                 snapshot = self._snapshot()
                 self._dirty = False
             try:
-                parts, dumped = _build(snapshot)
-                key, fd = atomic_write_bytes(self.path, parts)
+                built = _build(snapshot, self._layout)
+                key, fd = atomic_write_bytes(self.path, [built.header, built.body])
             except BaseException:
                 with self._lock:
                     self._dirty = True
                 raise
             with self._lock:
-                self._written(snapshot, dumped, key, fd)
+                self._written(snapshot, built, key, fd)
                 self._saved = snapshot.stamp
             return True
 
@@ -421,6 +438,8 @@ class RequestCache:
             self._rows = rows
             self._dirty = rows.rewrite
             self._lru.clear()
+            self._unchecked.clear()
+            self._layout = None
             self._set_pin(fd)
 
     def _catch_up(self) -> None:
@@ -450,6 +469,7 @@ class RequestCache:
                 self._install(rows, fd)
                 return
             self._rows.merge_from(rows)
+            self._layout = None
             self._dirty = True
             self._lru.clear()
             self._set_pin(fd)
@@ -463,7 +483,19 @@ class RequestCache:
             return False
         data = request.__pydantic_serializer__.to_json(request)  # the request's own JSON bytes
         self._rows.set_span(request.id, (data, 0, len(data)), stamp, request.state.value)
+        self._unchecked.discard(request.id)
         self._remember(request)
+        return True
+
+    def _take_json(self, request: RequestStamp, data: bytes) -> bool:
+        """Take a pulled request's JSON (checked only as a stamp) if it is newer than ours."""
+        stamp = (request.change_seq, request.version)
+        ours = self._rows.stamp.get(request.id)
+        if ours is not None and ours >= stamp:
+            return False
+        self._rows.set_span(request.id, (data, 0, len(data)), stamp, request.state.value)
+        self._lru.pop(request.id, None)
+        self._unchecked.add(request.id)
         return True
 
     def _remember(self, model: Request) -> None:
@@ -473,10 +505,24 @@ class RequestCache:
             self._lru.popitem(last=False)
 
     def _drop_invalid(self, request_id: str, exc: ValidationError) -> None:
-        """A cached request this version cannot read: forget it and pull everything again."""
+        """A cached request that is not a valid `Request`: forget it.
+
+        Pulled by this process (`_unchecked`), it is the server's copy that is invalid: the
+        cursor stays (pulling it again brings the same copy) and it is left out until the
+        server sends a newer one. Read from the file, it may have been written by another
+        version of hotline: everything is pulled again."""
         self._rows.drop(request_id)
-        self._rows.cursor = 0
         self._dirty = True
+        if request_id in self._unchecked:
+            self._unchecked.discard(request_id)
+            first = exc.errors(include_url=False, include_input=False)[0]
+            field = ".".join(str(part) for part in first["loc"]) or "the request"
+            self.messages.append(
+                f"the central API sent request {request_id} with an invalid field '{field}'"
+                f" ({first['msg']}); it is left out of the cache until the server sends a valid copy."
+            )
+            return
+        self._rows.cursor = 0
         self.messages.append(
             f"the cached request {request_id} could not be read ({exc.error_count()} problem(s));"
             " it was dropped and the cache will be downloaded again."
@@ -499,14 +545,43 @@ class RequestCache:
             meta,
         )
 
-    def _written(self, snapshot: _Snapshot, dumped: dict[str, bytes], key: FileKey, fd: int) -> None:
-        """The snapshot is on disk: a request written from its dict now keeps only its bytes
-        (unless it changed again meanwhile); the others already point at bytes."""
+    def _written(self, snapshot: _Snapshot, built: _Built, key: FileKey, fd: int) -> None:
+        """The snapshot is on disk: every request that did not change meanwhile now points at
+        its bytes in what was written, as after reading the file, so that the next flush
+        copies the requests that lie side by side there as one slice.
+
+        Runs under the lock for every cached request, so the common case (nothing changed
+        meanwhile) is done with `map`/`zip`, without a Python loop."""
         rows = self._rows
-        for request_id, data in dumped.items():
-            if rows.fresh.get(request_id) is snapshot.fresh[request_id]:
-                del rows.fresh[request_id]
-                rows.span[request_id] = (data, 0, len(data))
+        span, fresh, body = rows.span, rows.fresh, built.body
+        ids = [request_id for request_id, _docid in snapshot.order]
+        starts = [start - _HEADER_LEN for start in built.starts]
+        ends = [end - _HEADER_LEN for end in built.ends]
+        spans: list[Span] = list(zip(itertools.repeat(body, len(ids)), starts, ends, strict=True))
+        current = list(map(span.get, ids))
+        changed = {  # None in `current`: not a span now (written from a dict, or dropped since)
+            *itertools.compress(
+                itertools.count(), map(operator.is_not, current, map(snapshot.span.get, ids))
+            ),
+            *itertools.compress(itertools.count(), map(operator.is_, current, itertools.repeat(None))),
+        }
+        span.update(zip(ids, spans, strict=True))
+        written: list[Span | None] = list(spans)
+        for n in changed:  # these keep what they hold now: the file has an older copy
+            previous = current[n]
+            if previous is None:
+                del span[ids[n]]
+            else:
+                span[ids[n]] = previous
+            written[n] = None
+        if snapshot.fresh:  # requests written from their dicts now keep only their bytes
+            position = {request_id: n for n, request_id in enumerate(ids)}
+            for request_id, raw in snapshot.fresh.items():
+                if fresh.get(request_id) is raw:
+                    del fresh[request_id]
+                    n = position[request_id]
+                    written[n] = span[request_id] = spans[n]
+        self._layout = _Layout(snapshot.order, ids, written, built)
         rows.key = key
         self._set_pin(fd)
 
@@ -612,27 +687,67 @@ def _check_row(doc_id: str, raw: Any) -> None:
         raise _BadFile(f"its request document {doc_id!r} is not a request")
 
 
-def _build(snapshot: _Snapshot) -> tuple[list[bytes | memoryview], dict[str, bytes]]:
-    """The whole file as pieces (header first), and the bytes of each request written from a dict.
+@dataclass
+class _Built:
+    """A cache file as `_build` lays it out: the fixed-width header, then the body; where each
+    request's JSON lies in the file (in `_Snapshot.order`)."""
 
-    A request is copied from the bytes it was read from; consecutive ones that lie side by side
-    there (`,"<docid>":{...}`) are copied as one slice, so the pieces number about twice the
-    requests changed since, not the requests cached.
+    header: bytes
+    body: bytes
+    starts: list[int]
+    ends: list[int]
+
+
+@dataclass
+class _Layout:
+    """What the last flush wrote (`built`), and each request's span pointing into it (None for
+    one that changed while it was written)."""
+
+    order: list[tuple[str, int]]
+    ids: list[str]
+    spans: list[Span | None]
+    built: _Built
+
+    def kept(self, snapshot: _Snapshot) -> int:
+        """How many requests at the start of `snapshot` are, in the same order, the ones
+        written last time, unchanged since: that part of the file can be copied as it is."""
+        count = len(self.order)
+        if snapshot.order[:count] != self.order:
+            return 0
+        same = list(map(operator.is_, map(snapshot.span.get, self.ids), self.spans))
+        try:
+            return same.index(False)
+        except ValueError:
+            return count
+
+
+def _build(snapshot: _Snapshot, previous: _Layout | None = None) -> _Built:
+    """The whole file, and where each request lies in it.
+
+    The requests unchanged at the start since the `previous` flush are copied from it as one
+    slice (a first pull only appends). A request is copied from the bytes it was read from (or
+    last written to); consecutive ones that lie side by side there (`,"<docid>":{...}`) are
+    copied as one slice, so the pieces number about twice the requests changed since, not the
+    requests cached.
     """
     writer = _Writer()
-    writer.put(b'"requests":{')
-    dumped: dict[str, bytes] = {}
-    starts: list[int] = []
-    ends: list[int] = []
-    for number, (request_id, docid) in enumerate(snapshot.order):
-        raw = snapshot.fresh.get(request_id)
+    kept = previous.kept(snapshot) if previous is not None else 0
+    if previous is not None and kept:
+        built = previous.built
+        writer.copy(built.body, built.ends[kept - 1] - _HEADER_LEN)
+        starts, ends = built.starts[:kept], built.ends[:kept]
+    else:
+        writer.put(b'"requests":{')
+        starts, ends = [], []
+    fresh, spans = snapshot.fresh, snapshot.span
+    for number, (request_id, docid) in enumerate(snapshot.order[kept:], start=kept):
+        raw = fresh.get(request_id)
         if raw is not None:
-            data = dumped[request_id] = orjson.dumps(raw)
-            starts.append(writer.fresh(number, docid, data))
+            starts.append(writer.own(number, docid, orjson.dumps(raw)))
         else:
-            span = snapshot.span[request_id]
-            if span[1] == 0 and span[2] == len(span[0]):  # a request's own bytes, not a file slice
-                starts.append(writer.fresh(number, docid, span[0]))
+            span = spans[request_id]
+            if span[1] == 0 and span[2] == len(span[0]):  # a request's own bytes, not a slice
+                starts.append(writer.own(number, docid, span[0]))
             else:
                 starts.append(writer.entry(number, docid, span))
         ends.append(writer.pos)
@@ -641,16 +756,17 @@ def _build(snapshot: _Snapshot) -> tuple[list[bytes | memoryview], dict[str, byt
     writer.put(b'},"index":{"1":')
     index = writer.put(orjson.dumps(_index(snapshot, starts, ends)))
     writer.put(b"}}")
-    return writer.finish(meta, index), dumped
+    header, body = writer.finish(meta, index)
+    return _Built(header, body, starts, ends)
 
 
 def _index(snapshot: _Snapshot, starts: list[int], ends: list[int]) -> dict[str, list[Any]]:
     ids = [request_id for request_id, _docid in snapshot.order]
-    stamps = [snapshot.stamp[i] for i in ids]
+    stamps = list(map(snapshot.stamp.__getitem__, ids))
     return {
         "ids": ids,
         "docids": [docid for _request_id, docid in snapshot.order],
-        "states": [snapshot.state[i] for i in ids],
+        "states": list(map(snapshot.state.__getitem__, ids)),
         "seqs": [seq for seq, _version in stamps],
         "versions": [version for _seq, version in stamps],
         "starts": starts,
@@ -668,12 +784,11 @@ class _Run:
 
 
 class _Writer:
-    """Lays out the file's pieces, keeping positions and the CRC of everything after the header."""
+    """Lays out the file's pieces after the header, keeping their positions in the file."""
 
     def __init__(self) -> None:
         self.parts: list[bytes | memoryview] = []
         self.pos = _HEADER_LEN
-        self.crc = 0
         self._run: _Run | None = None  # a copy not yet added to `parts`: it may grow
 
     def put(self, data: bytes) -> tuple[int, int]:
@@ -681,15 +796,22 @@ class _Writer:
         self._end_run()
         start = self.pos
         self.parts.append(data)
-        self.crc = zlib.crc32(data, self.crc)
         self.pos += len(data)
         return start, self.pos
 
-    def fresh(self, number: int, docid: int, data: bytes) -> int:
-        """Add `,"<docid>":<json>` for newly written JSON, as one piece; returns where it starts."""
+    def copy(self, blob: bytes, end: int) -> None:
+        """Start with `blob[:end]`, which an earlier file has at the same place."""
+        self.parts.append(memoryview(blob)[:end])
+        self.pos += end
+
+    def own(self, number: int, docid: int, data: bytes) -> int:
+        """Add `,"<docid>":<json>` for JSON held on its own; returns where the JSON starts."""
+        self._end_run()
         prefix = (b',"%d":' if number else b'"%d":') % docid
-        start, _end = self.put(prefix + data)
-        return start + len(prefix)
+        self.parts += (prefix, data)
+        start = self.pos + len(prefix)
+        self.pos = start + len(data)
+        return start
 
     def entry(self, number: int, docid: int, span: Span) -> int:
         """Add `,"<docid>":<json>` from `span`; returns where the JSON starts in the file."""
@@ -720,19 +842,19 @@ class _Writer:
         self.pos += end - self._run.start
         return self.pos - (end - start)
 
-    def finish(self, meta: tuple[int, int], index: tuple[int, int]) -> list[bytes | memoryview]:
+    def finish(self, meta: tuple[int, int], index: tuple[int, int]) -> tuple[bytes, bytes]:
+        """The header (with the body's size and CRC) and the body."""
         self._end_run()
-        header = _HEADER % (LAYOUT, self.pos, self.crc, *meta, *index)
+        body = b"".join(self.parts)
+        header = _HEADER % (LAYOUT, self.pos, zlib.crc32(body), *meta, *index)
         if len(header) != _HEADER_LEN:
             raise CacheError(f"the request cache header is {len(header)} bytes, not {_HEADER_LEN}")
-        return [header, *self.parts]
+        return header, body
 
     def _end_run(self) -> None:
         run, self._run = self._run, None
         if run is not None:
-            piece = memoryview(run.blob)[run.start : run.end]
-            self.parts.append(piece)
-            self.crc = zlib.crc32(piece, self.crc)
+            self.parts.append(memoryview(run.blob)[run.start : run.end])
 
 
 def _datetime(value: Any) -> datetime | None:

@@ -20,11 +20,13 @@ order; the request's later actions stay pending behind it.
 
 Nothing pending is ever deleted here and no conflict is resolved automatically.
 
-**Pull.** Pages of the change feed from the cache's cursor. Each page is checked (its seqs
-ascend, lie after the cursor and end at ``next_since``) before it is applied; the cache is flushed
-at most every `flush_interval` seconds and at the end, and a flush writes the cursor together
-with the data it belongs to. A bad page stops the pull with a clear error; the cursor stays at the
-last good page.
+**Pull.** Pages of the change feed from the cache's cursor (`HotlineClient.pull_page`: each
+request checked only for its id, state, version and change_seq, kept as the JSON the server
+sent, and validated in full when first read). Each page is checked (its seqs ascend, lie after
+the cursor and end at ``next_since``) before it is applied; the cache is flushed at most every
+`flush_interval` seconds (and never more than a fifth of the time) and at the end, and a flush
+writes the cursor together with the data it belongs to. A bad page stops the pull with a clear
+error; the cursor stays at the last good page.
 
 **Live.** `run()` listens to the event stream from the cursor and pulls on each notice; while the
 stream is down it polls every `poll_interval`; while the server cannot be reached it retries
@@ -66,7 +68,7 @@ from api_client.errors import (
     Unreachable,
 )
 from api_client.events import ChangeStream
-from api_client.models import ChangesPage, Request, StampedChangesPage
+from api_client.models import ChangesPage, PulledPage, Request
 from api_client.retrying import backoff
 
 from .errors import CacheError
@@ -144,7 +146,7 @@ class PageError(InvalidResponse):
     """A change-feed page that breaks the feed's rules (the pull stops before applying it)."""
 
 
-def check_page(page: ChangesPage | StampedChangesPage, since: int) -> None:
+def check_page(page: ChangesPage | PulledPage, since: int) -> None:
     """Raise PageError unless `page` is a well-formed page of the feed after `since`.
 
     Its seqs must strictly ascend, all after `since`, the last one being `next_since`; an empty
@@ -159,7 +161,7 @@ def check_page(page: ChangesPage | StampedChangesPage, since: int) -> None:
             " (pending actions stay queued)",
             field="head",
         )
-    seqs = [change.seq for change in page.changes]
+    seqs = page.seqs if isinstance(page, PulledPage) else [change.seq for change in page.changes]
     if not seqs:
         if page.next_since != since or page.has_more:
             raise PageError(f"{what}: an empty page must end at {since} with has_more false", field="changes")
@@ -368,20 +370,21 @@ class SyncEngine:
         fetch = asyncio.ensure_future(self.client.pull_page(since, self.page_size))
         try:
             while True:
-                fetched = await fetch
-                page = fetched.page
+                page = await fetch
                 check_page(page, since)
                 if page.has_more:  # fetch the next page while this one is applied
                     fetch = asyncio.ensure_future(self.client.pull_page(page.next_since, self.page_size))
-                self.store.apply_page(fetched)
-                self._changed([change.request.id for change in page.changes])
+                self.store.apply_page(page)
+                self._changed([stamp.id for stamp in page.stamps])
                 self._succeeded()
-                pulled += len(page.changes)
+                pulled += len(page.seqs)
                 since = page.next_since
+                if not page.has_more:
+                    break  # the last page is flushed below, with the cursor
                 # A flush rewrites the whole cache: it runs in a thread while the next pages are
-                # fetched and applied, and never takes more than a third of the time.
+                # fetched and applied, and never takes more than a fifth of the time.
                 if (flushing is None or flushing.done()) and time.monotonic() - last_flush >= max(
-                    self.flush_interval, 2 * flush_cost
+                    self.flush_interval, 4 * flush_cost
                 ):
                     if flushing is not None:
                         await flushing  # a failed flush raises here
@@ -390,8 +393,6 @@ class SyncEngine:
                 if flushing is not None and flushing.done():
                     flush_cost = await flushing
                     flushing = None
-                if not page.has_more:
-                    break
         finally:
             if not fetch.done():  # a prefetch nobody will read: cancel it, and retrieve its outcome
                 fetch.cancel()

@@ -87,6 +87,26 @@ BAD_PAGES: dict[str, tuple[Callable[[Page], bytes], str]] = {
 @pytest.mark.parametrize("case", list(BAD_PAGES))
 async def test_a_bad_page_stops_the_pull_keeps_the_cursor_and_the_outbox(world: World, case: str) -> None:
     corrupt, expected = BAD_PAGES[case]
+    await assert_a_bad_page_stops_the_pull(
+        world,
+        good=lambda token: orjson.dumps(real_page(world, token, since=10)),
+        bad=lambda token: corrupt(real_page(world, token, since=13)),
+        content_type="application/json",
+        expected=expected,
+    )
+
+
+async def assert_a_bad_page_stops_the_pull(
+    world: World,
+    *,
+    good: Callable[[str], bytes],
+    bad: Callable[[str], bytes],
+    content_type: str,
+    expected: str,
+) -> None:
+    """A server sends the good page after seq 10 (11..13), then `bad` after 13: the pull stops
+    with `expected` in its message, the cursor at 13 (on disk too), the outbox untouched; a sound
+    server afterwards brings everything. `good` and `bad` make a page's body for a token."""
     zhang = world.dispatcher("zhang")
     store, _ = await synced_store(zhang)
     assert store.cache.cursor == 10
@@ -94,13 +114,11 @@ async def test_a_bad_page_stops_the_pull_keeps_the_cursor_and_the_outbox(world: 
         store.record(request_id, AddNote(text=f"pending on {request_id}"), actor=zhang.name)
     for request_id in world.ids[3:9]:
         server_act(world.server, request_id, AddNote(text="new on the server"))  # seqs 11..16
-    good = real_page(world, zhang.token, since=10)  # 11..13, has_more
-    bad = corrupt(real_page(world, zhang.token, since=13))  # 14..16, spoiled
+    good_body, bad_body = good(zhang.token), bad(zhang.token)
 
     async def serve(conn: Conn) -> None:
         since = int(parse_qs(urlsplit(conn.hit.target).query)["since"][0])
-        body = orjson.dumps(good) if since == 10 else bad
-        await conn.send(response(200, body))
+        await conn.send(response(200, good_body if since == 10 else bad_body, content_type=content_type))
 
     async with FaultServer(serve) as fault, fast_client(fault.url, zhang.token, attempts=1) as client:
         engine = make_engine(store, client, page_size=3, flush_interval=60.0)

@@ -248,17 +248,6 @@ _APP: dict[str, tuple[str, str]] = {
     "bulk.refused": ("未记录：{reason}", "not recorded: {reason}"),
     "bulk.conflict": ("冲突：{reason}", "conflict: {reason}"),
     "bulk.failed": ("未能记录（全部未记录）：{reason}", "Nothing was recorded: {reason}"),
-    "key.app.duplicates": ("疑似重复诉求", "Likely duplicates"),
-    "key.duplicates.back": ("返回", "Back"),
-    "key.duplicates.merge": ("并入主单", "Merge into the parent"),
-    "key.duplicates.open": ("打开主单", "Open the parent"),
-    "key.duplicates.refresh": ("重新查找", "Find again"),
-    "duplicates.title": (
-        "疑似同一事件的诉求（m 并入主单，Enter 查看主单）",
-        "Requests that are likely one incident (m merges into the parent, enter opens it)",
-    ),
-    "duplicates.none": ("没有发现疑似重复的诉求", "No likely duplicates"),
-    "duplicates.count": ("{n} 件，相似度 {score}", "{n} requests, score {score}"),
     "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n} requests into {parent}?"),
     "merge.body": (
         "被并入的诉求保留各自的来电人，回访时都要联系；并单可以撤销（u）。",

@@ -2,6 +2,10 @@
 
 The page is spliced from the stored snapshot JSON (no re-validation per change) when the store
 offers `changes_raw`, which `SqlStore` does; the bytes are exactly a `ChangesPage`.
+
+A client that accepts `application/x-ndjson` gets the same page as lines (`page_lines`): the
+page without its requests first, then each request's JSON on a line of its own, so that a
+client can keep each request's bytes without parsing the page.
 """
 
 from __future__ import annotations
@@ -9,10 +13,10 @@ from __future__ import annotations
 from typing import Annotated, Protocol, runtime_checkable
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from api_client.models import ChangesPage
+from api_client.models import CHANGE_LINES, ChangesPage
 
 from ..deps import IdentityDep, StoreDep
 from ..store import Store
@@ -41,12 +45,38 @@ def page_json(rows: list[tuple[int, str, str]], head: int, since: int) -> bytes:
     return b"".join(parts)
 
 
-def read_page(store: Store, since: int, limit: int) -> bytes:
+def page_lines(rows: list[tuple[int, str, str]], head: int, since: int) -> bytes:
+    """A page as lines (see `api_client.models.ChangeLinesHead`): the head, then each request's
+    JSON on a line of its own."""
+    next_since = rows[-1][0] if rows else since
+    first = {
+        "next_since": next_since,
+        "head": head,
+        "has_more": bool(rows) and next_since < head,
+        "changes": [(seq, action) for seq, action, _snapshot in rows],
+    }
+    lines = [orjson.dumps(first)]
+    lines += (_one_line(snapshot) for _seq, _action, snapshot in rows)
+    lines.append(b"")
+    return b"\n".join(lines)
+
+
+def _one_line(snapshot: str) -> bytes:
+    """Stored JSON as one line (compact JSON has no newline; anything else is re-dumped)."""
+    data = snapshot.encode()
+    return orjson.dumps(orjson.loads(data)) if b"\n" in data else data
+
+
+def read_rows(store: Store, since: int, limit: int) -> tuple[list[tuple[int, str, str]], int]:
+    """The (seq, action, request JSON) rows of a page, and the head."""
     if isinstance(store, RawChangeFeed):
-        rows, head = store.changes_raw(since, limit)
-    else:
-        changes, head = store.changes(since, limit)
-        rows = [(c.seq, c.action, c.request.model_dump_json()) for c in changes]
+        return store.changes_raw(since, limit)
+    changes, head = store.changes(since, limit)
+    return [(c.seq, c.action, c.request.model_dump_json()) for c in changes], head
+
+
+def read_page(store: Store, since: int, limit: int) -> bytes:
+    rows, head = read_rows(store, since, limit)
     return page_json(rows, head, since)
 
 
@@ -56,6 +86,10 @@ def changes(
     store: StoreDep,
     since: Annotated[int, Query(ge=0, le=MAX_INT, description="Return changes with seq > since")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many changes")] = 500,
+    accept: Annotated[str, Header(description=f"{CHANGE_LINES} for the page as lines")] = "",
 ) -> Response:
     """Every change with seq > `since`, oldest first, each with the request as it stood then."""
-    return json_response(read_page(store, since, limit))
+    rows, head = read_rows(store, since, limit)
+    if CHANGE_LINES in accept:
+        return Response(content=page_lines(rows, head, since), media_type=CHANGE_LINES)
+    return json_response(page_json(rows, head, since))
