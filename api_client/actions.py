@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
-from .models import Identifier, Incoming, OptionalText, RequiredText, Satisfaction
+from .models import Identifier, Incoming, OptionalText, RequiredText, Satisfaction, Tier
 
 
 class Dispatch(Incoming):
@@ -103,13 +103,33 @@ class Unmerge(Incoming):
     action: Literal["unmerge"] = "unmerge"
 
 
+class Escalate(Incoming):
+    """提级响应: a higher priority — a shorter deadline tier, its deadline counted from now when
+    that is sooner. A reason is required. Used on a whole cluster of reports of one incident."""
+
+    action: Literal["escalate"] = "escalate"
+    tier: Tier = Tier.h2
+    reason: RequiredText
+
+
 class AddNote(Incoming):
     action: Literal["note"] = "note"
     text: RequiredText
 
 
 Action = Annotated[
-    Dispatch | Accept | Return | Extend | Resolve | LogCallback | Close | Reopen | Merge | Unmerge | AddNote,
+    Dispatch
+    | Accept
+    | Return
+    | Extend
+    | Resolve
+    | LogCallback
+    | Close
+    | Reopen
+    | Merge
+    | Unmerge
+    | Escalate
+    | AddNote,
     Field(discriminator="action"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)

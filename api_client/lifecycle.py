@@ -18,6 +18,7 @@ from .actions import (
     AddNote,
     Close,
     Dispatch,
+    Escalate,
     Extend,
     LogCallback,
     Merge,
@@ -40,6 +41,9 @@ ALLOWED_FROM: dict[str, frozenset[State]] = {
     "reopen": frozenset({State.resolved, State.callback_logged, State.closed}),
     "merge": frozenset({State.new, State.dispatched, State.returned, State.reopened}),
     "unmerge": frozenset({State.merged}),
+    "escalate": frozenset(
+        {State.new, State.dispatched, State.accepted, State.returned, State.extended, State.reopened}
+    ),
     "note": frozenset(State),
 }
 
@@ -166,6 +170,12 @@ def apply_action(
                 "merged_into": None,
                 "state_before_merge": None,
             }
+        case Escalate(tier=tier):
+            if tier.duration >= request.tier.duration:
+                raise TransitionRefused(
+                    f"cannot escalate request {request.id} to {tier.value}: its tier is {request.tier.value}"
+                )
+            changes = {"tier": tier, "due_at": min(request.due_at, now + tier.duration)}
         case AddNote(text=text):
             changes = {"notes": [*request.notes, Note(text=text, by=actor, at=now)]}
     return request.model_copy(update=changes | {"version": request.version + 1, "updated_at": now})

@@ -13,6 +13,7 @@ from api_client.actions import (
     AddNote,
     Close,
     Dispatch,
+    Escalate,
     Extend,
     LogCallback,
     Merge,
@@ -21,11 +22,12 @@ from api_client.actions import (
     Return,
     Unmerge,
 )
-from api_client.lifecycle import ALLOWED_FROM, TransitionRefused, allowed_actions, apply_action
+from api_client.lifecycle import ALLOWED_FROM, TransitionRefused, allowed_actions, apply_action, intake
 from api_client.models import (
     Caller,
     Channel,
     Location,
+    NewRequest,
     Request,
     RequestType,
     Satisfaction,
@@ -174,5 +176,27 @@ def test_action_bodies_are_validated(body: dict[str, object]) -> None:
 
 
 def test_allowed_actions_matches_the_table() -> None:
-    assert set(allowed_actions(State.new)) == {"dispatch", "merge", "note"}
+    assert set(allowed_actions(State.new)) == {"dispatch", "merge", "escalate", "note"}
     assert all(State.closed not in ALLOWED_FROM[a] for a in ("dispatch", "accept", "resolve", "callback"))
+
+
+def test_escalate_shortens_the_tier_and_brings_the_deadline_forward() -> None:
+    now = datetime(2026, 7, 30, 15, 0, tzinfo=UTC)
+    request = intake(
+        NewRequest(
+            channel=Channel.phone,
+            type=RequestType.help,
+            category="roof_leak",
+            description="顶楼漏雨",
+            location=Location(community="c01"),
+            received_at=now - timedelta(hours=1),
+        ),
+        request_id="R-1",
+        tier=Tier.h24,
+        now=now - timedelta(hours=1),
+    )
+    escalated = apply_action(request, Escalate(reason="一栋楼多户进水"), actor="张敏", now=now)
+    assert escalated.tier is Tier.h2 and escalated.due_at == now + timedelta(hours=2)
+    assert escalated.state is State.new and escalated.version == request.version + 1
+    with pytest.raises(TransitionRefused):  # not to the same or a longer tier
+        apply_action(escalated, Escalate(tier=Tier.h2, reason="again"), actor="张敏", now=now)

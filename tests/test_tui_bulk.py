@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from app_support import open_session, running_app, seeded_server, server_request, synced, until
 
-from api_client.models import Channel, Location, NewRequest, RequestType, State
+from api_client.models import Channel, Location, NewRequest, RequestType, Role, State, Tier
 from central_api.server import LiveServer
+from central_api.store import RequestFilter
 from tui.screens.bulk import BulkScreen
 from tui.screens.queues import QueuesScreen
+from tui.session import Session
 
 STORM = 500
 MARKER = "暴雨批量"
@@ -104,20 +106,12 @@ async def test_an_interrupted_bulk_action_is_sent_after_a_restart(server: LiveSe
         assert session.store.counts()[1] == 13
         # the app ends before anything was sent
     server.restart()
-    from tui.session import Session
-
-    again = Session.open(
-        cache, api_url=server.url, dispatcher="张敏", token=server.store.create_token("张敏2", "dispatcher")
-    )
+    token = server.store.create_token("张敏 (again)", Role.dispatcher)
+    again = Session.open(cache, api_url=server.url, dispatcher="张敏", token=token)
     async with running_app(again) as (app, pilot):
         await until(pilot, lambda: synced(app), timeout=30, what="the restart's sync")
-    noted = [
-        r
-        for r in server.store.list_requests(
-            __import__("central_api.store", fromlist=["RequestFilter"]).RequestFilter()
-        )
-        if any(n.text == "bulk" for n in r.notes)
-    ]
+    everything = server.store.list_requests(RequestFilter(limit=10_000))
+    noted = [r for r in everything if any(n.text == "bulk" for n in r.notes)]
     assert len(noted) == 13
     assert all(sum(n.text == "bulk" for n in r.notes) == 1 for r in noted)
 
@@ -151,3 +145,61 @@ async def test_merge_marked_requests_into_the_one_under_the_cursor_and_unmerge(
         assert app.check_action("unmerge", ()) is True
         await pilot.press("u")
         await until(pilot, lambda: server_request(server, children[0]).state is State.new, timeout=20)
+
+
+async def test_a_duplicate_cluster_is_found_and_merged_into_its_parent(tmp_path: Path) -> None:
+    made = seeded_server(tmp_path, 10)
+    try:
+        reports = [
+            ("王女士", "德胜里3号楼", "德胜里3号楼顶楼漏雨，雨水顺着墙往下流，家里全湿了"),
+            ("李先生", "德胜里小区3号楼2单元", "3号楼顶层漏雨很严重，墙面都泡了，请尽快处理"),
+            ("赵大爷", "德胜里３号楼", "我们3号楼楼顶漏雨，顶楼好几家都进水了"),
+        ]
+        ids = []
+        for name, address, text in reports:
+            ids.append(
+                made.store.create_request(
+                    NewRequest(
+                        channel=Channel.phone,
+                        type=RequestType.help,
+                        category="roof_leak",
+                        description=text,
+                        location=Location(community="c01", address=address),
+                        caller={"name": name, "phone": "13900001111"},  # type: ignore[arg-type]
+                    ),
+                    actor="话务-测试",
+                    idempotency_key=None,
+                ).request.id
+            )
+        session = open_session(made, tmp_path)
+        async with running_app(session) as (app, pilot):
+            await until(pilot, lambda: synced(app, 13))
+            await pilot.press("D")
+            await until(pilot, lambda: type(app.screen).__name__ == "DuplicatesScreen")
+            screen = app.screen
+            await until(pilot, lambda: bool(screen.clusters))  # type: ignore[attr-defined]
+            cluster = next(c for c in screen.clusters if set(c.member_ids) == set(ids))  # type: ignore[attr-defined]
+            assert cluster.parent_id == ids[0]  # the earliest report
+            while screen.current_request_id() != cluster.parent_id:  # type: ignore[attr-defined]
+                await pilot.press("down")
+            # 提级响应: the whole cluster to the 2-hour tier, one reason for all
+            await pilot.press("exclamation_mark")
+            await until(pilot, lambda: type(app.screen).__name__ == "EscalateDialog")
+            await pilot.press(*"roof", "enter")
+            await until(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.done, timeout=20)
+            assert {server_request(made, r).tier for r in ids} == {Tier.h2}
+            await pilot.press("escape")
+            await until(pilot, lambda: type(app.screen).__name__ == "DuplicatesScreen")
+            await until(pilot, lambda: screen.current_request_id() == cluster.parent_id)  # type: ignore[attr-defined]
+            await pilot.press("m")
+            await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+            await pilot.press("y")
+            await until(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.done, timeout=20)
+            for child in ids[1:]:
+                request = server_request(made, child)
+                assert request.state is State.merged and request.merged_into == ids[0]
+                assert request.caller.name in {"李先生", "赵大爷"}  # each keeps its caller
+            await pilot.press("escape")
+            await until(pilot, lambda: not any(set(c.member_ids) == set(ids) for c in screen.clusters))  # type: ignore[attr-defined]
+    finally:
+        made.stop()

@@ -7,8 +7,10 @@ import pytest
 from api_client.models import Channel, Satisfaction, State, Tier
 from tui.app import HotlineApp
 from tui.i18n import MESSAGES, Strings, placeholders
+from tui.screens.bulk import BulkScreen
 from tui.screens.conflicts import ConflictsScreen
 from tui.screens.detail import DetailScreen
+from tui.screens.duplicates import DuplicatesScreen
 from tui.screens.filters import FilterDialog, SavedQueuesDialog
 from tui.screens.help import HelpScreen
 from tui.screens.queues import QueuesScreen
@@ -32,6 +34,8 @@ def test_every_bound_key_of_the_app_has_words_in_both_languages() -> None:
         HelpScreen,
         FilterDialog,
         SavedQueuesDialog,
+        BulkScreen,
+        DuplicatesScreen,
     ):
         for binding in owner.BINDINGS:
             binding_id = getattr(binding, "id", None)

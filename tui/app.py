@@ -91,11 +91,14 @@ TRANSITIONS: tuple[tuple[str, str], ...] = (
     ("close", "x"),
     ("reopen", "o"),
     ("note", "n"),
+    ("escalate", "exclamation_mark"),
 )
 
 
 #: The actions of the app's own bindings (not Textual's focus and palette actions).
-_OWN_ACTIONS = frozenset({"transition", "merge", "unmerge", "conflicts", "help", "quit"})
+_OWN_ACTIONS = frozenset(
+    {"transition", "merge", "unmerge", "duplicates", "conflicts", "help", "quit"}
+)
 
 
 class HotlineApp(App[None]):
@@ -108,6 +111,7 @@ class HotlineApp(App[None]):
         Binding("m", "merge", "Merge", id="request.merge"),
         Binding("u", "unmerge", "Unmerge", id="request.unmerge"),
         Binding("C", "conflicts", "Conflicts", show=False, id="app.conflicts"),
+        Binding("D", "duplicates", "Duplicates", show=False, id="app.duplicates"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -478,6 +482,11 @@ class HotlineApp(App[None]):
         from .screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
+
+    def action_duplicates(self) -> None:
+        from .screens.duplicates import DuplicatesScreen
+
+        self.push_screen(DuplicatesScreen())
 
     def action_conflicts(self) -> None:
         from .screens.conflicts import ConflictsScreen

@@ -236,6 +236,9 @@ _APP: dict[str, tuple[str, str]] = {
     "key.queues.mark_range": ("选中一段", "Mark a range"),
     "key.queues.mark_all": ("全选当前队列", "Mark all shown"),
     "key.request.merge": ("并单", "Merge"),
+    "key.request.escalate": ("提级响应", "Escalate"),
+    "action.escalate": ("提级", "escalate"),
+    "key.duplicates.escalate": ("整组提级响应", "Escalate the whole cluster"),
     "key.request.unmerge": ("取消并单", "Unmerge"),
     "key.bulk.close": ("关闭（继续发送）", "Close (sending goes on)"),
     "bulk.title": ("批量{action}：{n} 件", "{action}: {n} requests"),
@@ -248,6 +251,17 @@ _APP: dict[str, tuple[str, str]] = {
     "bulk.refused": ("未记录：{reason}", "not recorded: {reason}"),
     "bulk.conflict": ("冲突：{reason}", "conflict: {reason}"),
     "bulk.failed": ("未能记录（全部未记录）：{reason}", "Nothing was recorded: {reason}"),
+    "key.app.duplicates": ("疑似重复诉求", "Likely duplicates"),
+    "key.duplicates.back": ("返回", "Back"),
+    "key.duplicates.merge": ("并入主单", "Merge into the parent"),
+    "key.duplicates.open": ("打开主单", "Open the parent"),
+    "key.duplicates.refresh": ("重新查找", "Find again"),
+    "duplicates.title": (
+        "疑似同一事件的诉求（m 并入主单，Enter 查看主单）",
+        "Requests that are likely one incident (m merges into the parent, enter opens it)",
+    ),
+    "duplicates.none": ("没有发现疑似重复的诉求", "No likely duplicates"),
+    "duplicates.count": ("{n} 件，相似度 {score}", "{n} requests, score {score}"),
     "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n} requests into {parent}?"),
     "merge.body": (
         "被并入的诉求保留各自的来电人，回访时都要联系；并单可以撤销（u）。",
@@ -289,6 +303,8 @@ _DISPATCH: dict[str, tuple[str, str]] = {
 # ---------------------------------------------------------------------------------------------
 # The transition dialogs: return, extend, resolve, reopen, close, note, callback.
 _TRANSITIONS: dict[str, tuple[str, str]] = {
+    "transition.escalate.title": ("提级响应：升为2小时时限", "Escalate to the 2-hour tier"),
+    "transition.escalate.field": ("提级原因", "Why it is more urgent"),
     "transition.return.title": ("退单", "Return"),
     "transition.return.field": ("退单原因", "Reason for returning"),
     "transition.reopen.title": ("重办", "Reopen"),

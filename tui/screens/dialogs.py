@@ -14,6 +14,7 @@ from .dispatch import DispatchDialog
 from .transitions import (
     CallbackDialog,
     CloseDialog,
+    EscalateDialog,
     ExtendDialog,
     NoteDialog,
     ReopenDialog,
@@ -31,6 +32,7 @@ _TEXT_DIALOGS: dict[str, Any] = {
     "close": CloseDialog,
     "extend": ExtendDialog,
     "callback": CallbackDialog,
+    "escalate": EscalateDialog,
 }
 
 

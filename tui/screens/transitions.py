@@ -26,11 +26,12 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
-from api_client.actions import AddNote, Close, Extend, LogCallback, Reopen, Resolve, Return
-from api_client.models import Request, Satisfaction
+from api_client.actions import AddNote, Close, Escalate, Extend, LogCallback, Reopen, Resolve, Return
+from api_client.models import Request, Satisfaction, Tier
 from tui.due_input import DueInputError, format_delta, parse_due, to_local
 from tui.i18n import Strings
 from tui.text import literal
@@ -262,6 +263,15 @@ class ReturnDialog(_TextDialog[Return]):
         return Return(reason=text)
 
 
+class EscalateDialog(_TextDialog[Escalate]):
+    """提级响应: to the 2-hour tier, with a required reason (one dialog for a whole cluster)."""
+
+    NAME = "escalate"
+
+    def make(self, text: str) -> Escalate:
+        return Escalate(tier=Tier.h2, reason=text)
+
+
 class ReopenDialog(_TextDialog[Reopen]):
     """重办: the reason is required."""
 
@@ -381,6 +391,16 @@ class ExtendDialog(_ActionDialog[Extend]):
         return Extend(reason=reason, new_due_at=self.new_due())
 
 
+class _Answer(RadioButton):
+    """A radio button whose mark tells chosen (●) from not (○) without colour (16 colours,
+    NO_COLOR)."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "●" if self.value else "○"
+        return super()._button
+
+
 class _Choice(RadioSet):
     """A compact, one-line `RadioSet` whose buttons also answer to single keys (`y`, `n`, `1` …)."""
 
@@ -393,7 +413,7 @@ class _Choice(RadioSet):
         """`options`: (key, label) pairs."""
         pairs = list(options)
         self._keys = {key: index for index, (key, _) in enumerate(pairs)}
-        super().__init__(*[RadioButton(Text(label)) for _, label in pairs], id=id, compact=True)
+        super().__init__(*[_Answer(Text(label)) for _, label in pairs], id=id, compact=True)
 
     def on_key(self, event: events.Key) -> None:
         index = self._keys.get(event.key)
