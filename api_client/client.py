@@ -117,6 +117,7 @@ _UNITS = TypeAdapter(list[Unit])
 _CATEGORIES = TypeAdapter(list[Category])
 _COMMUNITIES = TypeAdapter(list[Community])
 _STATS = TypeAdapter(Stats)
+_STATS_LIST = TypeAdapter(list[Stats])
 _TOKEN = TypeAdapter(TokenCreated)
 _ERROR_BODY = TypeAdapter(_ErrorBody)
 _CONFLICT_BODY = TypeAdapter(_ConflictBody)
@@ -338,6 +339,17 @@ class HotlineClient:
         if unit is not None:
             params["unit"] = unit
         return await self.call("GET", "/v1/stats", _STATS, params=params)
+
+    async def unit_stats(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Stats]:
+        """`stats(unit=…)` for every unit of the directory, in one call (the dashboard's table)."""
+        params: dict[str, str] = {}
+        if since is not None:
+            params["since"] = since.isoformat()
+        if until is not None:
+            params["until"] = until.isoformat()
+        return await self.call("GET", "/v1/stats/units", _STATS_LIST, params=params)
 
     async def create_token(
         self, name: str, role: Role, *, idempotency_key: str | None = None

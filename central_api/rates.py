@@ -8,8 +8,11 @@
 A valid callback is one that reached the citizen; per request only its latest valid callback
 counts. A rate is None when its denominator is zero.
 
-Filters: `since <= received_at < until`, `unit` = the lead unit. `overdue` counts open requests
-whose due time has passed at `now`. `by_state` lists every state, zeros included.
+Filters: `since <= received_at < until`, `unit` = the lead unit. `overdue` counts requests in a
+handling state (`HANDLING_STATES`: a unit still has to act — new, returned, reopened, dispatched,
+accepted, extended) whose due time has passed at `now`; a resolved request waits for its callback,
+not for a unit, so it is never overdue (the app's queues and dashboard use the same definition,
+`tui.queue_model.HANDLING_STATES`). `by_state` lists every state, zeros included.
 
 The per-request facts are computed once per write (`rate_columns`) and stored in indexed
 columns, so `stats_sql` is a handful of portable SQL aggregates; `stats_from_requests` is the same
@@ -24,7 +27,6 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
 from api_client.models import (
-    OPEN_STATES,
     Callback,
     Rates,
     Request,
@@ -35,6 +37,11 @@ from api_client.models import (
 )
 
 from . import tables as t
+
+#: States in which the handling deadline runs: a unit still has to act (see the module docstring).
+HANDLING_STATES = frozenset(
+    {State.new, State.returned, State.reopened, State.dispatched, State.accepted, State.extended}
+)
 
 
 def responded_in_time(request: Request) -> bool:
@@ -116,7 +123,7 @@ def stats_from_requests(
             continue
         total += 1
         by_state[request.state.value] += 1
-        if request.state in OPEN_STATES and request.due_at < now:
+        if request.state in HANDLING_STATES and request.due_at < now:
             overdue += 1
         if request.dispatched_at is not None:
             dispatched += 1
@@ -163,10 +170,10 @@ def stats_sql(
     for state, count in conn.execute(query):
         by_state[state] = count
 
-    open_states = [s.value for s in OPEN_STATES]
+    handling = [s.value for s in HANDLING_STATES]
     totals = select(
         func.count(),
-        _count_if(and_(r.state.in_(open_states), r.due_at < now)),
+        _count_if(and_(r.state.in_(handling), r.due_at < now)),
         _count_if(r.dispatched_at.is_not(None)),
         _count_if(and_(r.dispatched_at.is_not(None), r.responded_in_time)),
         _count_if(r.cb_valid),

@@ -814,6 +814,14 @@ class SqlStore:
         with self._read() as conn:
             return stats_sql(conn, now=self.clock(), since=since, until=until, unit=unit)
 
+    def unit_stats(self, *, since: datetime | None, until: datetime | None) -> list[Stats]:
+        now = self.clock()
+        with self._read() as conn:
+            return [
+                stats_sql(conn, now=now, since=since, until=until, unit=unit.id)
+                for unit in self._load_units(conn)
+            ]
+
     # --- tokens -----------------------------------------------------------------------------
     def create_token(self, name: str, role: Role) -> str:
         _check_text(name)

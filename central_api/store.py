@@ -147,6 +147,10 @@ class Store(Protocol):
     # --- numbers --------------------------------------------------------
     def stats(self, *, since: datetime | None, until: datetime | None, unit: str | None) -> Stats: ...
 
+    def unit_stats(self, *, since: datetime | None, until: datetime | None) -> list[Stats]:
+        """`stats` for every unit of the directory (in its order), read in one transaction."""
+        ...
+
     # --- tokens ---------------------------------------------------------
     def create_token(self, name: str, role: Role) -> str:
         """Store a new token (hashed) and return it; it is never shown again."""

@@ -135,7 +135,8 @@ def test_all_requests(history: tuple[LiveServer, httpx.Client, Clock, dict[str, 
         "reopened",
         "merged",
     }
-    assert stats["overdue"] == 2  # C (callback_logged, due 9 days ago) and D
+    # D only: C (callback_logged, due 9 days ago) waits for its callback, not for a unit
+    assert stats["overdue"] == 1
     # Dispatched: A B C D G. In time: A (1 h of 2 h) and C (exactly 2 h). B was 45 min on a
     # 30-min window; D was never accepted; G's acceptance was undone by the return.
     # Valid callbacks (latest reached one per request): A solved+satisfied, B solved+basically,
@@ -204,7 +205,21 @@ def test_overdue_moves_with_the_clock(
 ) -> None:
     _server, client, clock, _r = history
     clock.now = T0 + timedelta(days=2)  # E (due T0+25h) and G (due T0+24h) are late too now
-    assert client.get("/v1/stats").json()["overdue"] == 4
+    assert client.get("/v1/stats").json()["overdue"] == 3
+
+
+def test_unit_stats_are_the_per_unit_stats_in_one_call(
+    history: tuple[LiveServer, httpx.Client, Clock, dict[str, dict[str, Any]]],
+) -> None:
+    server, client, _clock, _r = history
+    since = (T0 - timedelta(days=5)).isoformat()
+    answer = client.get("/v1/stats/units", params={"since": since}).json()
+    assert [s["unit"] for s in answer] == [u.id for u in server.store.units()]
+    for stats in answer:
+        one = client.get("/v1/stats", params={"unit": stats["unit"], "since": since}).json()
+        assert stats == one
+    by_unit = {s["unit"]: s for s in answer}
+    assert by_unit["cc01"]["total"] == 3 and by_unit["pm01"]["total"] == 0  # C is 10 days old
 
 
 def test_response_window_edges() -> None:

@@ -97,7 +97,7 @@ TRANSITIONS: tuple[tuple[str, str], ...] = (
 
 #: The actions of the app's own bindings (not Textual's focus and palette actions).
 _OWN_ACTIONS = frozenset(
-    {"transition", "merge", "unmerge", "duplicates", "conflicts", "help", "quit"}
+    {"transition", "merge", "unmerge", "duplicates", "conflicts", "dashboard", "help", "quit"}
 )
 
 
@@ -112,6 +112,7 @@ class HotlineApp(App[None]):
         Binding("u", "unmerge", "Unmerge", id="request.unmerge"),
         Binding("C", "conflicts", "Conflicts", show=False, id="app.conflicts"),
         Binding("D", "duplicates", "Duplicates", show=False, id="app.duplicates"),
+        Binding("b", "dashboard", "Dashboard", show=False, id="app.dashboard"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -482,6 +483,15 @@ class HotlineApp(App[None]):
         from .screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
+
+    def action_dashboard(self) -> None:
+        """The supervisor's dashboard (`b` again, or escape, goes back)."""
+        from .screens.dashboard import DashboardScreen
+
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.dismiss()
+        else:
+            self.push_screen(DashboardScreen())
 
     def action_duplicates(self) -> None:
         from .screens.duplicates import DuplicatesScreen

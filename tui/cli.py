@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 from .settings import DEFAULT_PORT, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from api_client.client import HotlineClient
     from local_cache.local_store import LocalStore
+
+    from .report import Report
 
 ROLES = ("dispatcher", "supervisor", "admin")
 DEMO_SEED = 12345
@@ -135,6 +140,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _client_options(status)
     status.set_defaults(handler=cmd_status)
+
+    report = sub.add_parser(
+        "report",
+        help="the shift handover report: the three rates, counts, overdue, hot spots, trends",
+        description=(
+            "Sync the local cache once, ask the central API for the three rates (today, this week, "
+            "this month, every unit), and print the report the dashboard (key b) shows: counts by "
+            "state, category and community, overdue by unit, unsent actions and conflicts, hot "
+            "spots, trends, and what changed since the shift began. Offline it reports what the "
+            "cache holds and says the rates are missing."
+        ),
+    )
+    _client_options(report)
+    report.add_argument(
+        "--since",
+        default="-8h",
+        metavar="TIME",
+        help="when the shift began: '2026-11-25 08:00', 08:00 (today), -8h (default), -90m",
+    )
+    report.add_argument(
+        "--format", choices=("md", "csv", "json"), default="md", help="md (default), csv, json"
+    )
+    report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE (mode 0600), not stdout")
+    report.set_defaults(handler=cmd_report)
     return parser
 
 
@@ -347,6 +376,128 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from api_client.errors import HotlineError
+    from local_cache.errors import CacheError
+
+    from .i18n import Strings
+    from .report import parse_since, to_csv, to_json, to_markdown, write_private
+
+    settings = _settings(args)
+    now = datetime.now(UTC)
+    try:
+        since = parse_since(args.since, now)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        report = asyncio.run(_report(settings, settings.resolve_token(), since, now))
+    except (HotlineError, CacheError, ValueError) as exc:
+        raise CliError(exc.message if isinstance(exc, HotlineError) else str(exc)) from exc
+    if args.format == "json":
+        text = to_json(report)
+    elif args.format == "csv":
+        text = to_csv(report)
+    else:
+        text = to_markdown(report, Strings(settings.resolved_lang())) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            write_private(args.output.expanduser(), text)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        print(f"hotline: wrote the report to {args.output}", file=sys.stderr)
+    if not report.online:
+        print(
+            f"hotline: offline ({_printable(report.rates_missing)}): the rates are missing; "
+            "the counts are the local cache's",
+            file=sys.stderr,
+        )
+    return 0
+
+
+async def _report(settings: Settings, token: str | None, since: datetime, now: datetime) -> Report:
+    """The report from the configured server and the local cache (see `tui.report`)."""
+    from api_client.client import HotlineClient
+    from api_client.errors import HotlineError
+
+    if token is None:
+        return await _report_from(settings, None, settings.dispatcher, since, now, "no token")
+    async with HotlineClient(settings.api_url, token, attempts=2, deadline=10.0) as client:
+        try:
+            dispatcher = settings.dispatcher or (await client.me()).name
+        except HotlineError as exc:
+            return await _report_from(settings, None, settings.dispatcher, since, now, exc.message)
+        return await _report_from(settings, client, dispatcher, since, now, "")
+
+
+async def _report_from(
+    settings: Settings,
+    client: HotlineClient | None,
+    dispatcher: str | None,
+    since: datetime,
+    now: datetime,
+    reason: str,
+) -> Report:
+    """Sync the dispatcher's cache once and ask for the rates (with a client), then build the
+    report; without a client, or when the server fails, the cache alone and `reason`."""
+    from api_client.errors import HotlineError
+    from local_cache.directory import fetch_directory
+    from local_cache.paths import cache_dir, cache_root
+    from local_cache.sync import SyncEngine
+
+    from .report import build_report, fetch_server_numbers, read_local
+    from .session import Session
+
+    if not dispatcher:
+        raise CliError(
+            f"cannot reach the central API ({reason}) and no dispatcher name to find the local cache: "
+            "set HOTLINE_DISPATCHER"
+        )
+    directory = cache_dir(cache_root(settings.cache_dir), settings.api_url, dispatcher)
+    session = Session.open(directory, api_url=settings.api_url, dispatcher=dispatcher, token=None)
+    try:
+        for message in session.messages:
+            print(f"hotline: {_printable(message)}", file=sys.stderr)
+        numbers = None
+        if client is not None:
+            try:
+                if session.store.is_sync_owner:
+                    await SyncEngine(session.store, client).sync_once()
+                else:  # the app is syncing this cache: take what it flushed
+                    session.store.reload_if_changed()
+                session.set_directory(await fetch_directory(client))
+                numbers = await fetch_server_numbers(client, now)
+            except HotlineError as exc:
+                reason = exc.message
+        local = await asyncio.to_thread(read_local, session.store)
+        return build_report(
+            local,
+            numbers,
+            now=now,
+            since=since,
+            names=session.names,
+            server_url=settings.api_url,
+            dispatcher=dispatcher,
+            rates_missing=reason,
+        )
+    finally:
+        session.close()
+
+
+def _glue_since(argv: list[str]) -> list[str]:
+    """`--since -8h` as `--since=-8h` (argparse takes a value starting with `-` for an option)."""
+    glued: list[str] = []
+    for arg in argv:
+        if glued and glued[-1] == "--since" and arg.startswith("-"):
+            glued[-1] = f"--since={arg}"
+        else:
+            glued.append(arg)
+    return glued
+
+
 def _ask_dispatcher(settings: Settings) -> str:
     """The token holder's name from the server, for a status without a configured dispatcher."""
     need = (
@@ -442,7 +593,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_glue_since(sys.argv[1:] if argv is None else list(argv)))
     handler: Callable[[argparse.Namespace], int] = args.handler
     from central_api.store import StoreError
 

@@ -425,6 +425,104 @@ _FILTERS: dict[str, tuple[str, str]] = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# The supervisor's dashboard and the shift report (`tui/report.py`, `screens/dashboard.py`).
+_DASHBOARD: dict[str, tuple[str, str]] = {
+    "key.app.dashboard": ("统计看板", "Dashboard"),
+    "key.dashboard.back": ("返回", "Back"),
+    "key.dashboard.export": ("导出交班报告", "Export shift report"),
+    "key.dashboard.refresh": ("刷新", "Refresh"),
+    "key.dashboard.scroll_down": ("向下滚动", "Scroll down"),
+    "key.dashboard.scroll_up": ("向上滚动", "Scroll up"),
+    "dashboard.title": ("统计看板", "Dashboard"),
+    "dashboard.loading": ("正在统计……", "Counting…"),
+    "dashboard.online": ("在线：三率来自服务器 {server}", "Online: the rates are the server's ({server})"),
+    "dashboard.offline": (
+        "离线：以下只统计本地缓存，三率暂不可用",
+        "Offline: local counts only; the rates are unavailable",
+    ),
+    "dashboard.as_of": ("统计时间 {at}；交班起点 {since}", "As of {at}; shift from {since}"),
+    "dashboard.exported": ("交班报告已导出：{path}", "Shift report written to {path}"),
+    "dashboard.export_failed": ("无法导出交班报告：{reason}", "Cannot write the shift report: {reason}"),
+    "dashboard.report_title": ("交班报告（{since} 起）", "Shift handover report (from {since})"),
+    "dashboard.report_meta": (
+        "生成于 {at} · 服务器 {server} · 调度员 {dispatcher}",
+        "Made {at} · server {server} · dispatcher {dispatcher}",
+    ),
+    "dashboard.shift": ("本班变化", "What changed during the shift"),
+    "dashboard.received": ("受理", "received"),
+    "dashboard.dispatched": ("派单", "dispatched"),
+    "dashboard.resolved": ("办结", "resolved"),
+    "dashboard.closed": ("结案", "closed"),
+    "dashboard.rates": ("三率", "The three rates"),
+    "dashboard.def_response": (
+        "响应率 = 按时签收的派单数 ÷ 派单数（2 小时时限 30 分钟内，其余 2 小时内）",
+        "response = dispatched requests signed for in time ÷ dispatched "
+        "(30 min for the 2 h tier, 2 h otherwise)",
+    ),
+    "dashboard.def_resolution": (
+        "解决率 = 回访答复已解决数 ÷ 有效回访数",
+        "resolution = callbacks answering solved ÷ valid callbacks",
+    ),
+    "dashboard.def_satisfaction": (
+        "满意率 = 回访答复满意数 ÷ 有效回访数",
+        "satisfaction = callbacks answering satisfied ÷ valid callbacks",
+    ),
+    "dashboard.def_valid": (
+        "有效回访：联系上市民的回访，每件诉求只计最近一次；按受理时间统计",
+        "valid callback: the citizen was reached; the latest per request counts; by time received",
+    ),
+    "dashboard.response": ("响应率", "response"),
+    "dashboard.resolution": ("解决率", "resolution"),
+    "dashboard.satisfaction": ("满意率", "satisfaction"),
+    "dashboard.period": ("时段", "period"),
+    "dashboard.total": ("受理数", "received"),
+    "dashboard.today": ("今日", "today"),
+    "dashboard.week": ("本周", "this week"),
+    "dashboard.month": ("本月", "this month"),
+    "dashboard.rates_missing": ("三率不可用：{reason}", "The rates are unavailable: {reason}"),
+    "dashboard.units": ("承办单位（本月）", "Units (this month)"),
+    "dashboard.unit": ("承办单位", "unit"),
+    "dashboard.overdue": ("超时", "overdue"),
+    "dashboard.counts": ("本地缓存统计", "Counts in the local cache"),
+    "dashboard.summary": (
+        "缓存 {cached} 件 · 超时 {overdue} 件（办理时限已过且仍在办理中） · "
+        "未发送 {unsent} · 冲突 {conflicts}",
+        "{cached} cached · {overdue} overdue (handling deadline passed, still being handled) · "
+        "{unsent} unsent · {conflicts} conflicts",
+    ),
+    "dashboard.conflict_ids": ("冲突的诉求：{ids}", "Requests with a conflict: {ids}"),
+    "dashboard.state": ("状态", "state"),
+    "dashboard.count": ("件数", "count"),
+    "dashboard.name": ("名称", "name"),
+    "dashboard.by_state": ("按状态", "By state"),
+    "dashboard.overdue_by_unit": ("超时（按承办单位）", "Overdue by unit"),
+    "dashboard.by_category": ("按类别", "By category"),
+    "dashboard.by_community": ("按社区", "By community"),
+    "dashboard.undispatched": ("（未派单）", "(not dispatched)"),
+    "dashboard.hot_spots": ("热点：未诉先办", "Hot spots: act before anyone calls"),
+    "dashboard.hot_intro": (
+        "近 30 天受理的诉求：高发的类别×社区、反复出现的地址、反复来电的号码",
+        "Requests of the last 30 days: frequent category × community, recurring addresses, repeated callers",
+    ),
+    "dashboard.hot_pairs": ("高发：类别 × 社区", "Frequent: category × community"),
+    "dashboard.category": ("类别", "category"),
+    "dashboard.community": ("社区", "community"),
+    "dashboard.last_week": ("近 7 天", "last 7 days"),
+    "dashboard.week_before": ("前 7 天", "7 days before"),
+    "dashboard.hot_addresses": ("同一地址反复诉求", "The same address again and again"),
+    "dashboard.hot_callers": ("同一号码反复来电", "One caller, many calls"),
+    "dashboard.where": ("地址/来电", "address/caller"),
+    "dashboard.people": ("来电人数", "callers"),
+    "dashboard.categories": ("类别数", "categories"),
+    "dashboard.ids": ("诉求编号", "requests"),
+    "dashboard.trends": ("趋势", "Trends"),
+    "dashboard.hourly": ("近 24 小时每小时受理", "Arrivals per hour, last 24 h"),
+    "dashboard.daily": ("近 30 天每日受理", "Arrivals per day, last 30 days"),
+    "dashboard.none": ("（无）", "(none)"),
+}
+
+
 def _merged(*sections: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     merged: dict[str, tuple[str, str]] = {}
     for section in sections:
@@ -435,7 +533,7 @@ def _merged(*sections: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]
     return merged
 
 
-MESSAGES: Final = _merged(_DOMAIN, _APP, _DISPATCH, _TRANSITIONS, _DETAIL, _FILTERS)
+MESSAGES: Final = _merged(_DOMAIN, _APP, _DISPATCH, _TRANSITIONS, _DETAIL, _FILTERS, _DASHBOARD)
 
 
 def placeholders(template: str) -> set[str]:

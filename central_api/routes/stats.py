@@ -1,4 +1,5 @@
-"""`GET /v1/stats`: counts by state, overdue, and the three rates (see `central_api.rates`)."""
+"""`GET /v1/stats`: counts by state, overdue, and the three rates (see `central_api.rates`);
+`GET /v1/stats/units`: the same for every unit in one call (the supervisor's dashboard)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,14 @@ def stats(
 ) -> Stats:
     """Requests received in [since, until) (led by `unit`): totals, overdue now, and the rates."""
     return store.stats(since=since, until=until, unit=unit)
+
+
+@router.get("/stats/units", response_model=list[Stats], responses={422: {"description": "Bad filter"}})
+def unit_stats(
+    identity: IdentityDep,
+    store: StoreDep,
+    since: Annotated[AwareDatetime | None, Query(description="received at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="received before")] = None,
+) -> list[Stats]:
+    """`/v1/stats?unit=…` for every unit of the directory, in its order, from one snapshot."""
+    return store.unit_stats(since=since, until=until)

@@ -1,0 +1,102 @@
+"""The report's numbers computed directly from the central API's own data, for comparison.
+
+    expected = direct(server, now)    # what every section of a `Report` must say
+
+Rates come from `central_api.rates.stats_from_requests` over the store's requests; counts,
+overdue and the shift from the same requests by the report's documented definitions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from api_client.client import HotlineClient
+from api_client.models import Rates, Request
+from central_api.rates import HANDLING_STATES, stats_from_requests
+from central_api.server import LiveServer
+from central_api.store import RequestFilter
+from tui.report import PERIODS, Report, build_report, fetch_server_numbers, period_starts, read_local
+from tui.session import Session
+
+
+def server_requests(server: LiveServer) -> list[Request]:
+    return list(server.store.list_requests(RequestFilter(limit=100_000)))
+
+
+@dataclass
+class Direct:
+    by_state: dict[str, int]
+    by_category: dict[str, int]
+    by_community: dict[str, int]
+    overdue: int
+    overdue_by_unit: dict[str, int]
+    periods: dict[str, tuple[int, Rates]]
+    units: dict[str, tuple[int, Rates]]  # units that received requests this month
+    shift: tuple[int, int, int, int]
+
+
+def direct(server: LiveServer, now: datetime, since: datetime) -> Direct:
+    requests = server_requests(server)
+    starts = period_starts(now)
+    overdue = [r for r in requests if r.state in HANDLING_STATES and r.due_at < now]
+    periods: dict[str, tuple[int, Rates]] = {}
+    for period in PERIODS:
+        stats = stats_from_requests(requests, now=now, since=starts[period])
+        periods[period] = (stats.total, stats.rates)
+    units: dict[str, tuple[int, Rates]] = {}
+    for unit in server.store.units():
+        stats = stats_from_requests(requests, now=now, since=starts["month"], unit=unit.id)
+        if stats.total:
+            units[unit.id] = (stats.total, stats.rates)
+    return Direct(
+        by_state={k: v for k, v in Counter(r.state.value for r in requests).items()},
+        by_category=dict(Counter(r.category for r in requests)),
+        by_community=dict(Counter(r.location.community for r in requests)),
+        overdue=len(overdue),
+        overdue_by_unit=dict(Counter(r.lead_unit or "" for r in overdue)),
+        periods=periods,
+        units=units,
+        shift=(
+            sum(r.received_at >= since for r in requests),
+            sum(r.dispatched_at is not None and r.dispatched_at >= since for r in requests),
+            sum(r.resolved_at is not None and r.resolved_at >= since for r in requests),
+            sum(r.closed_at is not None and r.closed_at >= since for r in requests),
+        ),
+    )
+
+
+def assert_local_agrees(report: Report, expected: Direct) -> None:
+    """The cache's sections of `report` equal the direct computation."""
+    assert {c.key: c.count for c in report.by_state if c.count} == expected.by_state
+    assert {c.key: c.count for c in report.by_category} == expected.by_category
+    assert {c.key: c.count for c in report.by_community} == expected.by_community
+    assert report.cached == sum(expected.by_state.values())
+    assert report.overdue == expected.overdue
+    assert {c.key: c.count for c in report.overdue_by_unit} == expected.overdue_by_unit
+    shift = report.shift
+    assert (shift.received, shift.dispatched, shift.resolved, shift.closed) == expected.shift
+
+
+def assert_rates_agree(report: Report, expected: Direct) -> None:
+    """The server's sections of `report` equal the direct computation."""
+    assert report.online
+    assert {p.period: (p.total, p.rates) for p in report.periods} == expected.periods
+    assert {u.unit: (u.total, u.rates) for u in report.units if u.total} == expected.units
+    for row in report.units:
+        assert row.overdue == expected.overdue_by_unit.get(row.unit, 0)
+
+
+async def report_of(session: Session, client: HotlineClient, now: datetime, since: datetime) -> Report:
+    """The `Report` the dashboard builds (`DashboardScreen._build`) from this session and server."""
+    numbers = await fetch_server_numbers(client, now)
+    return build_report(
+        read_local(session.store),
+        numbers,
+        now=now,
+        since=since,
+        names=session.names,
+        server_url=session.api_url,
+        dispatcher=session.dispatcher,
+    )
