@@ -46,6 +46,7 @@ class DetailScreen(Translated, Screen[None]):
     DetailScreen {
         #detail-scroll { height: 1fr; padding: 0 1; }
         #detail { width: 1fr; }
+        ToastRack { margin-bottom: 2; }  /* notifications above the status bar, not over it */
     }
     """
 
@@ -92,7 +93,7 @@ class DetailScreen(Translated, Screen[None]):
             dispatcher=app.session.dispatcher,
             sync=app.session.can_sync,
         )
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
 
     def on_mount(self) -> None:
         app = self.hotline

@@ -29,7 +29,9 @@ def help_text(strings: Strings, keymap: dict[str, str]) -> Text:
     from .queues import QueuesScreen
 
     out = Text(end="")
-    out.append(f"{strings('help.title')}\n", "bold")
+    out.append(strings("help.title"), "bold")
+    close = describe_bindings(HelpScreen.BINDINGS, keymap, strings)[0]
+    out.append(f"  ({close.keys}: {close.description})\n", "dim")  # how to leave this screen
     out.append(f"{strings('help.remap')}\n", "dim")
     for title, bindings in (
         ("help.requests", HotlineApp.BINDINGS),

@@ -1,0 +1,210 @@
+"""What the dispatcher sees: snapshots of the main screens at 80x24 and 160x50, in Chinese and English.
+
+Deterministic on any machine and any day: the demo data is seeded with a fixed seed and a fixed
+"now", the dispatcher's cache is filled from the store's change feed directly (no server, no
+sync), the directory of units is saved with a fixed `fetched_at`, the app's clock is frozen and
+the time zone is fixed (China Standard Time, written as a POSIX rule so no tz database is
+needed).
+
+Regenerate after a deliberate change of the screens, then look at the SVGs before committing:
+
+    pytest tests/test_tui_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from app_support import SEED_NOW, until
+from textual.pilot import Pilot
+from textual.widgets import Input, RadioSet
+
+from api_client.models import ChangesPage
+from central_api.seed import seed_store
+from central_api.sql_store import SqlStore
+from local_cache.directory import Directory
+from tui.app import HotlineApp
+from tui.i18n import Strings
+from tui.screens.detail import DetailScreen
+from tui.screens.dispatch import DispatchDialog
+from tui.screens.help import HelpScreen
+from tui.screens.queues import QueuesScreen
+from tui.screens.transitions import CallbackDialog
+from tui.session import Session
+
+#: China Standard Time as a POSIX TZ rule: the same on every machine, with or without tzdata.
+TZ = "CST-8"
+#: The app's frozen clock: ten minutes after the demo data's "now".
+CLOCK = SEED_NOW.timestamp() + 600
+API_URL = "http://127.0.0.1:8345"
+DISPATCHER = "张敏"
+SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
+
+Compare = Callable[..., bool]
+Lang = Literal["zh", "en"]
+Steps = Callable[[Pilot[Any], HotlineApp], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Central:
+    """What a dispatcher's cache is filled from: every change of the seeded store, and its directory."""
+
+    page: ChangesPage
+    directory: Directory
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory: pytest.TempPathFactory) -> Central:
+    store = SqlStore.open(str(tmp_path_factory.mktemp("central") / "central.db"))
+    try:
+        seed_store(store, seed=7, count=60, now=SEED_NOW)
+        changes, head = store.changes(0, 100_000)
+        directory = Directory(
+            units=store.units(),
+            categories=store.categories(),
+            communities=store.communities(),
+            fetched_at=SEED_NOW,
+        )
+    finally:
+        store.close()
+    page = ChangesPage(changes=changes, next_since=changes[-1].seq, head=head, has_more=False)
+    return Central(page=page, directory=directory)
+
+
+@pytest.fixture
+def fixed_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", TZ)
+    time.tzset()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.fixture
+def session(central: Central, tmp_path: Path, fixed_zone: None) -> Iterator[Session]:
+    """A dispatcher's offline session (no token: the app never syncs) on the seeded data."""
+    opened = Session.open(tmp_path / "cache", api_url=API_URL, dispatcher=DISPATCHER, token=None)
+    try:
+        opened.store.apply_page(central.page)
+        opened.store.flush()
+        opened.set_directory(central.directory)
+        yield opened
+    finally:
+        opened.close()
+
+
+def frozen_app(session: Session, lang: Lang) -> HotlineApp:
+    return HotlineApp(session, strings=Strings(lang), clock=lambda: CLOCK, sync=False, announce_urgent=False)
+
+
+async def queue(pilot: Pilot[Any], app: HotlineApp) -> None:
+    """The default queue (new requests), the first row selected."""
+    await until(pilot, lambda: app.loaded and isinstance(app.screen, QueuesScreen), what="the queues")
+    screen = app.screen
+    assert isinstance(screen, QueuesScreen)
+    await until(pilot, lambda: screen.table.row_count > 0, what="rows in the new queue")
+
+
+async def all_requests(pilot: Pilot[Any], app: HotlineApp) -> None:
+    """Every request (queue 6): all the states, deadlines in time, due soon and overdue."""
+    await queue(pilot, app)
+    await pilot.press("6")
+    screen = app.screen
+    assert isinstance(screen, QueuesScreen)
+    await until(pilot, lambda: screen.table.row_count == len(app.model), what="the whole table")
+
+
+async def detail(pilot: Pilot[Any], app: HotlineApp) -> None:
+    """The first request in progress, in full: its countdown and due time move with the clock."""
+    await queue(pilot, app)
+    await pilot.press("3", "enter")
+
+    def shown() -> bool:
+        screen = app.screen
+        return isinstance(screen, DetailScreen) and screen.request is not None and bool(screen._audit_error)
+
+    await until(pilot, shown, what="the detail and its (offline) audit line")
+
+
+async def dispatch(pilot: Pilot[Any], app: HotlineApp) -> None:
+    """The dispatch dialog on the first new request, after typing the initials `dsj`."""
+    await queue(pilot, app)
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, DispatchDialog), what="the dispatch dialog")
+    dialog = app.screen
+    assert isinstance(dialog, DispatchDialog)
+    await pilot.press(*"dsj")
+    query = dialog.query_one("#query", Input)
+    expected = [match.unit.id for match in dialog.matcher.search("dsj", suggested=dialog.suggested)]
+    assert expected, "no unit matches dsj"
+
+    def searched() -> bool:
+        return query.value == "dsj" and [match.unit.id for match in dialog.matches] == expected
+
+    await until(pilot, searched, what="the units matching dsj")
+
+
+async def callback(pilot: Pilot[Any], app: HotlineApp) -> None:
+    """The callback dialog on the first request of the callback queue: reached, solved, satisfied."""
+    await queue(pilot, app)
+    await pilot.press("4", "c")
+    await until(pilot, lambda: isinstance(app.screen, CallbackDialog), what="the callback dialog")
+    dialog = app.screen
+    assert isinstance(dialog, CallbackDialog)
+    # One answer at a time: each enables or moves to the next through messages of its own.
+    for answer, key in (("reached", "y"), ("solved", "y"), ("satisfaction", "1")):
+        await answered(pilot, dialog.query_one(f"#{answer}", RadioSet), key)
+        if answer != "satisfaction":
+            await pilot.press("tab")
+
+
+async def answered(pilot: Pilot[Any], choice: RadioSet, key: str) -> None:
+    """Answer one question of a dialog by its key, once it has the focus."""
+    await until(pilot, lambda: choice.has_focus and not choice.disabled, what=f"{choice.id} to take keys")
+    await pilot.press(key)
+    await until(pilot, lambda: choice.pressed_index >= 0, what=f"the {choice.id} answer")
+
+
+async def help_screen(pilot: Pilot[Any], app: HotlineApp) -> None:
+    await queue(pilot, app)
+    await pilot.press("question_mark")
+    await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+
+
+SCREENS: dict[str, Steps] = {
+    "queue": queue,
+    "detail": detail,
+    "dispatch": dispatch,
+    "callback": callback,
+    "help": help_screen,
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("screen", SCREENS)
+def test_screen(snap_compare: Compare, session: Session, screen: str, lang: Lang, size: str) -> None:
+    app = frozen_app(session, lang)
+    steps = SCREENS[screen]
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await steps(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_request_at_80x24(snap_compare: Compare, session: Session, lang: Lang) -> None:
+    app = frozen_app(session, lang)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await all_requests(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=run_before)
