@@ -41,6 +41,7 @@ from .errors import (
 from .models import (
     CHANGE_LINES,
     AuditEvent,
+    AutoDispatchSwitch,
     Category,
     ChangeLinesHead,
     ChangesPage,
@@ -53,6 +54,9 @@ from .models import (
     Request,
     RequestStamp,
     Role,
+    RoutingRule,
+    RoutingRuleEvent,
+    RoutingRuleIn,
     StampedChangesPage,
     Stats,
     TokenCreated,
@@ -103,6 +107,20 @@ class _ConflictBody(Outgoing):
     current: Request
 
 
+class _RuleConflictBody(Outgoing):
+    detail: str = ""
+    current: RoutingRule | None = None
+
+
+class RuleConflict(HotlineError):
+    """A routing rule changed since the version a change was based on; `current` is the rule
+    now (None when it was deleted)."""
+
+    def __init__(self, message: str, *, current: RoutingRule | None, status: int | None = 412) -> None:
+        super().__init__(message, status=status)
+        self.current = current
+
+
 _HEALTH = TypeAdapter(Health)
 _IDENTITY = TypeAdapter(Identity)
 _REQUEST = TypeAdapter(Request)
@@ -119,8 +137,12 @@ _COMMUNITIES = TypeAdapter(list[Community])
 _STATS = TypeAdapter(Stats)
 _STATS_LIST = TypeAdapter(list[Stats])
 _TOKEN = TypeAdapter(TokenCreated)
+_RULE = TypeAdapter(RoutingRule)
+_RULES = TypeAdapter(list[RoutingRule])
+_RULE_EVENTS = TypeAdapter(list[RoutingRuleEvent])
 _ERROR_BODY = TypeAdapter(_ErrorBody)
 _CONFLICT_BODY = TypeAdapter(_ConflictBody)
+_RULE_CONFLICT_BODY = TypeAdapter(_RuleConflictBody)
 
 
 class HotlineClient:
@@ -351,6 +373,36 @@ class HotlineClient:
             params["until"] = until.isoformat()
         return await self.call("GET", "/v1/stats/units", _STATS_LIST, params=params)
 
+    async def routing_rules(self) -> list[RoutingRule]:
+        """Every routing rule (category × community → units, and whether to auto-dispatch)."""
+        return await self.call("GET", "/v1/routing-rules", _RULES)
+
+    async def put_routing_rule(
+        self, rule_id: str, rule: RoutingRuleIn, *, version: int | None = None
+    ) -> RoutingRule:
+        """Create rule `rule_id` (`version` None) or replace it (`version` = the version it was
+        read at; `RuleConflict` with `.current` when it changed since). Supervisor or admin.
+        Sent once, never retried (a retry after a lost answer would find the rule changed)."""
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        return await self.call(
+            "PUT", f"/v1/routing-rules/{_segment(rule_id)}", _RULE, body=_dump(rule), headers=headers
+        )
+
+    async def delete_routing_rule(self, rule_id: str, *, version: int | None = None) -> RoutingRule:
+        """Delete a rule (only if still at `version`, when given); the rule as it was."""
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        return await self.call("DELETE", f"/v1/routing-rules/{_segment(rule_id)}", _RULE, headers=headers)
+
+    async def set_auto_dispatch(self, category: str, enabled: bool) -> list[RoutingRule]:
+        """Turn auto-dispatch on or off for every rule of `category` (supervisor or admin)."""
+        body = _dump(AutoDispatchSwitch(category=category, auto_dispatch=enabled))
+        return await self.call("POST", "/v1/routing-rules/auto-dispatch", _RULES, body=body)
+
+    async def routing_rule_audit(self, rule_id: str | None = None) -> list[RoutingRuleEvent]:
+        """Changes to the routing rules (to one rule when given), oldest first."""
+        params = {"rule": rule_id} if rule_id is not None else None
+        return await self.call("GET", "/v1/routing-rules/audit", _RULE_EVENTS, params=params)
+
     async def create_token(
         self, name: str, role: Role, *, idempotency_key: str | None = None
     ) -> TokenCreated:
@@ -550,7 +602,7 @@ def _status_error(response: httpx.Response, what: str, server: str) -> HotlineEr
     """The error for a non-2xx answer (after whatever retries were safe)."""
     status = response.status_code
     if status == 412:
-        return _conflict(response, what)
+        return _rule_conflict(response, what) if " /v1/routing-rules/" in what else _conflict(response, what)
     body = _error_body(response)
     detail = body.detail
     if status == 401:
@@ -603,6 +655,20 @@ def _conflict(response: httpx.Response, what: str) -> Conflict:
         "look at it again before acting"
     )
     return Conflict(message, current=current, status=412)
+
+
+def _rule_conflict(response: httpx.Response, what: str) -> RuleConflict:
+    """412 on a routing rule: it changed (or was deleted) since the version sent."""
+    body = validate(_RULE_CONFLICT_BODY, _json(response, what), what, status=412)
+    current = body.current
+    if current is None:
+        message = "the routing rule was deleted by someone else; read the rules again"
+    else:
+        message = (
+            f"routing rule {current.id} was changed by {current.updated_by} (now version"
+            f" {current.version}); read it again before changing it"
+        )
+    return RuleConflict(message, current=current)
 
 
 def _busy_message(response: httpx.Response, server: str) -> str:

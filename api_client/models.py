@@ -8,12 +8,13 @@ models a client *sends* forbid them (a typo is refused, not silently dropped).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 #: Text a person must type (a reason, a note): stripped, never empty.
 RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -217,6 +218,84 @@ class Community(Outgoing):
     id: str
     name: str
     streets: list[str] = Field(default_factory=list)
+
+
+#: The `community` of a routing rule that applies in every community.
+ANY_COMMUNITY = "*"
+
+
+class RoutingRuleIn(Incoming):
+    """The body of `PUT /v1/routing-rules/{id}`: requests of `category` in `community` (`*`:
+    any community) go to `lead_unit` with `co_units`; with `auto_dispatch` the server
+    dispatches them itself at intake. The server checks that the category, community and
+    units exist (422 otherwise)."""
+
+    category: Identifier
+    community: Identifier = ANY_COMMUNITY
+    lead_unit: Identifier
+    co_units: list[Identifier] = Field(default_factory=list, max_length=20)
+    auto_dispatch: bool = False
+
+    @model_validator(mode="after")
+    def _lead_not_co(self) -> RoutingRuleIn:
+        if self.lead_unit in self.co_units:
+            raise ValueError("the lead unit cannot also be a co-unit")
+        if len(set(self.co_units)) != len(self.co_units):
+            raise ValueError("a co-unit is listed twice")
+        return self
+
+
+class RoutingRule(Outgoing):
+    """A routing rule as the server holds it; `version` starts at 1 and grows by one per
+    replacement (send it as `If-Match` to replace or delete the rule)."""
+
+    id: str
+    category: str
+    community: str = ANY_COMMUNITY
+    lead_unit: str
+    co_units: list[str] = Field(default_factory=list)
+    auto_dispatch: bool = False
+    updated_by: str
+    updated_at: AwareDatetime
+    version: int = Field(ge=1)
+
+    def matches(self, category: str, community: str) -> bool:
+        """Whether the rule applies to a request of `category` in `community` ("" unknown)."""
+        return self.category == category and self.community in (ANY_COMMUNITY, community)
+
+
+def best_rule(rules: Iterable[RoutingRule], category: str, community: str) -> RoutingRule | None:
+    """The rule that decides for a request of `category` in `community`: a rule naming the
+    community beats a `*` rule (and with several of a kind, the smallest id wins)."""
+    best: RoutingRule | None = None
+    for rule in rules:
+        if not rule.matches(category, community):
+            continue
+        key = (rule.community == ANY_COMMUNITY, rule.id)
+        if best is None or key < (best.community == ANY_COMMUNITY, best.id):
+            best = rule
+    return best
+
+
+class AutoDispatchSwitch(Incoming):
+    """The body of `POST /v1/routing-rules/auto-dispatch`: turn auto-dispatch on or off for
+    every rule of a category."""
+
+    category: Identifier
+    auto_dispatch: bool
+
+
+class RoutingRuleEvent(Outgoing):
+    """One change to the routing rules: who, when, and the rule before and after (`before` is
+    None for a new rule, `after` None for a deleted one). `id` numbers events in order."""
+
+    id: int
+    rule_id: str
+    action: str  # "create", "replace" or "delete"
+    actor: str
+    at: AwareDatetime
+    before: RoutingRule | None = None
+    after: RoutingRule | None = None
 
 
 class AuditEvent(Outgoing):

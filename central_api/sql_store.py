@@ -26,13 +26,25 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from api_client.actions import Action, Dispatch, Merge
 from api_client.lifecycle import ALLOWED_FROM, TransitionRefused, apply_action, intake, snapshot_diff
 from api_client.models import (
+    ANY_COMMUNITY,
     AuditEvent,
     Category,
     Change,
@@ -42,11 +54,15 @@ from api_client.models import (
     PhoneReveal,
     Request,
     Role,
+    RoutingRule,
+    RoutingRuleEvent,
+    RoutingRuleIn,
     State,
     Stats,
     Tier,
     Unit,
     UnitKind,
+    best_rule,
     now_utc,
 )
 
@@ -58,6 +74,10 @@ from .store import (
     Outcome,
     RequestFilter,
     RequestNotFound,
+    RuleClash,
+    RuleNotFound,
+    RuleVersionMismatch,
+    RuleVersionRequired,
     StoreError,
     UnitNotFound,
     VersionMismatch,
@@ -258,6 +278,83 @@ def _audit_row(
         "after": _json(after),
         "detail": _json(detail),
     }
+
+
+def auto_actor(rule_id: str) -> str:
+    """The actor of a dispatch the server made by itself for routing rule `rule_id`."""
+    return f"auto:{rule_id}"
+
+
+def _auto_detail(rule: RoutingRule) -> dict[str, object]:
+    """The audit detail of an automatic dispatch: the dispatch, and the rule that made it."""
+    return {
+        "lead_unit": rule.lead_unit,
+        "co_units": list(rule.co_units),
+        "automatic": True,
+        "rule": rule.id,
+        "rule_version": rule.version,
+        "rule_community": rule.community,
+    }
+
+
+def _rule_from_row(row: Any) -> RoutingRule:
+    return RoutingRule(
+        id=row.id,
+        category=row.category,
+        community=row.community,
+        lead_unit=row.lead_unit,
+        co_units=orjson.loads(row.co_units),
+        auto_dispatch=bool(row.auto_dispatch),
+        updated_by=row.updated_by,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def _load_rules(
+    conn: Connection, *, category: str | None = None, rule_id: str | None = None
+) -> list[RoutingRule]:
+    g = t.routing_rules.c
+    query = select(t.routing_rules)
+    if category is not None:
+        query = query.where(g.category == category)
+    if rule_id is not None:
+        query = query.where(g.id == rule_id)
+    rules = [_rule_from_row(row) for row in conn.execute(query)]
+    rules.sort(key=lambda r: (r.category, r.community == ANY_COMMUNITY, r.community, r.id))
+    return rules
+
+
+@dataclass(frozen=True)
+class _AutoDispatcher:
+    """The routing rules and unit duty states one intake transaction consults."""
+
+    rules: Sequence[RoutingRule]
+    on_duty: frozenset[str]
+
+    @classmethod
+    def load(cls, conn: Connection, *, category: str | None = None) -> _AutoDispatcher:
+        """The rules (of `category` only, when given) as the transaction sees them."""
+        rules = _load_rules(conn, category=category)
+        if not any(rule.auto_dispatch for rule in rules):
+            return cls(rules=(), on_duty=frozenset())
+        u = t.units.c
+        on_duty = frozenset(conn.execute(select(u.id).where(u.on_duty.is_(True))).scalars())
+        return cls(rules=rules, on_duty=on_duty)
+
+    def dispatch(
+        self, request: Request, *, now: datetime, unit_ids: frozenset[str]
+    ) -> tuple[Request, RoutingRule] | None:
+        """`request` dispatched by the rule that decides for it (change_seq + 1), or None when
+        that rule does not auto-dispatch or its lead unit is off duty (a dispatcher decides)."""
+        if not self.rules:
+            return None
+        rule = best_rule(self.rules, request.category, request.location.community)
+        if rule is None or not rule.auto_dispatch or rule.lead_unit not in self.on_duty:
+            return None
+        action = Dispatch(lead_unit=rule.lead_unit, co_units=list(rule.co_units))
+        dispatched = apply_action(request, action, actor=auto_actor(rule.id), now=now, known_units=unit_ids)
+        return dispatched.model_copy(update={"change_seq": request.change_seq + 1}), rule
 
 
 class SqlStore:
@@ -461,18 +558,27 @@ class SqlStore:
         conn.execute(insert(t.changes), _change_row(request, data, action, now))
         conn.execute(insert(t.audit), _audit_row(request, action, actor, now, before, after, detail))
         if key is not None:
-            conn.execute(
-                insert(t.idempotency),
-                {
-                    "actor": actor,
-                    "key": key,
-                    "path": path,
-                    "body_hash": body_hash,
-                    "request_id": request.id,
-                    "seq": request.change_seq,
-                    "created_at": now,
-                },
+            self._remember_key(
+                conn, actor=actor, key=key, path=path, body_hash=body_hash, request=request, now=now
             )
+
+    @staticmethod
+    def _remember_key(
+        conn: Connection, *, actor: str, key: str, path: str, body_hash: str, request: Request, now: datetime
+    ) -> None:
+        """The idempotency row of a write: a replay answers `request` as it stood after it."""
+        conn.execute(
+            insert(t.idempotency),
+            {
+                "actor": actor,
+                "key": key,
+                "path": path,
+                "body_hash": body_hash,
+                "request_id": request.id,
+                "seq": request.change_seq,
+                "created_at": now,
+            },
+        )
 
     # --- requests ---------------------------------------------------------------------------
     def _intake(self, new: NewRequest, *, num: int, seq: int, now: datetime) -> Request:
@@ -503,8 +609,11 @@ class SqlStore:
             num = self._next_num(conn)
             request = self._intake(new, num=num, seq=self._head(conn) + 1, now=now)
             data = request.model_dump_json()
+            auto = _AutoDispatcher.load(conn, category=request.category)
+            step = auto.dispatch(request, now=now, unit_ids=self._unit_ids)
+            final, final_data = (step[0], step[0].model_dump_json()) if step is not None else (request, data)
             conn.execute(
-                insert(t.requests), {"id": request.id, "num": num, **_request_columns(request, data)}
+                insert(t.requests), {"id": request.id, "num": num, **_request_columns(final, final_data)}
             )
             self._record(
                 conn,
@@ -516,12 +625,39 @@ class SqlStore:
                 before={},
                 after=request.model_dump(mode="json", exclude=SNAPSHOT_EXCLUDE),
                 detail={},
-                key=idempotency_key,
+                key=None,
                 path=INTAKE_PATH,
                 body_hash=body_hash,
             )
-        self._notify(request.change_seq)
-        return Outcome(request)
+            if step is not None:
+                dispatched, rule = step
+                old, changed = snapshot_diff(request, dispatched)
+                self._record(
+                    conn,
+                    request=dispatched,
+                    data=final_data,
+                    action="dispatch",
+                    actor=auto_actor(rule.id),
+                    now=now,
+                    before=old,
+                    after=changed,
+                    detail=_auto_detail(rule),
+                    key=None,
+                    path=INTAKE_PATH,
+                    body_hash=body_hash,
+                )
+            if idempotency_key is not None:
+                self._remember_key(
+                    conn,
+                    actor=actor,
+                    key=idempotency_key,
+                    path=INTAKE_PATH,
+                    body_hash=body_hash,
+                    request=final,
+                    now=now,
+                )
+        self._notify(final.change_seq)
+        return Outcome(final)
 
     def create_requests(self, news: Sequence[NewRequest], *, actor: str) -> list[Request]:
         """Intake many requests in one transaction with one statement per table (imports,
@@ -531,26 +667,39 @@ class SqlStore:
         with self._write() as conn:
             now = self.clock()
             num, seq = self._next_num(conn), self._head(conn) + 1
-            built = [self._intake(new, num=num + i, seq=seq + i, now=now) for i, new in enumerate(news)]
+            auto = _AutoDispatcher.load(conn)
+            built: list[tuple[Request, str]] = []
+            changes: list[dict[str, object]] = []
+            audits: list[dict[str, object]] = []
+            for i, new in enumerate(news):
+                request = self._intake(new, num=num + i, seq=seq, now=now)
+                data = request.model_dump_json()
+                changes.append(_change_row(request, data, "intake", now))
+                after = request.model_dump(mode="json", exclude=SNAPSHOT_EXCLUDE)
+                audits.append(_audit_row(request, "intake", actor, now, {}, after, {}))
+                step = auto.dispatch(request, now=now, unit_ids=self._unit_ids)
+                if step is not None:  # auto-dispatched: a second change, by `auto:<rule id>`
+                    dispatched, rule = step
+                    old, changed = snapshot_diff(request, dispatched)
+                    request, data = dispatched, dispatched.model_dump_json()
+                    changes.append(_change_row(request, data, "dispatch", now))
+                    audits.append(
+                        _audit_row(
+                            request, "dispatch", auto_actor(rule.id), now, old, changed, _auto_detail(rule)
+                        )
+                    )
+                built.append((request, data))
+                seq = request.change_seq + 1
             if not built:
                 return []
-            rows = [(r, r.model_dump_json()) for r in built]
             conn.execute(
                 insert(t.requests),
-                [{"id": r.id, "num": num + i, **_request_columns(r, d)} for i, (r, d) in enumerate(rows)],
+                [{"id": r.id, "num": num + i, **_request_columns(r, d)} for i, (r, d) in enumerate(built)],
             )
-            conn.execute(insert(t.changes), [_change_row(r, d, "intake", now) for r, d in rows])
-            conn.execute(
-                insert(t.audit),
-                [
-                    _audit_row(
-                        r, "intake", actor, now, {}, r.model_dump(mode="json", exclude=SNAPSHOT_EXCLUDE), {}
-                    )
-                    for r in built
-                ],
-            )
-        self._notify(built[-1].change_seq)
-        return built
+            conn.execute(insert(t.changes), changes)
+            conn.execute(insert(t.audit), audits)
+        self._notify(built[-1][0].change_seq)
+        return [r for r, _d in built]
 
     def get_request(self, request_id: str) -> Request:
         with self._read() as conn:
@@ -805,6 +954,175 @@ class SqlStore:
         return [
             Community(id=row.id, name=row.name, streets=orjson.loads(row.streets))
             for row in conn.execute(select(c.id, c.name, c.streets).order_by(c.position))
+        ]
+
+    # --- routing rules ----------------------------------------------------------------------
+    def routing_rules(self) -> list[RoutingRule]:
+        with self._read() as conn:
+            return _load_rules(conn)
+
+    def _check_rule(self, rule: RoutingRuleIn) -> None:
+        _check_text(rule.model_dump())
+        if rule.category not in self._categories:
+            raise InvalidInput(f"Unknown category {rule.category!r}.")
+        if rule.community != ANY_COMMUNITY and rule.community not in self._community_ids:
+            raise InvalidInput(f"Unknown community {rule.community!r} (give a community id, or * for any).")
+        unknown = [u for u in [rule.lead_unit, *rule.co_units] if u not in self._unit_ids]
+        if unknown:
+            raise InvalidInput(f"Unknown unit {', '.join(repr(u) for u in unknown)}.")
+
+    @staticmethod
+    def _current_rule(conn: Connection, rule_id: str, if_match: int | None) -> RoutingRule | None:
+        """The rule now (None if there is none), checked against `if_match`."""
+        found = _load_rules(conn, rule_id=rule_id)
+        current = found[0] if found else None
+        if if_match is not None:
+            if current is None:
+                raise RuleVersionMismatch(
+                    f"Routing rule {rule_id} does not exist (any more): it was deleted since you read it.",
+                    None,
+                )
+            if current.version != if_match:
+                raise RuleVersionMismatch(
+                    f"Routing rule {rule_id} is at version {current.version}, not {if_match}:"
+                    " it changed since you read it.",
+                    current,
+                )
+        return current
+
+    @staticmethod
+    def _audit_rule(
+        conn: Connection,
+        rule_id: str,
+        action: str,
+        actor: str,
+        now: datetime,
+        before: RoutingRule | None,
+        after: RoutingRule | None,
+    ) -> None:
+        conn.execute(
+            insert(t.routing_rule_audit),
+            {
+                "rule_id": rule_id,
+                "action": action,
+                "actor": actor,
+                "at": now,
+                "before": before.model_dump_json() if before is not None else "null",
+                "after": after.model_dump_json() if after is not None else "null",
+            },
+        )
+
+    def put_routing_rule(
+        self, rule_id: str, rule: RoutingRuleIn, *, actor: str, if_match: int | None
+    ) -> tuple[RoutingRule, bool]:
+        self._check_rule(rule)
+        _check_text(rule_id)
+        g = t.routing_rules.c
+        with self._write() as conn:
+            current = self._current_rule(conn, rule_id, if_match)
+            if current is not None and if_match is None:
+                raise RuleVersionRequired(
+                    f'Routing rule {rule_id} exists (version {current.version}): send If-Match: "<version>"'
+                    " to replace it."
+                )
+            clash = conn.execute(
+                select(g.id).where(
+                    g.category == rule.category, g.community == rule.community, g.id != rule_id
+                )
+            ).scalar()
+            if clash is not None:
+                raise RuleClash(
+                    f"Routing rule {clash} already routes {rule.category} in {rule.community}: change or"
+                    " delete it instead."
+                )
+            now = self.clock()
+            after = RoutingRule(
+                id=rule_id,
+                **rule.model_dump(),
+                updated_by=actor,
+                updated_at=now,
+                version=1 if current is None else current.version + 1,
+            )
+            values = {
+                "category": after.category,
+                "community": after.community,
+                "lead_unit": after.lead_unit,
+                "co_units": _json(after.co_units),
+                "auto_dispatch": after.auto_dispatch,
+                "updated_by": actor,
+                "updated_at": now,
+                "version": after.version,
+            }
+            try:
+                if current is None:
+                    conn.execute(insert(t.routing_rules).values(id=rule_id, **values))
+                else:
+                    conn.execute(update(t.routing_rules).where(g.id == rule_id).values(**values))
+            except IntegrityError as exc:  # a rule with this id or match appeared meanwhile
+                raise RuleClash(
+                    f"Routing rule {rule_id} clashes with another rule: read them again."
+                ) from exc
+            self._audit_rule(
+                conn, rule_id, "create" if current is None else "replace", actor, now, current, after
+            )
+        return after, current is None
+
+    def delete_routing_rule(self, rule_id: str, *, actor: str, if_match: int | None) -> RoutingRule:
+        with self._write() as conn:
+            current = self._current_rule(conn, rule_id, if_match)
+            if current is None:
+                raise RuleNotFound(f"No routing rule {rule_id!r}.")
+            conn.execute(delete(t.routing_rules).where(t.routing_rules.c.id == rule_id))
+            self._audit_rule(conn, rule_id, "delete", actor, self.clock(), current, None)
+        return current
+
+    def set_auto_dispatch(self, category: str, enabled: bool, *, actor: str) -> list[RoutingRule]:
+        if category not in self._categories:
+            raise InvalidInput(f"Unknown category {category!r}.")
+        g = t.routing_rules.c
+        with self._write() as conn:
+            now = self.clock()
+            rules = _load_rules(conn, category=category)
+            result: list[RoutingRule] = []
+            for rule in rules:
+                if rule.auto_dispatch == enabled:
+                    result.append(rule)
+                    continue
+                after = rule.model_copy(
+                    update={
+                        "auto_dispatch": enabled,
+                        "updated_by": actor,
+                        "updated_at": now,
+                        "version": rule.version + 1,
+                    }
+                )
+                conn.execute(
+                    update(t.routing_rules)
+                    .where(g.id == rule.id)
+                    .values(auto_dispatch=enabled, updated_by=actor, updated_at=now, version=after.version)
+                )
+                self._audit_rule(conn, rule.id, "replace", actor, now, rule, after)
+                result.append(after)
+        return result
+
+    def routing_rule_audit(self, rule_id: str | None = None) -> list[RoutingRuleEvent]:
+        a = t.routing_rule_audit.c
+        query = select(t.routing_rule_audit).order_by(a.id)
+        if rule_id is not None:
+            query = query.where(a.rule_id == rule_id)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            RoutingRuleEvent(
+                id=row.id,
+                rule_id=row.rule_id,
+                action=row.action,
+                actor=row.actor,
+                at=row.at,
+                before=RoutingRule.model_validate_json(row.before) if row.before != "null" else None,
+                after=RoutingRule.model_validate_json(row.after) if row.after != "null" else None,
+            )
+            for row in rows
         ]
 
     # --- numbers ----------------------------------------------------------------------------

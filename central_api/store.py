@@ -25,6 +25,9 @@ from api_client.models import (
     PhoneReveal,
     Request,
     Role,
+    RoutingRule,
+    RoutingRuleEvent,
+    RoutingRuleIn,
     State,
     Stats,
     Unit,
@@ -59,6 +62,26 @@ class InvalidInput(StoreError):
     """The input is well-formed but not acceptable (unknown category, unknown community...)."""
 
 
+class RuleNotFound(StoreError):
+    """No routing rule has this id."""
+
+
+class RuleVersionRequired(StoreError):
+    """A routing rule exists with this id: replacing it needs the version it was read at."""
+
+
+class RuleVersionMismatch(StoreError):
+    """The routing rule changed (or was deleted: `current` is None) since that version."""
+
+    def __init__(self, message: str, current: RoutingRule | None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class RuleClash(StoreError):
+    """Another routing rule already covers the same category and community."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The result of a write: the request, and whether it is a replay of an earlier call."""
@@ -91,7 +114,12 @@ class Store(Protocol):
     # --- requests -------------------------------------------------------
     def create_request(self, new: NewRequest, *, actor: str, idempotency_key: str | None) -> Outcome:
         """Store a new request. The same key with the same body returns the first result
-        (replayed=True); the same key with another body raises IdempotencyMismatch."""
+        (replayed=True); the same key with another body raises IdempotencyMismatch.
+
+        When the routing rule that decides for its category and community (`best_rule`) has
+        `auto_dispatch` and its lead unit is on duty, the request is dispatched to the rule's
+        units in the same transaction by the actor `auto:<rule id>` (a second change and audit
+        event, detail naming the rule); the outcome is the dispatched request."""
         ...
 
     def get_request(self, request_id: str) -> Request:
@@ -143,6 +171,33 @@ class Store(Protocol):
     def categories(self) -> list[Category]: ...
 
     def communities(self) -> list[Community]: ...
+
+    # --- routing rules --------------------------------------------------
+    def routing_rules(self) -> list[RoutingRule]:
+        """Every routing rule, by category, then community (`*` last), then id."""
+        ...
+
+    def put_routing_rule(
+        self, rule_id: str, rule: RoutingRuleIn, *, actor: str, if_match: int | None
+    ) -> tuple[RoutingRule, bool]:
+        """Create the rule (`if_match` None) or replace it (`if_match` = its version); the rule
+        and whether it was created. Audited. Raises InvalidInput (unknown category, community or
+        unit), RuleVersionRequired, RuleVersionMismatch, RuleClash."""
+        ...
+
+    def delete_routing_rule(self, rule_id: str, *, actor: str, if_match: int | None) -> RoutingRule:
+        """Delete the rule (checking its version when `if_match` is given); the rule as it was.
+        Audited. Raises RuleNotFound, RuleVersionMismatch."""
+        ...
+
+    def set_auto_dispatch(self, category: str, enabled: bool, *, actor: str) -> list[RoutingRule]:
+        """Turn auto-dispatch on or off on every rule of `category` (each change audited); the
+        category's rules after. Raises InvalidInput for an unknown category."""
+        ...
+
+    def routing_rule_audit(self, rule_id: str | None = None) -> list[RoutingRuleEvent]:
+        """Changes to the routing rules (to one rule when `rule_id` is given), oldest first."""
+        ...
 
     # --- numbers --------------------------------------------------------
     def stats(self, *, since: datetime | None, until: datetime | None, unit: str | None) -> Stats: ...

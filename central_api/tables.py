@@ -177,3 +177,35 @@ tokens = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+#: Routing rules: requests of `category` in `community` ("*": any) go to `lead_unit` and
+#: `co_units` (JSON list); with `auto_dispatch` the server dispatches them at intake.
+routing_rules = Table(
+    "routing_rules",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("category", String(ID), nullable=False),
+    Column("community", String(ID), nullable=False),
+    Column("lead_unit", String(ID), nullable=False),
+    Column("co_units", Text, nullable=False),
+    Column("auto_dispatch", Boolean, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_routing_rules_match", "category", "community", unique=True),
+)
+
+#: Every change to a routing rule: the rule as JSON before and after ("null" when absent).
+routing_rule_audit = Table(
+    "routing_rule_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", String(ID), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+    Index("ix_routing_rule_audit_rule_id", "rule_id"),
+    sqlite_autoincrement=True,
+)

@@ -1,12 +1,13 @@
 """The directory (units, categories, communities) kept on disk, so the app can start offline.
 
 - `Directory`: the three lists as the server sent them, when they were fetched, and look-ups by id;
-- `fetch_directory(client)`: the three reads, concurrently;
+- `fetch_directory(client)`: the three reads, and the routing rules, concurrently;
 - `DirectoryFile(path)`: `load()` and `save()`; the file is `{"schema": 1, "directory": {...}}`,
   written atomically, 0600 in a 0700 directory. A missing file loads as None; a damaged, foreign
   or newer one too, after it is moved aside with a message in `.messages` (the directory is
   fetched again: nothing in it is irreplaceable);
-- `suggested_units(directory, category, community)`: the units the dispatch dialog lists first.
+- `suggested_units(directory, category, community)`: the units the dispatch dialog lists first
+  (the matching routing rule's units, then the units the catalogue suggests).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import asyncio
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, ValidationError
 
-from api_client.models import Category, Community, Unit, UnitKind, now_utc
+from api_client.errors import NotFound
+from api_client.models import Category, Community, RoutingRule, Unit, UnitKind, best_rule, now_utc
 
 from .errors import CorruptCache
 from .locking import FileLock
@@ -42,7 +44,8 @@ class DirectoryNames(NamedTuple):
 
 
 class Directory(BaseModel):
-    """Units, categories and communities as the server listed them at `fetched_at`.
+    """Units, categories, communities and routing rules as the server listed them at
+    `fetched_at` (a file saved before routing rules existed loads with none).
 
     Treat it as read-only: the look-ups are indexed once, when it is made.
     """
@@ -53,6 +56,7 @@ class Directory(BaseModel):
     categories: list[Category]
     communities: list[Community]
     fetched_at: AwareDatetime
+    routing_rules: list[RoutingRule] = []
 
     _units: dict[str, Unit] = PrivateAttr(default_factory=dict)
     _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
@@ -91,8 +95,17 @@ class DirectorySource(Protocol):
     async def communities(self) -> list[Community]: ...
 
 
+@runtime_checkable
+class RoutingRuleSource(Protocol):
+    """A client that can also read the routing rules (`api_client.HotlineClient` can)."""
+
+    async def routing_rules(self) -> list[RoutingRule]: ...
+
+
 async def fetch_directory(client: DirectorySource) -> Directory:
-    """The server's directory now, its three lists read concurrently.
+    """The server's directory now, its lists read concurrently: units, categories,
+    communities, and the routing rules when the client can read them (a server without
+    routing rules, answering 404, gives none).
 
     Raises the client's error (`api_client.HotlineError`) of the first read that fails; the
     other reads are then cancelled.
@@ -103,6 +116,7 @@ async def fetch_directory(client: DirectorySource) -> Directory:
             units = group.create_task(client.units())
             categories = group.create_task(client.categories())
             communities = group.create_task(client.communities())
+            rules = group.create_task(_routing_rules(client))
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return Directory(
@@ -110,7 +124,17 @@ async def fetch_directory(client: DirectorySource) -> Directory:
         categories=categories.result(),
         communities=communities.result(),
         fetched_at=fetched_at,
+        routing_rules=rules.result(),
     )
+
+
+async def _routing_rules(client: DirectorySource) -> list[RoutingRule]:
+    if not isinstance(client, RoutingRuleSource):
+        return []
+    try:
+        return await client.routing_rules()
+    except NotFound:  # a server from before routing rules
+        return []
 
 
 class _BadFile(Exception):
@@ -205,7 +229,19 @@ def suggested_units(directory: Directory, category_code: str, community_id: str)
     catalogue, at least the district command centre). Order: on-duty before off-duty, then
     community-specific before district-wide, then the order of `default_units`, then the
     directory's order.
+
+    The routing rule that decides for the request (`api_client.models.best_rule`: a rule naming
+    the community beats a `*` rule) comes before all of them: its lead unit, then its co-units,
+    whatever their duty state (the supervisor chose them).
     """
+    rule = best_rule(directory.routing_rules, category_code, community_id)
+    ruled = [rule.lead_unit, *rule.co_units] if rule is not None else []
+    ruled = [unit_id for unit_id in ruled if directory.unit(unit_id) is not None]
+    others = _catalogue_suggestions(directory, category_code, community_id)
+    return list(dict.fromkeys([*ruled, *others]))
+
+
+def _catalogue_suggestions(directory: Directory, category_code: str, community_id: str) -> list[str]:
     category = directory.category(category_code)
     defaults = category.default_units if category is not None else []
     rank: dict[str, int] = {}
@@ -245,6 +281,7 @@ __all__ = [
     "DirectoryFile",
     "DirectoryNames",
     "DirectorySource",
+    "RoutingRuleSource",
     "default_path",
     "fetch_directory",
     "suggested_units",

@@ -16,7 +16,17 @@ import pytest
 
 from api_client.client import HotlineClient
 from api_client.errors import NotFound
-from api_client.models import Category, Community, Role, Tier, Unit, UnitKind
+from api_client.models import (
+    Category,
+    Community,
+    Request,
+    Role,
+    RoutingRule,
+    RoutingRuleIn,
+    Tier,
+    Unit,
+    UnitKind,
+)
 from central_api import catalogue
 from central_api.server import LiveServer
 from local_cache.directory import (
@@ -271,3 +281,113 @@ def test_when_no_default_unit_covers_every_covering_unit_is_suggested() -> None:
     directory = demo(units=units, categories=[category])
     assert suggested_units(directory, "odd", "c01") == ["near", "all", "asleep"]
     assert suggested_units(directory, "odd", "c02") == ["far"]
+
+
+# ----- routing rules -----------------------------------------------------------------------
+
+
+def _rule(
+    rule_id: str, category: str, community: str, lead: str, co: list[str], *, auto: bool = False
+) -> RoutingRule:
+    return RoutingRule(
+        id=rule_id,
+        category=category,
+        community=community,
+        lead_unit=lead,
+        co_units=co,
+        auto_dispatch=auto,
+        updated_by="陈主任",
+        updated_at=FETCHED,
+        version=1,
+    )
+
+
+async def test_fetch_caches_the_routing_rules(live_server: LiveServer, tmp_path: Path) -> None:
+    token = live_server.store.create_token("supervisor-1", Role.supervisor)
+    async with HotlineClient(live_server.url, token) as client:
+        assert (await fetch_directory(client)).routing_rules == []
+        body = RoutingRuleIn(category="roof_leak", community="c01", lead_unit="hm01", co_units=["st-city"])
+        rule = await client.put_routing_rule("roof-c01", body)
+        directory = await fetch_directory(client)
+    assert directory.routing_rules == [rule]
+    file = DirectoryFile(tmp_path / FILE_NAME)
+    file.save(directory)
+    loaded = file.load()
+    assert loaded == directory and loaded is not None and loaded.routing_rules == [rule]
+    assert suggested_units(loaded, "roof_leak", "c01") == ["hm01", "st-city", "pm01"]
+
+
+async def test_a_server_without_routing_rules_gives_none() -> None:
+    class OldServer(_Source):
+        async def routing_rules(self) -> list[RoutingRule]:
+            raise NotFound("GET /v1/routing-rules: not found")
+
+    async with asyncio.timeout(30):
+        directory = await fetch_directory(OldServer())
+    assert directory.routing_rules == [] and len(directory.units) == len(catalogue.UNITS)
+
+
+def test_a_file_saved_before_routing_rules_still_loads(tmp_path: Path) -> None:
+    body = demo().model_dump(mode="json")
+    del body["routing_rules"]
+    path = tmp_path / FILE_NAME
+    path.write_bytes(orjson.dumps({"schema": SCHEMA, "directory": body}))
+    os.chmod(path, 0o600)
+    file = DirectoryFile(path)
+    loaded = file.load()
+    assert loaded == demo() and file.messages == []
+    assert loaded is not None and loaded.routing_rules == []
+
+
+def test_the_matching_rule_comes_first_in_suggestions() -> None:
+    rules = [
+        _rule("roof-any", "roof_leak", "*", "hm01", ["st-city"], auto=True),
+        _rule("roof-c04", "roof_leak", "c04", "cc04", ["pm02"]),
+        _rule("gas", "gas_leak", "*", "ut-gas", ["st-safety"]),
+    ]
+    directory = demo(routing_rules=rules)
+    # The exact community's rule beats the wildcard; its units first, the rest after, once each.
+    assert suggested_units(directory, "roof_leak", "c04") == ["cc04", "pm02", "hm01"]
+    assert suggested_units(directory, "roof_leak", "c01") == ["hm01", "st-city", "pm01"]
+    assert suggested_units(directory, "roof_leak", "") == ["hm01", "st-city"]
+    assert suggested_units(directory, "gas_leak", "c05") == ["ut-gas", "st-safety"]
+    # No rule for the category: as before.
+    assert suggested_units(directory, "sewer", "c08") == ["pm03", "hm01", "ut-water"]
+
+
+def test_rule_units_are_suggested_even_off_duty_but_unknown_ones_are_dropped() -> None:
+    rules = [_rule("nd", "neighbour_dispute", "*", "cc17", ["ghost", "st-safety"])]
+    directory = demo(routing_rules=rules)
+    assert suggested_units(directory, "neighbour_dispute", "c17") == ["cc17", "st-safety"]
+
+
+def test_the_session_suggests_from_the_cached_rules(tmp_path: Path) -> None:
+    from tui.session import Session
+
+    cache = tmp_path / "cache"
+    rules = [_rule("roof-c01", "roof_leak", "c01", "hm01", [])]
+    session = Session.open(cache, api_url="http://127.0.0.1:9", dispatcher="张敏", token=None)
+    try:
+        request = Request.model_validate(
+            {
+                "id": "R-000001",
+                "received_at": FETCHED,
+                "channel": "phone",
+                "type": "help",
+                "category": "roof_leak",
+                "description": "漏雨",
+                "location": {"community": "c01"},
+                "caller": {},
+                "tier": "24h",
+                "due_at": FETCHED,
+                "state": "new",
+                "version": 1,
+                "change_seq": 1,
+            }
+        )
+        assert session.suggested_units(request) == []  # no directory yet
+        session.set_directory(demo(routing_rules=rules))
+        assert session.suggested_units(request) == ["hm01", "pm01"]
+    finally:
+        session.close()
+    assert DirectoryFile(default_path(cache)).load() == demo(routing_rules=rules)

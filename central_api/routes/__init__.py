@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import changes, directory, events, health, requests, stats, tokens
+from . import changes, directory, events, health, requests, routing, stats, tokens
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -12,6 +12,7 @@ ROUTERS: list[APIRouter] = [
     changes.router,
     events.router,
     directory.router,
+    routing.router,
     stats.router,
     tokens.router,
 ]
