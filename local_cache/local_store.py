@@ -182,6 +182,15 @@ class LocalStore:
             self.cache.put(server_request)
             self.outbox.confirm(key, server=server_request)
 
+    def confirm_many(self, confirmed: Sequence[tuple[str, Request]]) -> None:
+        """`confirm` for many actions, with one write of the outbox (a push confirms in batches:
+        an action the server applied but not yet confirmed here is sent again after a crash, with
+        the same idempotency key, and the server answers it without applying it twice)."""
+        with self._lock:
+            for _key, server_request in confirmed:
+                self.cache.put(server_request)
+            self.outbox.confirm_many(confirmed)
+
     def note_failure(self, key: str, message: str) -> None:
         self.outbox.note_failure(key, message)
 

@@ -299,6 +299,24 @@ class Outbox:
 
         self._mutate(change)
 
+    def confirm_many(self, confirmed: Sequence[tuple[str, Request]]) -> None:
+        """`confirm` for many actions in one durable write: (key, the server's answer) each."""
+
+        def change(tables: _Tables) -> None:
+            newest: dict[str, Request] = {}
+            for key, server in confirmed:
+                doc_id = tables.find(tables.actions, "key", key)
+                if doc_id is not None:
+                    del tables.actions[doc_id]
+                    tables.touched = True
+                known = newest.get(server.id) or self._confirmed.get(server.id)
+                if _newer(server, known):
+                    newest[server.id] = server
+                    _keep_copy(tables, ConfirmedCopy(key=key, request=server, at=now_utc()))
+
+        if confirmed:
+            self._mutate(change)
+
     def confirmed_copy(self, request_id: str) -> Request | None:
         """The newest server copy of a request kept by `confirm`, if any."""
         with self._lock:

@@ -10,7 +10,9 @@ is replayed by the server, never applied twice. For each request the push stops 
 first action that does not go through, so actions on one request always reach the server in
 order; the request's later actions stay pending behind it.
 
-- accepted: the outbox entry is confirmed with the server's request;
+- accepted: the outbox entry is confirmed with the server's request — in batches (one outbox
+  write per `CONFIRM_BATCH` actions or `CONFIRM_EVERY` seconds, and at the end of every push); an
+  action whose confirmation a crash lost is sent again with its key, and the server replays it;
 - ``412`` (someone changed the request first): a *stale* conflict holding both versions (ours and
   the server's); the request's later actions wait until the dispatcher retries or drops it;
 - ``409``/``422``/``404`` (the server refuses the action itself): a *refused* conflict, with the
@@ -83,6 +85,10 @@ AUTH_ERRORS: tuple[type[HotlineError], ...] = (Unauthorized, Forbidden)
 REFUSED_ERRORS: tuple[type[HotlineError], ...] = (InvalidRequest, NotFound)
 #: How often a process that does not own the cache looks for the owner's flushes, at most.
 FOLLOW_INTERVAL = 2.0
+#: Confirmed actions are written to the outbox together: this many at most, …
+CONFIRM_BATCH = 64
+#: … and at least this often (seconds).
+CONFIRM_EVERY = 0.5
 #: How often a backoff looks whether the event stream has reconnected (the server is back).
 STREAM_CHECK = 0.25
 
@@ -224,6 +230,8 @@ class SyncEngine:
         self._stream: ChangeStream | None = None
         self._stream_dropped = False  # the stream was down when the server was lost
         self._published: SyncStatus | None = None
+        self._confirming: list[tuple[str, Request]] = []
+        self._confirm_started = 0.0
 
     # -- status ----------------------------------------------------------------------------
 
@@ -292,15 +300,19 @@ class SyncEngine:
         failed action, only for a failure of the local cache itself."""
         result = PushResult()
         blocked = {record.action.request_id for record in self.store.conflicts()}
-        for action in self.store.pending():
-            if action.request_id in blocked:
-                result.held += 1
-                continue
-            if not await self._push_one(action, result):
-                blocked.add(action.request_id)
-                if result.failure is not None:
-                    result.held += self._count_after(action)
-                    break
+        try:
+            for action in self.store.pending():
+                if action.request_id in blocked:
+                    result.held += 1
+                    continue
+                if not await self._push_one(action, result):
+                    blocked.add(action.request_id)
+                    if result.failure is not None:
+                        self._confirm_now()
+                        result.held += self._count_after(action)
+                        break
+        finally:
+            self._confirm_now()
         if result.pushed or result.conflicts or result.refused:
             self._flush()  # the server's copies the push brought
         if result.failure is not None:
@@ -320,12 +332,14 @@ class SyncEngine:
             )
         except Conflict as exc:
             self._succeeded()
+            self._confirm_now()
             self.store.conflict(action.key, kind="stale", message=exc.message, server=exc.current)
             self._changed([action.request_id])
             result.conflicts += 1
             return False
         except REFUSED_ERRORS as exc:
             self._succeeded()
+            self._confirm_now()
             await self._refused(action, exc)
             self._changed([action.request_id])
             result.refused += 1
@@ -335,10 +349,29 @@ class SyncEngine:
             result.failure = exc
             return False
         self._succeeded()
-        self.store.confirm(action.key, request)
-        self._changed([action.request_id])
+        self._confirm(action.key, request)
         result.pushed += 1
         return True
+
+    def _confirm(self, key: str, request: Request) -> None:
+        """The server took an action: confirm it in the outbox, in batches of `CONFIRM_BATCH` or
+        every `CONFIRM_EVERY` seconds (one outbox write each). Until then the action is still
+        pending here; after a crash it is sent again with its key and the server replays it."""
+        if not self._confirming:
+            self._confirm_started = time.monotonic()
+        self._confirming.append((key, request))
+        if (
+            len(self._confirming) >= CONFIRM_BATCH
+            or time.monotonic() - self._confirm_started >= CONFIRM_EVERY
+        ):
+            self._confirm_now()
+
+    def _confirm_now(self) -> None:
+        if not self._confirming:
+            return
+        batch, self._confirming = self._confirming, []
+        self.store.confirm_many(batch)
+        self._changed([request.id for _key, request in batch])
 
     async def _refused(self, action: PendingAction, exc: HotlineError) -> None:
         """Record a refused conflict with the request as the server holds it now (if it can

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -243,15 +243,15 @@ async def test_only_the_owner_syncs_the_other_process_follows_and_takes_over(wor
 async def test_run_shows_a_cache_failure_and_carries_on(world: World) -> None:
     zhang = world.dispatcher("zhang")
     store, _ = await synced_store(zhang)
-    real_confirm = store.confirm
+    real_confirm = store.confirm_many
     failures = [CacheBusy("the hotline cache is busy: another hotline process holds outbox.json.lock")]
 
-    def confirm(key: str, server_request: Request) -> None:
+    def confirm_many(confirmed: Sequence[tuple[str, Request]]) -> None:
         if failures:
             raise failures.pop()
-        real_confirm(key, server_request)
+        real_confirm(confirmed)
 
-    store.confirm = confirm  # type: ignore[method-assign]
+    store.confirm_many = confirm_many  # type: ignore[method-assign]
     statuses: list[SyncStatus] = []
     engine = make_engine(store, zhang.client(), on_status=statuses.append)
     store.record(world.ids[0], AddNote(text="once"), actor=zhang.name)
@@ -301,4 +301,29 @@ async def test_on_changed_names_the_requests_a_push_or_a_pull_touched(world: Wor
     changed = set(itertools.chain.from_iterable(seen))
     assert first in changed and world.ids[1] in changed
     assert changed <= {first, world.ids[1]}
+    store.close()
+
+
+async def test_a_push_confirms_in_batches_and_every_action_reaches_the_server_once(world: World) -> None:
+    from local_cache.sync import CONFIRM_BATCH
+
+    zhang = world.dispatcher("zhang")
+    store, engine = await synced_store(zhang)
+    real_confirm = store.confirm_many
+    batches: list[int] = []
+
+    def confirm_many(confirmed: Sequence[tuple[str, Request]]) -> None:
+        batches.append(len(confirmed))
+        real_confirm(confirmed)
+
+    store.confirm_many = confirm_many  # type: ignore[method-assign]
+    count = 2 * CONFIRM_BATCH + 10
+    store.record_batch(
+        [(world.ids[i % len(world.ids)], AddNote(text=f"n{i}")) for i in range(count)], actor=zhang.name
+    )
+    summary = await engine.sync_once()
+    assert summary.pushed == count and store.counts()[1:] == (0, 0)
+    assert sum(batches) == count and max(batches) <= CONFIRM_BATCH and len(batches) < count
+    texts = [n.text for r in world.ids for n in world.server.store.get_request(r).notes]
+    assert sorted(texts) == sorted(f"n{i}" for i in range(count))
     store.close()
