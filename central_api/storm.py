@@ -90,8 +90,19 @@ def _compound(rng: random.Random, community: str = "") -> tuple[str, str]:
     roads = [p for p in _ROAD_COMMUNITIES if p[0] == community] if community else _ROAD_COMMUNITIES
     if named and (not roads or rng.random() < 0.5):
         return rng.choice(named)
-    community, road = rng.choice(roads)
-    return community, f"{road}{rng.randint(1, 120)}号院"
+    _, road = rng.choice(roads)
+    if community:
+        number = rng.choice([n for n in range(1, 121) if _courtyard_community(road, n) == community])
+    else:
+        number = rng.randint(1, 120)
+    return _courtyard_community(road, number), f"{road}{number}号院"
+
+
+def _courtyard_community(road: str, number: int) -> str:
+    """The community a courtyard lies in: one of its road's, the same every time (新街口外大街49号院
+    is one place, whichever community's call-taker files it)."""
+    owners = _STREET_COMMUNITIES[road]
+    return owners[number % len(owners)]
 
 
 def _buildings(street: str) -> int:
