@@ -203,3 +203,38 @@ async def test_a_duplicate_cluster_is_found_and_merged_into_its_parent(tmp_path:
             await until(pilot, lambda: not any(set(c.member_ids) == set(ids) for c in screen.clusters))  # type: ignore[attr-defined]
     finally:
         made.stop()
+
+
+async def test_a_surge_of_arrivals_shows_a_banner(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tui.widgets.surge_banner import SurgeBanner
+
+    made = seeded_server(tmp_path, 10)
+    try:
+        session = open_session(made, tmp_path)
+        async with running_app(session, size=(120, 30)) as (app, pilot):
+            await until(pilot, lambda: synced(app, 10) and session.directory is not None)
+            banner = queues_of(app).query_one(SurgeBanner)
+            assert not banner.has_class("-surging")
+            now = datetime.now(UTC)
+            with made.store.batch():
+                for i in range(30):  # a storm: 30 roof leaks in 德胜里 within ten minutes
+                    made.store.create_request(
+                        NewRequest(
+                            channel=Channel.phone,
+                            type=RequestType.help,
+                            category="roof_leak",
+                            description=f"德胜里{i}号楼漏雨",
+                            location=Location(community="c01", address=f"德胜里{i}号楼"),
+                            received_at=now - timedelta(seconds=20 * i),
+                        ),
+                        actor="话务-测试",
+                        idempotency_key=None,
+                    )
+            await until(pilot, lambda: banner.has_class("-surging"), timeout=20, what="the banner")
+            shown = str(banner.render())
+            assert session.names.categories["roof_leak"] in shown and "德胜里" in shown
+            assert {s.key for s in banner.surges} >= {"roof_leak", "c01"}
+    finally:
+        made.stop()

@@ -95,6 +95,9 @@ TRANSITIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Transitions the footer leaves out so that the others fit 80 columns (help and ctrl+p list them).
+_NOT_IN_FOOTER = frozenset({"escalate", "close"})
+
 #: The actions of the app's own bindings (not Textual's focus and palette actions).
 _OWN_ACTIONS = frozenset(
     {"transition", "merge", "unmerge", "duplicates", "conflicts", "dashboard", "help", "quit"}
@@ -107,9 +110,12 @@ class HotlineApp(App[None]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, f"transition('{name}')", name, id=f"request.{name}") for name, key in TRANSITIONS),
+        *(
+            Binding(key, f"transition('{name}')", name, show=name not in _NOT_IN_FOOTER, id=f"request.{name}")
+            for name, key in TRANSITIONS
+        ),
         Binding("m", "merge", "Merge", id="request.merge"),
-        Binding("u", "unmerge", "Unmerge", id="request.unmerge"),
+        Binding("u", "unmerge", "Unmerge", show=False, id="request.unmerge"),
         Binding("C", "conflicts", "Conflicts", show=False, id="app.conflicts"),
         Binding("D", "duplicates", "Duplicates", show=False, id="app.duplicates"),
         Binding("b", "dashboard", "Dashboard", show=False, id="app.dashboard"),

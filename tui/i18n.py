@@ -262,6 +262,12 @@ _APP: dict[str, tuple[str, str]] = {
     ),
     "duplicates.none": ("没有发现疑似重复的诉求", "No likely duplicates"),
     "duplicates.count": ("{n} 件，相似度 {score}", "{n} requests, score {score}"),
+    "surge.title": ("激增", "Surge"),
+    "surge.item": (
+        "{name} {rate} 件/15分钟（平时 {baseline}，{factor} 倍）",
+        "{name} {rate} per 15 min (usually {baseline}, {factor}x)",
+    ),
+    "surge.hint": ("D 疑似重复 · * 全选 · ! 提级", "D duplicates · * mark all · ! escalate"),
     "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n} requests into {parent}?"),
     "merge.body": (
         "被并入的诉求保留各自的来电人，回访时都要联系；并单可以撤销（u）。",

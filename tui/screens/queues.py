@@ -17,29 +17,39 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from ..keys import Translated, translate_bindings
-from ..queue_model import NO_FILTER, Filter, QueueKind, Sort
+from ..queue_model import NO_FILTER, Filter, QueueKind, QueueRow, Sort
 from ..saved_queues import SavedQueue
+from ..surge import Surge, detect_surges
 from ..widgets.queue_bar import QUEUE_ORDER, FilterLine, QueueBar
 from ..widgets.queue_table import QueueTable
 from ..widgets.status_bar import StatusBar
+from ..widgets.surge_banner import SurgeBanner
 
 if TYPE_CHECKING:
     from ..app import HotlineApp
 
 __all__ = ["QueuesScreen"]
 
+#: Seconds between looks for surges when no row changed.
+SURGE_EVERY = 60
 #: How often the queues are re-applied when nothing else happens (deadlines move with time).
 TICK = 30.0
 
 
 class QueuesScreen(Translated, Screen[None]):
+    class SurgesFound(Message):
+        def __init__(self, surges: list[Surge]) -> None:
+            super().__init__()
+            self.surges = surges
+
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(str(number), f"show_queue('{kind}')", kind, show=False, id=f"queues.{kind}")
@@ -73,6 +83,8 @@ class QueuesScreen(Translated, Screen[None]):
         self.filter: Filter = NO_FILTER
         self.sort = Sort.urgency
         self.saved_name = ""
+        self._surges_due = True
+        self._surge_tick = 0
         self.marked: list[str] = []  # marked for a bulk action, in the order they were marked
         self._anchor: str | None = None  # where a range mark starts
 
@@ -88,6 +100,7 @@ class QueuesScreen(Translated, Screen[None]):
         app = self.hotline
         strings = app.strings
         yield QueueBar(strings)
+        yield SurgeBanner(strings)
         yield FilterLine()
         search = Input(placeholder=strings("queues.search_placeholder"), id="search")
         search.cursor_blink = False
@@ -103,6 +116,7 @@ class QueuesScreen(Translated, Screen[None]):
         self.hotline.rows_signal.subscribe(self, self._rows_changed)
         self.hotline.status_signal.subscribe(self, self._status_changed)
         self.set_interval(TICK, self.reapply)
+        self.set_interval(1.0, self._look_for_surges)
         self.reapply()
         self.query_one(QueueTable).focus()
 
@@ -181,6 +195,23 @@ class QueuesScreen(Translated, Screen[None]):
 
     def _rows_changed(self, _ids: object) -> None:
         self.reapply()
+        self._surges_due = True
+
+    def _look_for_surges(self) -> None:
+        """Every few seconds, when rows changed (and at each tick): arrivals per 15 minutes."""
+        if self._surges_due or self._surge_tick >= SURGE_EVERY:
+            self._surges_due, self._surge_tick = False, 0
+            self.find_surges(self.hotline.model.rows(), self.hotline.clock())
+        else:
+            self._surge_tick += 1
+
+    @work(thread=True, exclusive=True, group="surges")
+    def find_surges(self, rows: list[QueueRow], now: float) -> None:
+        self.post_message(self.SurgesFound(detect_surges(rows, now=now)))
+
+    def on_queues_screen_surges_found(self, message: SurgesFound) -> None:
+        names = self.hotline.session.names
+        self.query_one(SurgeBanner).show(message.surges, {**names.categories, **names.communities})
 
     def _status_changed(self, status: object) -> None:
         from local_cache.sync import SyncStatus
