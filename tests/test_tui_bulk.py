@@ -238,3 +238,44 @@ async def test_a_surge_of_arrivals_shows_a_banner(tmp_path: Path) -> None:
             assert {s.key for s in banner.surges} >= {"roof_leak", "c01"}
     finally:
         made.stop()
+
+
+async def test_merge_all_merges_every_cluster_into_its_own_parent(tmp_path: Path) -> None:
+    made = seeded_server(tmp_path, 10)
+    try:
+        groups: list[list[str]] = []
+        for building in (3, 7):
+            ids = []
+            for n, (name, text) in enumerate(
+                (("王女士", "顶楼漏雨，墙都湿了"), ("李先生", "楼顶漏雨很严重"), ("赵大爷", "顶层漏雨进水了"))
+            ):
+                ids.append(
+                    made.store.create_request(
+                        NewRequest(
+                            channel=Channel.phone,
+                            type=RequestType.help,
+                            category="roof_leak",
+                            description=f"德胜里{building}号楼{text}",
+                            location=Location(community="c01", address=f"德胜里{building}号楼{n + 1}单元"),
+                            caller={"name": name, "phone": f"1390000{building}{n:03d}"},  # type: ignore[arg-type]
+                        ),
+                        actor="话务-测试",
+                        idempotency_key=None,
+                    ).request.id
+                )
+            groups.append(ids)
+        session = open_session(made, tmp_path)
+        async with running_app(session) as (app, pilot):
+            await until(pilot, lambda: synced(app, 16))
+            await pilot.press("D")
+            await until(pilot, lambda: type(app.screen).__name__ == "DuplicatesScreen")
+            screen = app.screen
+            await until(pilot, lambda: len(screen.clusters) >= 2)  # type: ignore[attr-defined]
+            await pilot.press("M")
+            await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+            await pilot.press("y")
+            await until(pilot, lambda: isinstance(app.screen, BulkScreen) and app.screen.done, timeout=20)
+        for ids in groups:
+            assert [server_request(made, child).merged_into for child in ids[1:]] == [ids[0], ids[0]]
+    finally:
+        made.stop()

@@ -377,6 +377,21 @@ class HotlineApp(App[None]):
         title = self.strings("bulk.title", action=self.strings.action("merge"), n=len(children))
         self._start_bulk([(child, Merge(parent_id=parent)) for child in children], title)
 
+    @work(group="transition")
+    async def merge_many(self, pairs: list[tuple[str, str]], *, clusters: int) -> None:
+        """Merge many clusters at once: (parent, child) pairs, after one confirmation."""
+        from .screens.transitions import ConfirmDialog
+
+        question = ConfirmDialog(
+            self.strings("merge.all_title", n=len(pairs), clusters=clusters),
+            self.strings("merge.body"),
+            self.strings,
+        )
+        if not await self.push_screen_wait(question):
+            return
+        title = self.strings("bulk.title", action=self.strings.action("merge"), n=len(pairs))
+        self._start_bulk([(child, Merge(parent_id=parent)) for parent, child in pairs], title)
+
     def action_unmerge(self) -> None:
         request_id = self.current_request_id()
         if request_id is not None:

@@ -268,6 +268,11 @@ _APP: dict[str, tuple[str, str]] = {
         "{name} {rate} per 15 min (usually {baseline}, {factor}x)",
     ),
     "surge.hint": ("D 疑似重复 · * 全选 · ! 提级", "D duplicates · * mark all · ! escalate"),
+    "merge.all_title": (
+        "将 {clusters} 组中的 {n} 件分别并入各组主单？",
+        "Merge {n} requests into the parents of their {clusters} clusters?",
+    ),
+    "key.duplicates.merge_all": ("全部并入各自主单", "Merge every cluster"),
     "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n} requests into {parent}?"),
     "merge.body": (
         "被并入的诉求保留各自的来电人，回访时都要联系；并单可以撤销（u）。",

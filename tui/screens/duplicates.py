@@ -38,6 +38,7 @@ class DuplicatesScreen(Translated, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="duplicates.back"),
         Binding("m", "merge", "Merge", id="duplicates.merge"),
+        Binding("M", "merge_all", "Merge all", id="duplicates.merge_all"),
         Binding("enter", "open", "Open", id="duplicates.open"),
         Binding("r", "refresh", "Again", id="duplicates.refresh"),
         Binding("exclamation_mark", "escalate", "Escalate", id="duplicates.escalate"),
@@ -132,6 +133,17 @@ class DuplicatesScreen(Translated, Screen[None]):
             return
         children = [member for member in cluster.member_ids if member != cluster.parent_id]
         self.hotline.merge(cluster.parent_id, children)
+
+    def action_merge_all(self) -> None:
+        """A storm's worth at once: every cluster listed into its own parent, after one yes."""
+        pairs = [
+            (cluster.parent_id, member)
+            for cluster in self.clusters
+            for member in cluster.member_ids
+            if member != cluster.parent_id
+        ]
+        if pairs:
+            self.hotline.merge_many(pairs, clusters=len(self.clusters))
 
     def action_escalate(self) -> None:
         """提级响应 for every request of the highlighted cluster: one reason, one bulk action."""
