@@ -61,7 +61,7 @@ async def test_the_queues_show_every_request_with_live_counts(server: LiveServer
         screen = queues(app)
         assert screen.kind is QueueKind.new
         counts = app.model.counts(app.clock())
-        assert screen.table.row_count == counts[QueueKind.new] > 0
+        await until(pilot, lambda: screen.table.row_count == app.model.counts()[QueueKind.new] > 0)
         assert all(row.state in (State.new, State.returned, State.reopened) for row in screen.table.rows)
         await pilot.press("6")
         assert screen.table.row_count == 60

@@ -154,6 +154,8 @@ class HotlineApp(App[None]):
         self.rows_signal: Signal[Collection[str]] = Signal(self, "rows")
         self.status_signal: Signal[SyncStatus] = Signal(self, "status")
         self._dirty: set[str] = set()
+        self._loads = 0  # model builds under way
+        self._changed_while_loading: set[str] = set()
         self._started = clock()
         self._refreshing = False
         translate_bindings(self, self.strings)
@@ -172,15 +174,24 @@ class HotlineApp(App[None]):
         if self._sync_wanted:
             self.run_sync()
 
-    @work(thread=True, exclusive=True, group="load")
     def load_rows(self) -> None:
-        """Build every row and the model from the cache (a thread: large caches take a while)."""
+        """Build every row and the model from the cache, in a thread (large caches take a
+        while). Requests that change meanwhile are rebuilt again once the model is taken."""
+        self._loads += 1
+        self._build_model()
+
+    @work(thread=True, exclusive=True, group="load")
+    def _build_model(self) -> None:
         self.post_message(RowsLoaded(QueueModel(self.session.all_rows().rows)))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         self.model = message.model
         self.loaded = True
+        self._loads = max(0, self._loads - 1)
+        changed, self._changed_while_loading = self._changed_while_loading, set()
         self.rows_signal.publish(())
+        if changed:  # the snapshot may predate them
+            self._changed(list(changed))
 
     @work(exclusive=True, group="sync")
     async def run_sync(self) -> None:
@@ -229,6 +240,8 @@ class HotlineApp(App[None]):
     def _changed(self, request_ids: list[str]) -> None:
         """The sync engine changed these requests (called on the app's loop)."""
         self._dirty.update(request_ids)
+        if self._loads:
+            self._changed_while_loading.update(request_ids)
         if not self._refreshing:
             self._refreshing = True
             self.refresh_rows()
@@ -240,6 +253,7 @@ class HotlineApp(App[None]):
             while self._dirty:
                 ids, self._dirty = self._dirty, set()
                 if len(ids) > REBUILD_AT:
+                    self._loads += 1
                     batch = await asyncio.to_thread(self.session.all_rows)
                     self.post_message(RowsLoaded(await asyncio.to_thread(QueueModel, batch.rows)))
                     continue
