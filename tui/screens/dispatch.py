@@ -5,10 +5,11 @@
 The dispatcher types into the search field (Chinese name, pinyin or its initials: `dsj` finds
 德胜街道…; see `tui.unit_search`) while ↑/↓ move the highlight in the list of matches, the
 suggested units first (★). Enter picks the highlighted unit: the first pick is the lead unit,
-later picks add or remove co-units, picking the lead again un-sets it. Ctrl+S (or Enter with an
-empty search once a lead is chosen) dispatches; Escape cancels. Off-duty units can be picked and
-are shown as off duty. The result is built with `api_client.actions.Dispatch`; a refusal is shown
-in the dialog.
+later picks add or remove co-units, picking the lead again un-sets it. Ctrl+S dispatches, and so
+does Enter with an empty search once a lead is chosen and the highlight has not moved since the
+last pick (so ↓ Enter on the suggestions adds a co-unit, a second Enter dispatches); Escape
+cancels. Off-duty units can be picked and are shown as off duty. The result is built with
+`api_client.actions.Dispatch`; a refusal is shown in the dialog.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
         self.matcher = UnitMatcher(units)
         self.matches: list[UnitMatch] = []
         self.lead: str | None = None
+        #: The highlight moved since the last pick: enter on an empty query picks, not dispatches.
+        self._browsed = False
         self.co_units: list[str] = []
 
     # ------------------------------------------------------------------ layout
@@ -165,6 +168,7 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
         """Enter on a unit: the lead when there is none, else add or remove it as a co-unit;
         the lead itself is un-set."""
         self._show_error("")
+        self._browsed = False
         if unit_id == self.lead:
             self.lead = None
         elif self.lead is None:
@@ -189,8 +193,8 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
     @on(Input.Submitted, "#query")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if not event.value.strip() and self.lead is not None:
-            self.action_confirm()
+        if not event.value.strip() and self.lead is not None and not self._browsed:
+            self.action_confirm()  # nothing new chosen since the last pick: dispatch
             return
         highlighted = self.query_one("#matches", OptionList).highlighted
         if highlighted is None or not self.matches:
@@ -201,6 +205,7 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
     def action_move(self, how: str) -> None:
         options = self.query_one("#matches", OptionList)
         getattr(options, f"action_{how}")()
+        self._browsed = True  # enter now picks the highlighted unit (a suggestion as a co-unit)
 
     def action_confirm(self) -> None:
         if self.lead is None:
