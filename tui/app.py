@@ -29,6 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
+from textual.timer import Timer
 
 from api_client.actions import Accept, Action, Merge, Unmerge
 from api_client.client import HotlineClient
@@ -50,7 +51,7 @@ from .messages import (
     RowsLoaded,
     SyncStatusChanged,
 )
-from .queue_model import QueueModel
+from .queue_model import QueueModel, QueueRow
 from .saved_queues import SavedQueue
 from .session import Session
 
@@ -60,6 +61,8 @@ __all__ = ["HotlineApp"]
 REBUILD_AT = 5000
 #: New urgent requests received up to this long before the app started are announced too.
 ANNOUNCE_GRACE = 300.0
+#: At most one notice of new urgent requests this often (seconds); more are counted into the next.
+ANNOUNCE_EVERY = 10.0
 #: How long to wait before fetching the directory again when the server could not give it.
 DIRECTORY_RETRY = 30.0
 
@@ -157,6 +160,9 @@ class HotlineApp(App[None]):
         self._loads = 0  # model builds under way
         self._changed_while_loading: set[str] = set()
         self._started = clock()
+        self._urgent: list[QueueRow] = []  # announced at most every ANNOUNCE_EVERY seconds
+        self._last_announced = -ANNOUNCE_EVERY
+        self._urgent_timer: Timer | None = None
         self._refreshing = False
         translate_bindings(self, self.strings)
         if keymap:
@@ -272,8 +278,6 @@ class HotlineApp(App[None]):
         self.rows_signal.publish({row.id for row in batch.rows} | set(batch.removed))
 
     def _announce(self, fresh: Iterable[object]) -> None:
-        from .queue_model import QueueRow
-
         since = self._started - ANNOUNCE_GRACE  # not the backlog the first sync brings
         urgent = [
             row
@@ -285,9 +289,23 @@ class HotlineApp(App[None]):
         ]
         if not urgent or not self.announce_urgent:
             return
-        first = urgent[0]
-        text = self.strings("app.urgent", n=len(urgent), id=first.id, description=first.description[:40])
-        self.say(text, severity="warning", timeout=10)
+        self._urgent.extend(urgent)
+        wait = self._last_announced + ANNOUNCE_EVERY - time.monotonic()
+        if wait <= 0:
+            self._say_urgent()
+        elif self._urgent_timer is None:  # in a storm: one notice every ANNOUNCE_EVERY seconds
+            self._urgent_timer = self.set_timer(wait, self._say_urgent)
+
+    def _say_urgent(self) -> None:
+        self._urgent_timer = None
+        urgent, self._urgent = self._urgent, []
+        if not urgent:
+            return
+        self._last_announced = time.monotonic()
+        last = urgent[-1]
+        key = "app.urgent" if len(urgent) == 1 else "app.urgent_many"
+        text = self.strings(key, n=len(urgent), id=last.id, description=last.description[:40])
+        self.say(text, severity="warning", timeout=ANNOUNCE_EVERY)
         self.bell()
 
     def on_sync_status_changed(self, message: SyncStatusChanged) -> None:

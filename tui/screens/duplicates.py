@@ -107,7 +107,8 @@ class DuplicatesScreen(Translated, Screen[None]):
             line = Text(end="")
             line.append(f"{one_line(cluster.parent_id)} ", "bold")
             line.append(strings("duplicates.count", n=len(cluster.member_ids), score=round(cluster.score, 2)))
-            line.append(f"  {one_line('、'.join(cluster.reasons))}\n", "italic")
+            reasons = "、".join(strings.word("reason", reason) for reason in cluster.reasons)
+            line.append(f"  {reasons}\n", "italic")
             if parent is not None:
                 line.append(f"  {parent.community_name} {parent.address}  {parent.description}")
             options.add_option(Option(line))
