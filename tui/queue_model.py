@@ -60,7 +60,7 @@ from typing import Final, NamedTuple, cast
 
 from api_client.models import Request, State, Tier
 
-from .pinyin import spellings
+from .pinyin import matches as pinyin_matches
 from .text import one_line
 
 __all__ = [
@@ -469,8 +469,7 @@ def _name_matches(word: str, name: str) -> bool:
         return True
     if len(word) < 2 or not word.isascii() or not word.isalpha():
         return False
-    spelled, initials = spellings(name)
-    return word in initials or word in spelled
+    return pinyin_matches(word, name)
 
 
 def _search_text(row: QueueRow) -> str:
