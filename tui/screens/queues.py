@@ -87,6 +87,7 @@ class QueuesScreen(Translated, Screen[None]):
         self._surge_tick = 0
         self.marked: list[str] = []  # marked for a bulk action, in the order they were marked
         self._anchor: str | None = None  # where a range mark starts
+        self._footer_for: object = None  # what the footer's keys were last worked out for
 
     @property
     def hotline(self) -> HotlineApp:
@@ -141,7 +142,20 @@ class QueuesScreen(Translated, Screen[None]):
     def _show_marks(self) -> None:
         self.table.set_marked(self.marked)
         self.query_one(FilterLine).show(self._describe())
-        self.hotline.refresh_bindings()
+        self._refresh_footer()
+
+    def _refresh_footer(self) -> None:
+        """Work the footer's keys out again when what they depend on changed: the state of the
+        request under the cursor and of the marked ones (see `HotlineApp.check_action`).
+        Rebuilding the footer is costly, and live updates reapply the queue many times a second."""
+        model = self.hotline.model
+        cursor = self.table.cursor_id
+        row = model.get(cursor) if cursor is not None else None
+        marked = frozenset(r.state for i in self.marked if (r := model.get(i)) is not None)
+        depends_on = (row.state if row is not None else None, marked, any(i != cursor for i in self.marked))
+        if depends_on != self._footer_for:
+            self._footer_for = depends_on
+            self.hotline.refresh_bindings()
 
     def action_mark(self) -> None:
         """Space: mark or unmark the request under the cursor, and move down."""
@@ -190,8 +204,7 @@ class QueuesScreen(Translated, Screen[None]):
         table.set_rows(rows)
         self.query_one(QueueBar).show(self.kind, model.counts(now))
         self.query_one(FilterLine).show(self._describe())
-        self.refresh_bindings()
-        app.refresh_bindings()
+        self._refresh_footer()
 
     def _rows_changed(self, _ids: object) -> None:
         self.reapply()
@@ -348,7 +361,7 @@ class QueuesScreen(Translated, Screen[None]):
 
     @on(QueueTable.Highlighted)
     def _highlighted(self) -> None:
-        self.hotline.refresh_bindings()
+        self._refresh_footer()
 
     @on(QueueTable.Selected)
     def _selected(self, event: QueueTable.Selected) -> None:
