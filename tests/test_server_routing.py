@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import bearer
+from server_helpers import act, intake, new_request
 
 from api_client.client import HotlineClient, RuleConflict
 from api_client.errors import Forbidden, InvalidRequest
 from api_client.models import NewRequest, RoutingRuleIn
 from central_api.server import LiveServer
-from tests.conftest import bearer
-from tests.server_helpers import act, intake, new_request
 
 ApiFactory = Callable[..., httpx.Client]
 
