@@ -26,8 +26,8 @@ Nothing pending is ever deleted here and no conflict is resolved automatically.
 request checked only for its id, state, version and change_seq, kept as the JSON the server
 sent, and validated in full when first read). Each page is checked (its seqs ascend, lie after
 the cursor and end at ``next_since``) before it is applied; the cache is flushed at most every
-`flush_interval` seconds (and never more than a fifth of the time) and at the end, and a flush
-writes the cursor together with the data it belongs to. A bad page stops the pull with a clear
+`flush_interval` seconds (and never more than a fifth of the time), and a flush writes the
+cursor together with the data it belongs to. A bad page stops the pull with a clear
 error; the cursor stays at the last good page.
 
 **Live.** `run()` listens to the event stream from the cursor and pulls on each notice; while the
@@ -37,13 +37,15 @@ with exponential backoff and jitter. Only the process that owns the cache
 shared. Any other process only records actions and reloads the cache when the owner changes it,
 and takes over when the owner has gone.
 
-**Flushes.** The server's copies that a push brings (confirmed actions, conflicts) are flushed at
-most every `flush_interval` seconds and at the end of every `sync_once`: a flush rewrites the
-whole cache file, so it is not done per action.
+**Flushes.** Pulled pages and the server's copies that a push brings (confirmed actions,
+conflicts) are flushed at most every `flush_interval` seconds, at the end of every `sync_once` and
+when `run()` ends: a flush rewrites the whole cache file, so it is not done per page or action.
+Flushes run in a worker thread so that an app's event loop goes on; until one runs, what was
+pulled is in memory only (a crash pulls it again; the outbox is written at once, always).
 
-Pure asyncio: no threads, no UI imports. Status changes reach `on_status` as `SyncStatus`; the
-ids of the requests whose view may have changed reach `on_changed` (a pulled page, a confirmed or
-conflicting action), called on the engine's event loop.
+Pure asyncio, no UI imports; only flushes run in a thread. Status changes reach `on_status` as
+`SyncStatus`; the ids of the requests whose view may have changed reach `on_changed` (a pulled
+page, a confirmed or conflicting action), called on the engine's event loop.
 """
 
 from __future__ import annotations
@@ -293,6 +295,15 @@ class SyncEngine:
         else:
             self._flush_due = True
 
+    async def _flush_soon(self, *, force: bool = False) -> None:
+        """`_flush` in a worker thread: the event loop (an app's UI) goes on meanwhile."""
+        if force or time.monotonic() - self._last_flush >= self.flush_interval:
+            self._flush_due = False
+            await asyncio.to_thread(self.store.flush)
+            self._last_flush = time.monotonic()
+        else:
+            self._flush_due = True
+
     # -- push ------------------------------------------------------------------------------
 
     async def push(self) -> PushResult:
@@ -314,7 +325,7 @@ class SyncEngine:
         finally:
             self._confirm_now()
         if result.pushed or result.conflicts or result.refused:
-            self._flush()  # the server's copies the push brought
+            await self._flush_soon()  # the server's copies the push brought
         if result.failure is not None:
             self._failed(result.failure)
         self._publish()
@@ -432,7 +443,7 @@ class SyncEngine:
                 fetch.add_done_callback(_discard)
             if flushing is not None:
                 await flushing
-            self._flush(force=True)
+            await self._flush_soon()  # at most every flush_interval; `sync_once` forces one
             self._publish()
         self._last_sync = datetime.now(UTC)
         return pulled
@@ -456,7 +467,7 @@ class SyncEngine:
             summary.errors.append(pushed.failure.message)
         if not isinstance(pushed.failure, OFFLINE_ERRORS + AUTH_ERRORS):
             summary.pulled = await self._pull_reporting(summary)
-        self._flush(force=True)
+        await self._flush_soon(force=True)
         summary.cursor = self.store.cache.cursor
         if summary.ok:
             self.last_error = ""
@@ -547,7 +558,7 @@ class SyncEngine:
                 self._failed(exc)
                 return
         if self._flush_due:
-            self._flush()
+            await self._flush_soon()
         if not self._want_push and not self._want_pull:
             self.last_error = ""
 

@@ -61,6 +61,9 @@ __all__ = ["HotlineApp"]
 REBUILD_AT = 5000
 #: New urgent requests received up to this long before the app started are announced too.
 ANNOUNCE_GRACE = 300.0
+#: The app's cache is written (in a thread) at most this often: a flush rewrites the whole file,
+#: and pulled data lost in a crash is pulled again (the outbox is written at once, always).
+FLUSH_EVERY = 10.0
 #: At most one notice of new urgent requests this often (seconds); more are counted into the next.
 ANNOUNCE_EVERY = 10.0
 #: How long to wait before fetching the directory again when the server could not give it.
@@ -216,6 +219,7 @@ class HotlineApp(App[None]):
                 client,
                 on_status=self._status,
                 on_changed=self._changed,
+                flush_interval=FLUSH_EVERY,
             )
             self.engine = engine
             directory = asyncio.create_task(self._keep_directory(client))
