@@ -119,7 +119,9 @@ class Session:
     def rows_for(self, request_ids: Iterable[str]) -> RowBatch:
         """The rows of these requests as the dispatcher sees them now (pending actions applied,
         outbox marks set). A request the cache no longer holds, or holds damaged, is `removed`."""
-        pending = self.store.pending_request_ids()
+        # Unsent means an action still waits in the outbox (a confirmed one, whose answer the
+        # cache file has not taken in yet, is sent).
+        pending = self.store.outbox.pending_request_ids()
         conflicts = {record.action.request_id for record in self.store.conflicts()}
         batch = RowBatch()
         names = self._names
