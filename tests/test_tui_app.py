@@ -247,6 +247,7 @@ def typed(text: str) -> list[str]:
 async def open_dialog(pilot: Pilot[object], app: HotlineApp, key: str, name: str) -> None:
     await pilot.press(key)
     await until(pilot, lambda: type(app.screen).__name__ == name, what=name)
+    await until(pilot, lambda: app.screen.focused is not None, what=f"{name} to take the keys")
 
 
 async def test_dispatch_by_keys_with_a_lead_and_co_units(server: LiveServer, tmp_path: Path) -> None:
