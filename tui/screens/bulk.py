@@ -25,11 +25,11 @@ from textual.widgets.option_list import Option
 from api_client.actions import Action
 from local_cache.errors import CacheError
 
-from ..keys import Translated
 from ..text import one_line
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import HotlineApp
+    pass
 
 __all__ = ["BulkScreen"]
 
@@ -37,7 +37,7 @@ __all__ = ["BulkScreen"]
 POLL = 0.5
 
 
-class BulkScreen(Translated, ModalScreen[None]):
+class BulkScreen(AppScreen, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", id="bulk.close"),
     ]
@@ -74,14 +74,6 @@ class BulkScreen(Translated, ModalScreen[None]):
         self.results: list[str] = ["" for _ in self.items]
         self._shown: list[str] = []
         self.done = False
-
-    @property
-    def hotline(self) -> HotlineApp:
-        from ..app import HotlineApp
-
-        app = self.app
-        assert isinstance(app, HotlineApp)
-        return app
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bulk-box"):

@@ -24,11 +24,11 @@ from local_cache.errors import CacheError
 from local_cache.outbox import ConflictRecord
 
 from ..i18n import Strings
-from ..keys import Translated
 from ..text import one_line
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import HotlineApp
+    pass
 
 __all__ = ["ConflictsScreen", "describe_conflict"]
 
@@ -46,7 +46,7 @@ def describe_conflict(record: ConflictRecord, strings: Strings) -> Text:
     return out
 
 
-class ConflictsScreen(Translated, Screen[None]):
+class ConflictsScreen(AppScreen, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="conflicts.back"),
         Binding("r", "retry", "Retry", id="conflicts.retry"),
@@ -76,14 +76,6 @@ class ConflictsScreen(Translated, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.records: list[ConflictRecord] = []
-
-    @property
-    def hotline(self) -> HotlineApp:
-        from ..app import HotlineApp
-
-        app = self.app
-        assert isinstance(app, HotlineApp)
-        return app
 
     def compose(self) -> ComposeResult:
         yield Static(self.hotline.strings("conflicts.title"), id="conflicts-title")

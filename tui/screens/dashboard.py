@@ -36,7 +36,6 @@ from textual.widgets import Footer, Sparkline, Static
 
 from api_client.models import Rates
 
-from ..keys import Translated
 from ..report import (
     Report,
     build_report,
@@ -49,9 +48,10 @@ from ..report import (
     write_private,
 )
 from ..text import literal
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import HotlineApp
+    pass
 
 __all__ = ["SHIFT", "DashboardScreen"]
 
@@ -65,7 +65,7 @@ FIRST_COLUMN = 18
 ADDRESS_COLUMN = 26
 
 
-class DashboardScreen(Translated, Screen[None]):
+class DashboardScreen(AppScreen, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="dashboard.back"),
         Binding("e", "export", "Export", id="dashboard.export"),
@@ -98,14 +98,6 @@ class DashboardScreen(Translated, Screen[None]):
         self._load_pending = False
         #: The last shift report written by `e`.
         self.exported: Path | None = None
-
-    @property
-    def hotline(self) -> HotlineApp:
-        from ..app import HotlineApp
-
-        app = self.app
-        assert isinstance(app, HotlineApp)
-        return app
 
     def compose(self) -> ComposeResult:
         strings = self.hotline.strings

@@ -24,17 +24,17 @@ from api_client.models import AuditEvent, Request
 from local_cache.outbox import ConflictRecord, PendingAction
 
 from ..detail_view import render_request
-from ..keys import Translated
 from ..messages import PhoneRevealed
 from ..widgets.status_bar import StatusBar
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import HotlineApp
+    pass
 
 __all__ = ["DetailScreen"]
 
 
-class DetailScreen(Translated, Screen[None]):
+class DetailScreen(AppScreen, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
         Binding("p", "reveal_phone", "Reveal phone", id="detail.reveal_phone"),
@@ -74,14 +74,6 @@ class DetailScreen(Translated, Screen[None]):
         self._audit: list[AuditEvent] | None = None
         self._audit_error = ""
         self.phone: str | None = None
-
-    @property
-    def hotline(self) -> HotlineApp:
-        from ..app import HotlineApp
-
-        app = self.app
-        assert isinstance(app, HotlineApp)
-        return app
 
     def compose(self) -> ComposeResult:
         app = self.hotline

@@ -22,11 +22,11 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..duplicates import Cluster, Item, find_clusters
-from ..keys import Translated
 from ..text import one_line
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import HotlineApp
+    pass
 
 __all__ = ["DuplicatesScreen"]
 
@@ -34,7 +34,7 @@ __all__ = ["DuplicatesScreen"]
 AGAIN_AFTER = 1.0
 
 
-class DuplicatesScreen(Translated, Screen[None]):
+class DuplicatesScreen(AppScreen, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="duplicates.back"),
         Binding("m", "merge", "Merge", id="duplicates.merge"),
@@ -59,14 +59,6 @@ class DuplicatesScreen(Translated, Screen[None]):
         super().__init__()
         self.clusters: list[Cluster] = []
         self._again: Timer | None = None
-
-    @property
-    def hotline(self) -> HotlineApp:
-        from ..app import HotlineApp
-
-        app = self.app
-        assert isinstance(app, HotlineApp)
-        return app
 
     def compose(self) -> ComposeResult:
         yield Static(self.hotline.strings("duplicates.title"), id="duplicates-title")

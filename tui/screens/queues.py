@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from ..keys import Translated, translate_bindings
+from ..keys import translate_bindings
 from ..queue_model import NO_FILTER, Filter, QueueKind, QueueRow, Sort
 from ..saved_queues import SavedQueue
 from ..surge import Surge, detect_surges
@@ -32,9 +32,10 @@ from ..widgets.queue_bar import QUEUE_ORDER, FilterLine, QueueBar
 from ..widgets.queue_table import QueueTable
 from ..widgets.status_bar import StatusBar
 from ..widgets.surge_banner import SurgeBanner
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import HotlineApp
+    pass
 
 __all__ = ["QueuesScreen"]
 
@@ -44,7 +45,7 @@ SURGE_EVERY = 60
 TICK = 30.0
 
 
-class QueuesScreen(Translated, Screen[None]):
+class QueuesScreen(AppScreen, Screen[None]):
     class SurgesFound(Message):
         def __init__(self, surges: list[Surge]) -> None:
             super().__init__()
@@ -88,14 +89,6 @@ class QueuesScreen(Translated, Screen[None]):
         self.marked: list[str] = []  # marked for a bulk action, in the order they were marked
         self._anchor: str | None = None  # where a range mark starts
         self._footer_for: object = None  # what the footer's keys were last worked out for
-
-    @property
-    def hotline(self) -> HotlineApp:
-        from ..app import HotlineApp
-
-        app = self.app
-        assert isinstance(app, HotlineApp)
-        return app
 
     def compose(self) -> ComposeResult:
         app = self.hotline
