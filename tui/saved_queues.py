@@ -92,13 +92,6 @@ class SavedQueues:
         queues.append(queue)
         self._write(queues)
 
-    def delete(self, name: str) -> bool:
-        queues = [q for q in self._queues if q.name != name]
-        if len(queues) == len(self._queues):
-            return False
-        self._write(queues)
-        return True
-
     def _write(self, queues: list[SavedQueue]) -> None:
         data = orjson.dumps(_File(queues=queues).model_dump(mode="json"), option=orjson.OPT_INDENT_2)
         _key, fd = atomic_write_bytes(self.path, data)

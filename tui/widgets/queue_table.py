@@ -314,11 +314,6 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         if self.show_vertical_scrollbar != showing:
             self.refresh(layout=True)
 
-    @property
-    def marked(self) -> frozenset[str]:
-        """The ids marked for a bulk action (shown with `✓` after the id)."""
-        return self._marked
-
     def set_marked(self, ids: Iterable[str]) -> None:
         """Mark these requests (and unmark all others); repaints only what is on screen."""
         marked = frozenset(ids)
