@@ -111,7 +111,8 @@ async def test_search_finds_chinese_substrings_and_escape_clears_it(
         assert screen.filter.text == "" and screen.table.row_count == 60
 
         # pinyin initials find names: `dsl` is 德胜里 (the community, or a unit named after it)
-        await until(pilot, lambda: app.session.directory is not None)
+        # the rows take their names from the directory once it has come and the rows are rebuilt
+        await until(pilot, lambda: any("德胜里" in row.community_name for row in app.model.rows()))
         await pilot.press("slash", "d", "s", "l", "enter")
         await until(pilot, lambda: 0 < screen.table.row_count < 60)
         for row in screen.table.rows:
@@ -154,7 +155,7 @@ async def test_offline_actions_show_as_unsent_and_are_sent_when_the_server_retur
         await until(pilot, lambda: synced(app), timeout=30, what="the server to come back")
         assert server_request(server, request_id).state is State.accepted
         await until(pilot, lambda: not app.model.get(request_id).unsent)  # type: ignore[union-attr]
-        assert queues(app).table.row_count == 0
+        await until(pilot, lambda: queues(app).table.row_count == 0, what="the unsent queue to empty")
 
 
 async def test_a_refused_action_is_said_and_nothing_is_recorded(server: LiveServer, tmp_path: Path) -> None:
