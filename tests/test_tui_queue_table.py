@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.message import Message
+from textual.pilot import Pilot
 from textual.strip import Strip
 
 from api_client.models import State, Tier
@@ -64,6 +66,16 @@ class TableApp(App[None]):
 
     def on_queue_table_selected(self, message: QueueTable.Selected) -> None:
         self.messages.append(message)
+
+
+@asynccontextmanager
+async def counting(shown: Sequence[QueueRow]) -> AsyncIterator[tuple[CountingTable, Pilot[None]]]:
+    """A `CountingTable` of `shown` at 80x24, painted once, its count reset."""
+    CountingTable.painted = 0
+    app = TableApp(shown)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        yield app.query_one(CountingTable), pilot
 
 
 def highlighted(app: TableApp) -> list[str | None]:
@@ -289,11 +301,7 @@ async def test_a_live_update_of_the_selected_row_repaints_it() -> None:
 
 
 async def test_only_visible_rows_are_painted_at_100000() -> None:
-    CountingTable.painted = 0
-    app = TableApp(rows(100_000))
-    async with app.run_test(size=(80, 24)) as pilot:
-        table = app.query_one(CountingTable)
-        await pilot.pause()
+    async with counting(rows(100_000)) as (table, pilot):
         height = table.size.height
         assert CountingTable.painted <= 3 * height  # a couple of frames, never the 100,000 rows
         assert len(table._strips) <= height
@@ -306,6 +314,40 @@ async def test_only_visible_rows_are_painted_at_100000() -> None:
         await pilot.pause()
         assert height - 2 <= CountingTable.painted <= height  # a scroll repaints the page
         assert table.render_line(height - 1).text.startswith("R-099999")
+
+
+async def test_rows_arriving_below_the_page_repaint_nothing() -> None:
+    shown = rows(40)
+    async with counting(shown) as (table, pilot):
+        await pilot.press("j")
+        await pilot.pause()
+        CountingTable.painted = 0
+        table.set_rows([*shown, *rows(500, start=40)])  # a storm's arrivals, all less urgent
+        await pilot.pause()
+        assert CountingTable.painted == 0 and table.row_count == 540
+        assert table.cursor_id == "R-000001"
+
+        table.set_rows([rows(1, start=-1)[0], *shown])  # one arrives at the top: the page moves
+        await pilot.pause()
+        assert CountingTable.painted > 0
+        assert table.rows[0].id == "R--00001"
+        assert table.cursor_id == "R-000001"  # still the selected request, on its line
+        assert table.render_line(2).text.startswith("R-000001")
+
+
+async def test_a_minute_passing_repaints_the_countdowns() -> None:
+    async with counting(rows(5)) as (table, pilot):
+        assert "23h00m" in table.render_line(1).text
+        table.set_now(NOW + 1)  # 22 h 59 min 59 s left: 22h59m
+        await pilot.pause()
+        CountingTable.painted = 0
+        table.set_now(NOW + 60)  # 59 s later every countdown reads the same
+        await pilot.pause()
+        assert CountingTable.painted == 0
+        table.set_now(NOW + 61)
+        await pilot.pause()
+        assert CountingTable.painted > 0
+        assert "22h58m" in table.render_line(1).text
 
 
 async def test_countdowns_follow_the_clock() -> None:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import ClassVar, Protocol, runtime_checkable
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -40,6 +40,7 @@ from local_cache.directory import fetch_directory
 from local_cache.errors import CacheError
 from local_cache.sync import SyncEngine, SyncStatus
 
+from .collector import CollectorPolicy
 from .i18n import Strings
 from .keys import translate_bindings
 from .messages import (
@@ -167,6 +168,7 @@ class HotlineApp(App[None]):
         self._last_announced = -ANNOUNCE_EVERY
         self._urgent_timer: Timer | None = None
         self._refreshing = False
+        self.collector = CollectorPolicy()
         translate_bindings(self, self.strings)
         if keymap:
             self.set_keymap(dict(keymap))
@@ -176,12 +178,22 @@ class HotlineApp(App[None]):
     def on_mount(self) -> None:
         from .screens.queues import QueuesScreen
 
+        self.collector.start()
+        self.set_interval(1.0, self.collector.tick)
         self.push_screen(QueuesScreen())
         for message in self.session.messages:
             self.say(message, severity="warning", timeout=15)
         self.load_rows()
         if self._sync_wanted:
             self.run_sync()
+
+    def on_unmount(self) -> None:
+        self.collector.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.collector.touched()
+        await super().on_event(event)
 
     def load_rows(self) -> None:
         """Build every row and the model from the cache, in a thread (large caches take a

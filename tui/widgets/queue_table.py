@@ -24,6 +24,9 @@ demand from the list of `QueueRow`s, so 100,000 rows cost no more to show than 5
   index, clamped.
 - The countdowns are computed against a `clock` read once per `refresh_every` seconds (60), so
   every row on screen agrees and an idle table repaints once a minute.
+- `set_rows` and `set_now` repaint only when what the screen shows changed (the rows on it, their
+  countdowns and colours, the cursor): while requests stream in below the page, nothing is
+  repainted, nothing is sent to the terminal, and no line is rendered again.
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ CONFLICT_MARK: Final = "⚠"
 MARKED_MARK: Final = "✓"
 
 _ID: Final = attrgetter("id")
+#: A row's deadline as shown: its colour and its countdown.
+_Deadline = tuple[DeadlineStatus, str]
 _STATUS_CLASS: Final = {
     DeadlineStatus.overdue: "queue-table--overdue",
     DeadlineStatus.due_soon: "queue-table--due-soon",
@@ -237,7 +242,8 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._now = clock()
         self._rows: Sequence[QueueRow] = ()
         self._cursor = 0
-        self._strips: LRUCache[tuple[int, int], tuple[QueueRow, Strip]] = LRUCache(128)
+        self._strips: LRUCache[tuple[int, int], tuple[QueueRow, _Deadline, Strip]] = LRUCache(128)
+        self._shown: tuple[object, ...] | None = None  # what the last repaint put on screen
         self._header: tuple[int, Strip] | None = None
         self._fitted: dict[tuple[str, int], str] = {}
         self._highlighted: str | None = None
@@ -292,8 +298,29 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
             if old_id is not None and index < len(rows) and rows[index].id == old_id:
                 scroll_y += index - old_cursor  # the row keeps its screen line
             self._scroll_into_view(scroll_y)
-        self.refresh()
+        self._repaint_if_changed()
         self._announce()
+
+    def _on_screen(self) -> tuple[object, ...]:
+        """What the rows on screen show: each row, its countdown and colour, and the cursor."""
+        top = int(self.scroll_offset.y)
+        page = self._rows[top : top + self._page_height()]
+        shown = [(row, self._deadline(row)) for row in page]
+        return (top, self._cursor, self.scrollable_content_region.width, shown)
+
+    def _repaint_if_changed(self) -> None:
+        """Repaint the rows if what they show differs from the last repaint."""
+        if not self.is_mounted:
+            self.refresh()
+            return
+        shown = self._on_screen()
+        if shown != self._shown:
+            self._shown = shown
+            self.refresh()
+
+    def _deadline(self, row: QueueRow) -> _Deadline:
+        status = deadline_status(row, self._now, self._due_window)
+        return status, countdown(row.due_at - self._now) if status is not DeadlineStatus.none else ""
 
     def _set_virtual_height(self, height: int) -> None:
         """Set the virtual size without a layout pass when the scrollbar stays as it is.
@@ -320,6 +347,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         if marked != self._marked:
             self._marked = marked
             self._strips.clear()
+            self._shown = None
             self.refresh()
 
     def move_cursor(self, index: int) -> None:
@@ -329,8 +357,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
     def set_now(self, now: float | None = None) -> None:
         """Recompute the countdowns for `now` (default: the clock) and repaint the rows."""
         self._now = self._clock() if now is None else now
-        self._strips.clear()
-        self.refresh()
+        self._repaint_if_changed()  # cached strips are checked against their countdown
 
     # ------------------------------------------------------------------ actions
 
@@ -394,6 +421,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _forget_styles(self) -> None:
         self._styles.clear()
         self._strips.clear()
+        self._shown = None
         self._header = None
 
     def _style(self, name: str) -> Style:
@@ -416,6 +444,9 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._width = self.scrollable_content_region.width  # once per pass, not per line
+        # Every line on screen shows the current state once this pass is done: the lines not
+        # painted again did not change (see `_repaint_if_changed`).
+        self._shown = self._on_screen()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -435,11 +466,12 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         key = (id(row), width)
         if row.id in self._marked:
             return self._render_row(row, width, cursor=False)
+        deadline = self._deadline(row)
         cached = self._strips.get(key)
-        if cached is not None and cached[0] is row:
-            return cached[1]
+        if cached is not None and cached[0] is row and cached[1] == deadline:
+            return cached[2]
         strip = self._render_row(row, width, cursor=False)
-        self._strips[key] = (row, strip)
+        self._strips[key] = (row, deadline, strip)
         return strip
 
     def _header_strip(self, width: int) -> Strip:
@@ -467,8 +499,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _render_row(self, row: QueueRow, width: int, *, cursor: bool) -> Strip:
         style = self._style
         base = style("")
-        status = deadline_status(row, self._now, self._due_window)
-        due = countdown(row.due_at - self._now) if status is not DeadlineStatus.none else ""
+        status, due = self._deadline(row)
         description_width = max(0, width - FIXED_WIDTH)
         cells = [
             (fit(row.id, ID_WIDTH) + MARKED_MARK, "queue-table--marked")
