@@ -109,7 +109,10 @@ def check_private_files(directory: Path) -> None:
     except OSError as exc:
         raise CacheError(f"cannot list the hotline cache {directory}: {exc.strerror or exc}") from exc
     for entry in entries:
-        info = entry.stat(follow_symlinks=False)
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # gone since the listing: another process's write renamed its temp file
         if stat.S_ISDIR(info.st_mode):
             check_private_dir(Path(entry.path))
             continue

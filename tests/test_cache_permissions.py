@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import pytest
@@ -135,3 +136,26 @@ def test_a_symbolic_link_in_the_cache_is_refused(tmp_path: Path, umask_022: None
     (directory / "requests.json").symlink_to(tmp_path / "elsewhere.json")
     with pytest.raises(UnsafePermissions, match="symbolic link"):
         LocalStore.open(directory, server_url=SERVER, dispatcher="d")
+
+
+def test_a_file_renamed_away_while_the_cache_is_checked_is_no_error(
+    tmp_path: Path, umask_022: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's atomic write renames its temp file between the listing and the check
+    (seen with two processes on one cache): the open goes on."""
+    directory = cache_dir(tmp_path / "root", SERVER, "d")
+    LocalStore.open(directory, server_url=SERVER, dispatcher="d").close()
+    temp = directory / ".outbox.json.1234.5678.tmp"
+    temp.write_bytes(b"{}")
+    temp.chmod(0o600)
+    listing = os.scandir
+
+    def list_then_rename(path: Any) -> Iterator[os.DirEntry[str]]:
+        entries = list(listing(path))
+        if temp.exists():
+            temp.unlink()  # what the other process's os.replace does to the temp name
+        return iter(entries)
+
+    monkeypatch.setattr("local_cache.paths.os.scandir", list_then_rename)
+    LocalStore.open(directory, server_url=SERVER, dispatcher="d").close()
+    assert not temp.exists()
