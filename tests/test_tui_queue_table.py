@@ -322,12 +322,12 @@ async def test_rows_arriving_below_the_page_repaint_nothing() -> None:
         await pilot.press("j")
         await pilot.pause()
         CountingTable.painted = 0
-        table.set_rows([*shown, *rows(500, start=40)])  # a storm's arrivals, all less urgent
+        assert table.set_rows([*shown, *rows(500, start=40)]) is False  # a storm's arrivals, all later
         await pilot.pause()
         assert CountingTable.painted == 0 and table.row_count == 540
         assert table.cursor_id == "R-000001"
 
-        table.set_rows([rows(1, start=-1)[0], *shown])  # one arrives at the top: the page moves
+        assert table.set_rows([rows(1, start=-1)[0], *shown]) is True  # one at the top: the page moves
         await pilot.pause()
         assert CountingTable.painted > 0
         assert table.rows[0].id == "R--00001"

@@ -278,8 +278,9 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         """The time the countdowns are shown for (the clock, read at the last tick)."""
         return self._now
 
-    def set_rows(self, rows: Sequence[QueueRow]) -> None:
-        """Show `rows` (the table keeps the sequence: do not mutate it afterwards).
+    def set_rows(self, rows: Sequence[QueueRow]) -> bool:
+        """Show `rows` (the table keeps the sequence: do not mutate it afterwards). Returns
+        whether the table repaints: False when the rows on screen stay as they are.
 
         The cursor stays on the request it was on, at the same screen line, if that request is
         still in `rows`; otherwise it keeps its index (clamped to the new length).
@@ -298,8 +299,9 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
             if old_id is not None and index < len(rows) and rows[index].id == old_id:
                 scroll_y += index - old_cursor  # the row keeps its screen line
             self._scroll_into_view(scroll_y)
-        self._repaint_if_changed()
+        repaints = self._repaint_if_changed()
         self._announce()
+        return repaints
 
     def _on_screen(self) -> tuple[object, ...]:
         """What the rows on screen show: each row, its countdown and colour, and the cursor."""
@@ -308,15 +310,14 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         shown = [(row, self._deadline(row)) for row in page]
         return (top, self._cursor, self.scrollable_content_region.width, shown)
 
-    def _repaint_if_changed(self) -> None:
+    def _repaint_if_changed(self) -> bool:
         """Repaint the rows if what they show differs from the last repaint."""
-        if not self.is_mounted:
-            self.refresh()
-            return
-        shown = self._on_screen()
-        if shown != self._shown:
+        shown = self._on_screen() if self.is_mounted else None
+        if shown is None or shown != self._shown:
             self._shown = shown
             self.refresh()
+            return True
+        return False
 
     def _deadline(self, row: QueueRow) -> _Deadline:
         status = deadline_status(row, self._now, self._due_window)
