@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
-from api_client.models import Request, Role
+from api_client.models import ChangesPage, Request, Role
 from central_api.seed import seed_store
 from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
+from local_cache.directory import Directory
 from tui.app import HotlineApp
 from tui.i18n import Strings
 from tui.session import Session
@@ -37,6 +39,33 @@ def seeded_server(tmp: Path, count: int = 60, *, seed: int = 7) -> LiveServer:
     finally:
         store.close()
     return LiveServer(db).start()
+
+
+@dataclass(frozen=True, slots=True)
+class Central:
+    """What a dispatcher's cache is filled from: every change of the seeded store, and its directory."""
+
+    page: ChangesPage
+    directory: Directory
+
+
+def seeded_central(tmp: Path, count: int = 60, *, seed: int = 7) -> Central:
+    """The demo data (fixed seed, fixed now) as one page of changes and a directory: for a cache
+    filled without a server."""
+    store = SqlStore.open(str(tmp / "central.db"))
+    try:
+        seed_store(store, seed=seed, count=count, now=SEED_NOW)
+        changes, head = store.changes(0, 100_000)
+        directory = Directory(
+            units=store.units(),
+            categories=store.categories(),
+            communities=store.communities(),
+            fetched_at=SEED_NOW,
+        )
+    finally:
+        store.close()
+    page = ChangesPage(changes=changes, next_since=changes[-1].seq, head=head, has_more=False)
+    return Central(page=page, directory=directory)
 
 
 def open_session(server: LiveServer, tmp: Path, name: str = "张敏", *, sync: bool = True) -> Session:

@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from app_support import SEED_NOW, until
+from app_support import SEED_NOW, Central, seeded_central, until
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioSet
 
-from api_client.models import ChangesPage
-from central_api.seed import seed_store
-from central_api.sql_store import SqlStore
-from local_cache.directory import Directory
 from tui.app import HotlineApp
 from tui.i18n import Strings
 from tui.screens.detail import DetailScreen
@@ -50,30 +45,9 @@ Lang = Literal["zh", "en"]
 Steps = Callable[[Pilot[Any], HotlineApp], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class Central:
-    """What a dispatcher's cache is filled from: every change of the seeded store, and its directory."""
-
-    page: ChangesPage
-    directory: Directory
-
-
 @pytest.fixture(scope="module")
 def central(tmp_path_factory: pytest.TempPathFactory) -> Central:
-    store = SqlStore.open(str(tmp_path_factory.mktemp("central") / "central.db"))
-    try:
-        seed_store(store, seed=7, count=60, now=SEED_NOW)
-        changes, head = store.changes(0, 100_000)
-        directory = Directory(
-            units=store.units(),
-            categories=store.categories(),
-            communities=store.communities(),
-            fetched_at=SEED_NOW,
-        )
-    finally:
-        store.close()
-    page = ChangesPage(changes=changes, next_since=changes[-1].seq, head=head, has_more=False)
-    return Central(page=page, directory=directory)
+    return seeded_central(tmp_path_factory.mktemp("central"), 60)
 
 
 @pytest.fixture

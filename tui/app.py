@@ -203,7 +203,8 @@ class HotlineApp(App[None]):
 
     @work(thread=True, exclusive=True, group="load")
     def _build_model(self) -> None:
-        self.post_message(RowsLoaded(QueueModel(self.session.all_rows().rows)))
+        batch = self.session.all_rows()
+        self.post_message(RowsLoaded(QueueModel(batch.rows), batch.names))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         self.model = message.model
@@ -211,7 +212,10 @@ class HotlineApp(App[None]):
         self._loads = max(0, self._loads - 1)
         changed, self._changed_while_loading = self._changed_while_loading, set()
         self.rows_signal.publish(())
-        if changed:  # the snapshot may predate them
+        if message.names is not self.session.names:
+            # Built before the directory came (a thread can finish after a later one): again.
+            self.load_rows()
+        elif changed:  # the snapshot may predate them
             self._changed(list(changed))
 
     @work(exclusive=True, group="sync")
@@ -277,7 +281,8 @@ class HotlineApp(App[None]):
                 if len(ids) > REBUILD_AT:
                     self._loads += 1
                     batch = await asyncio.to_thread(self.session.all_rows)
-                    self.post_message(RowsLoaded(await asyncio.to_thread(QueueModel, batch.rows)))
+                    model = await asyncio.to_thread(QueueModel, batch.rows)
+                    self.post_message(RowsLoaded(model, batch.names))
                     continue
                 batch = await asyncio.to_thread(self.session.rows_for, ids)
                 self.post_message(RowsChanged(batch))
@@ -292,6 +297,8 @@ class HotlineApp(App[None]):
         if message.announce and self.loaded:
             self._announce(fresh)
         self.rows_signal.publish({row.id for row in batch.rows} | set(batch.removed))
+        if batch.names is not self.session.names:  # built with the directory before this one
+            self._changed([row.id for row in batch.rows])
 
     def _announce(self, fresh: Iterable[object]) -> None:
         since = self._started - ANNOUNCE_GRACE  # not the backlog the first sync brings

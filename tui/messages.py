@@ -10,7 +10,7 @@ from textual.message import Message
 
 from local_cache.sync import SyncStatus
 
-from .queue_model import QueueModel
+from .queue_model import Names, QueueModel
 from .session import RowBatch
 
 __all__ = [
@@ -25,11 +25,13 @@ __all__ = [
 
 
 class RowsLoaded(Message):
-    """A model of every cached request: the first load, or a reload after a large change."""
+    """A model of every cached request: the first load, or a reload after a large change.
+    `names` are the directory's names its rows were built with."""
 
-    def __init__(self, model: QueueModel) -> None:
+    def __init__(self, model: QueueModel, names: Names) -> None:
         super().__init__()
         self.model = model
+        self.names = names
 
 
 class RowsChanged(Message):

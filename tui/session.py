@@ -28,10 +28,12 @@ __all__ = ["RowBatch", "Session"]
 
 @dataclass(slots=True)
 class RowBatch:
-    """Rows built for some requests, and the ids that are no longer in the cache."""
+    """Rows built for some requests, the ids that are no longer in the cache, and the names
+    (from the directory of the time) the rows were built with."""
 
     rows: list[QueueRow] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    names: Names = field(default_factory=Names)
 
 
 class Session:
@@ -123,8 +125,8 @@ class Session:
         # cache file has not taken in yet, is sent).
         pending = self.store.outbox.pending_request_ids()
         conflicts = {record.action.request_id for record in self.store.conflicts()}
-        batch = RowBatch()
         names = self._names
+        batch = RowBatch(names=names)
         for request_id in dict.fromkeys(request_ids):
             try:
                 view = self.store.view(request_id)
