@@ -181,6 +181,19 @@ def apply_action(
     return request.model_copy(update=changes | {"version": request.version + 1, "updated_at": now})
 
 
+def resolve_with_parent(child: Request, parent: Request, *, now: datetime) -> Request:
+    """并单 handles a merged request with its parent: when the parent is resolved, so is each
+    request merged into it, so that every caller gets a callback (回访) of their own. The child
+    keeps `merged_into` as the record of how it was handled."""
+    if child.state is not State.merged or child.merged_into != parent.id:
+        raise TransitionRefused(f"request {child.id} is not merged into {parent.id}")
+    if parent.state is not State.resolved:
+        raise TransitionRefused(f"request {parent.id} is not resolved")
+    return child.model_copy(
+        update={"state": State.resolved, "resolved_at": now, "version": child.version + 1, "updated_at": now}
+    )
+
+
 def snapshot_diff(before: Request, after: Request) -> tuple[dict[str, object], dict[str, object]]:
     """The fields that differ, as JSON values: (before, after). For the audit trail."""
     old = before.model_dump(mode="json", exclude={"change_seq", "version", "updated_at"})

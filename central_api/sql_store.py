@@ -41,8 +41,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
-from api_client.actions import Action, Dispatch, Merge
-from api_client.lifecycle import ALLOWED_FROM, TransitionRefused, apply_action, intake, snapshot_diff
+from api_client.actions import Action, Dispatch, Merge, Resolve
+from api_client.lifecycle import (
+    ALLOWED_FROM,
+    TransitionRefused,
+    apply_action,
+    intake,
+    resolve_with_parent,
+    snapshot_diff,
+)
 from api_client.models import (
     ANY_COMMUNITY,
     AuditEvent,
@@ -772,8 +779,44 @@ class SqlStore:
                 path=path,
                 body_hash=body_hash,
             )
+            if isinstance(action, Resolve):
+                seq = self._resolve_children(conn, after, actor=actor, now=now)
         self._notify(seq)
         return Outcome(after)
+
+    def _resolve_children(self, conn: Connection, parent: Request, *, actor: str, now: datetime) -> int:
+        """Resolve the requests merged into `parent` with it (each its own change and audit
+        event, `with_parent` in the detail), so each caller gets a callback. The head's seq."""
+        r = t.requests.c
+        seq = parent.change_seq
+        children = conn.execute(
+            select(r.data).where(r.merged_into == parent.id, r.state == State.merged.value).order_by(r.num)
+        ).scalars()
+        for data in list(children):
+            child = Request.model_validate_json(data)
+            seq += 1
+            after = resolve_with_parent(child, parent, now=now).model_copy(update={"change_seq": seq})
+            new_data = after.model_dump_json()
+            conn.execute(
+                update(t.requests).where(r.id == bindparam("b_id")),
+                {"b_id": child.id, **_request_columns(after, new_data)},
+            )
+            old, new = snapshot_diff(child, after)
+            self._record(
+                conn,
+                request=after,
+                data=new_data,
+                action="resolve",
+                actor=actor,
+                now=now,
+                before=old,
+                after=new,
+                detail={"with_parent": parent.id},
+                key=None,
+                path=action_path(child.id),
+                body_hash="",
+            )
+        return seq
 
     @staticmethod
     def _check_merge(conn: Connection, request: Request, parent_id: str) -> None:
@@ -786,7 +829,9 @@ class SqlStore:
             raise TransitionRefused(
                 f"cannot merge into request {parent_id}: it is itself merged into {parent.merged_into}"
             )
-        child = conn.execute(select(r.id).where(r.merged_into == request.id).limit(1)).scalar()
+        child = conn.execute(
+            select(r.id).where(r.merged_into == request.id, r.state == State.merged.value).limit(1)
+        ).scalar()
         if child is not None:
             raise TransitionRefused(
                 f"cannot merge request {request.id}: other requests (e.g. {child}) are merged into it;"

@@ -22,7 +22,14 @@ from api_client.actions import (
     Return,
     Unmerge,
 )
-from api_client.lifecycle import ALLOWED_FROM, TransitionRefused, allowed_actions, apply_action, intake
+from api_client.lifecycle import (
+    ALLOWED_FROM,
+    TransitionRefused,
+    allowed_actions,
+    apply_action,
+    intake,
+    resolve_with_parent,
+)
 from api_client.models import (
     Caller,
     Channel,
@@ -125,6 +132,21 @@ def test_merge_and_unmerge_restore_the_state() -> None:
     assert (r.state, r.merged_into) == (State.dispatched, None)
     with pytest.raises(TransitionRefused, match="itself"):
         step(a_request(), Merge(parent_id="R1"))
+
+
+def test_a_merged_request_is_resolved_with_its_parent_only() -> None:
+    parent = a_request(State.resolved, id="P1")
+    child = apply_action(a_request(id="C1"), Merge(parent_id="P1"), actor="a", now=T0)
+    later = T0 + timedelta(hours=1)
+    resolved = resolve_with_parent(child, parent, now=later)
+    assert resolved.state is State.resolved and resolved.resolved_at == later
+    assert resolved.merged_into == "P1" and resolved.version == child.version + 1
+    with pytest.raises(TransitionRefused):  # not merged into this parent
+        resolve_with_parent(child, a_request(State.resolved, id="P2"), now=later)
+    with pytest.raises(TransitionRefused):  # the parent is not resolved
+        resolve_with_parent(child, a_request(State.accepted, id="P1"), now=later)
+    with pytest.raises(TransitionRefused):  # no longer merged
+        resolve_with_parent(apply_action(child, Unmerge(), actor="a", now=T0), parent, now=later)
 
 
 def test_note_is_allowed_in_every_state() -> None:

@@ -159,6 +159,40 @@ def test_merge_rules(api: Api) -> None:
     act(client, parent, {"action": "merge", "parent_id": other["id"]})
 
 
+def test_resolving_a_parent_resolves_what_was_merged_into_it_so_every_caller_gets_a_callback(
+    api: Api, live_server: LiveServer
+) -> None:
+    client = api()
+    parent, first, second, unmerged = intake(client), intake(client), intake(client), intake(client)
+    first = act(client, first, {"action": "merge", "parent_id": parent["id"]})
+    second = act(client, second, {"action": "merge", "parent_id": parent["id"]})
+    unmerged = act(client, unmerged, {"action": "merge", "parent_id": parent["id"]})
+    unmerged = act(client, unmerged, {"action": "unmerge"})
+    parent = act(client, parent, {"action": "dispatch", "lead_unit": "cc01"})
+    parent = act(client, parent, {"action": "accept"})
+    head = live_server.store.head()
+    parent = act(client, parent, {"action": "resolve"})
+    assert parent["state"] == "resolved" and parent["change_seq"] == head + 1
+
+    children = [client.get(f"/v1/requests/{r['id']}").json() for r in (first, second)]
+    for child, before in zip(children, (first, second), strict=True):
+        assert child["state"] == "resolved" and child["merged_into"] == parent["id"]
+        assert child["version"] == before["version"] + 1 and child["caller"] == before["caller"]
+        audit = client.get(f"/v1/requests/{child['id']}/audit").json()
+        assert audit[-1]["action"] == "resolve" and audit[-1]["detail"] == {"with_parent": parent["id"]}
+    assert live_server.store.head() == head + 3  # the parent's change, then one per child
+    assert client.get(f"/v1/requests/{unmerged['id']}").json()["state"] == "new"  # not merged now
+
+    # Each caller is called back on their own request.
+    logged = act(client, children[0], {"action": "callback", "reached": True, "solved": True,
+                                       "satisfaction": "satisfied"})  # fmt: skip
+    assert logged["state"] == "closed" and len(logged["callbacks"]) == 1
+    act(client, children[1], {"action": "callback", "reached": False})
+    # The parent, reopened, may be merged again: its children were handled with it.
+    parent = act(client, parent, {"action": "reopen", "reason": "漏水又出现了"})
+    act(client, parent, {"action": "merge", "parent_id": unmerged["id"]})
+
+
 def test_idempotent_intake(api: Api, live_server: LiveServer) -> None:
     alice, bob = api(name="alice"), api(name="bob")
     key = {"Idempotency-Key": "intake-0001"}

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from app_support import open_session, running_app, seeded_server, server_request, synced, until
 
+from api_client.actions import Accept, Dispatch, Resolve
 from api_client.models import Channel, Location, NewRequest, RequestType, Role, State, Tier
 from central_api.server import LiveServer
 from central_api.store import RequestFilter
 from tui.screens.bulk import BulkScreen
+from tui.screens.detail import DetailScreen
 from tui.screens.queues import QueuesScreen
 from tui.session import Session
 
@@ -62,6 +64,9 @@ async def test_bulk_dispatch_of_500_marked_requests(server: LiveServer, tmp_path
         await until(pilot, lambda: screen.table.row_count == STORM)
         await pilot.press("asterisk")
         assert len(screen.marked) == STORM and app.check_action("transition", ("dispatch",))
+        # the server goes away first: everything must be in the outbox and nothing shown as sent
+        server.stop()
+        await until(pilot, lambda: app.last_status is not None and not app.last_status.online)
         await pilot.press("d")
         await until(pilot, lambda: type(app.screen).__name__ == "DispatchDialog")
         await pilot.press("c", "c", "0", "1", "enter", "ctrl+s")
@@ -70,10 +75,15 @@ async def test_bulk_dispatch_of_500_marked_requests(server: LiveServer, tmp_path
         assert isinstance(bulk, BulkScreen)
         await until(pilot, lambda: len(bulk.keys) == STORM, what="all recorded")
         assert screen.marked == []  # the marks are used up
-        assert session.store.counts()[1] + server_request(server, bulk.items[0][0]).version >= 1
-        await until(pilot, lambda: bulk.done, timeout=60, what="every item answered")
+        assert session.store.counts()[1] == STORM
+        assert {action.key for action in session.store.pending()} == set(bulk.keys.values())
         progress = bulk.query_one("#bulk-progress")
+        assert progress.total == STORM and progress.progress == 0 and not bulk.done  # type: ignore[attr-defined]
+        assert set(bulk.results) == {app.strings("bulk.queued")}
+        server.restart()
+        await until(pilot, lambda: bulk.done, timeout=60, what="every item answered")
         assert progress.progress == progress.total == STORM  # type: ignore[attr-defined]
+        assert session.store.counts()[1] == 0
         assert set(bulk.results) == {app.strings("bulk.sent")}
         ids = [request_id for request_id, _ in bulk.items]
         for request_id in ids:
@@ -129,6 +139,7 @@ async def test_merge_marked_requests_into_the_one_under_the_cursor_and_unmerge(
         children = list(screen.marked)
         parent = screen.current_request_id()
         assert parent is not None and parent not in children
+        callers = {child: server_request(server, child).caller for child in children}
         await pilot.press("m")
         await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
         await pilot.press("y")
@@ -139,12 +150,35 @@ async def test_merge_marked_requests_into_the_one_under_the_cursor_and_unmerge(
         for child in children:
             request = server_request(server, child)
             assert request.state is State.merged and request.merged_into == parent
-            assert request.caller == server_request(server, child).caller  # the caller is kept
+            assert request.caller == callers[child]  # the caller is kept
         await pilot.press("escape", "escape", "6", "slash", *children[0], "enter")
         await until(pilot, lambda: screen.current_request_id() == children[0])
         assert app.check_action("unmerge", ()) is True
         await pilot.press("u")
         await until(pilot, lambda: server_request(server, children[0]).state is State.new, timeout=20)
+        assert [server_request(server, child).state for child in children[1:]] == [State.merged] * 2
+
+        # The parent is handled and resolved: the two still merged are resolved with it, and
+        # each caller waits for a callback of their own.
+        for action in (Dispatch(lead_unit="cc01"), Accept(), Resolve()):
+            version = server_request(server, parent).version
+            server.store.apply(parent, action, actor="李强", if_match=version, idempotency_key=None)
+        handled = {parent, *children[1:]}
+        await until(pilot, lambda: all(app.model.get(r).state is State.resolved for r in handled))  # type: ignore[union-attr]
+        await pilot.press("escape", "4")
+        await until(
+            pilot, lambda: {row.id for row in screen.table.rows} >= handled, what="the callback queue"
+        )
+        assert children[0] not in {row.id for row in screen.table.rows}
+        await pilot.press("slash", *children[1], "enter")
+        await until(pilot, lambda: screen.current_request_id() == children[1])
+        assert app.check_action("transition", ("callback",)) is True
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.request is not None)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await until(pilot, lambda: f"with {parent}" in str(detail.query_one("#detail").render()))
+        assert callers[children[1]].name in str(detail.query_one("#detail").render())
 
 
 async def test_a_duplicate_cluster_is_found_and_merged_into_its_parent(tmp_path: Path) -> None:

@@ -169,5 +169,8 @@ def render_request(
             out.append(f"  {_when(event.at)} {one_line(event.actor)}: {t.action(event.action)}")
             if event.after.get("state"):
                 out.append(f" → {t.state(str(event.after['state']))}")
+            parent = event.detail.get("with_parent")
+            if parent:  # resolved with the request it was merged into
+                out.append(f" ({t('detail.with_parent', parent=one_line(str(parent)))})")
             out.append("\n")
     return out

@@ -287,8 +287,9 @@ _APP: dict[str, tuple[str, str]] = {
     "key.duplicates.merge_all": ("全部并入各自主单", "Merge every cluster"),
     "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n} requests into {parent}?"),
     "merge.body": (
-        "被并入的诉求保留各自的来电人，回访时都要联系；并单可以撤销（u）。",
-        "Each merged request keeps its caller, who still gets a callback; a merge can be undone (u).",
+        "被并入的诉求保留各自的来电人，主单办结时随之办结，各自回访；并单可以撤销（u）。",
+        "Each merged request keeps its caller: it is resolved with the parent and called back on its"
+        " own; a merge can be undone (u).",
     ),
     "conflicts.still": ("仍无法应用：{reason}", "Still does not apply: {reason}"),
 }
@@ -411,6 +412,7 @@ _DETAIL: dict[str, tuple[str, str]] = {
     "detail.lead_unit": ("主办", "Lead unit"),
     "detail.co_units": ("协办", "Co-units"),
     "detail.merged_into": ("已并入", "Merged into"),
+    "detail.with_parent": ("随主单 {parent}", "with {parent}"),
     "detail.return_reason": ("退单原因", "Returned because"),
     "detail.description": ("诉求内容", "Description"),
     "detail.callbacks": ("回访", "Callbacks"),
