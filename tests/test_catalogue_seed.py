@@ -339,9 +339,17 @@ def test_seed_store_writes_real_histories(tmp_path: Path) -> None:
         demos = demo_requests(3, 150, SUMMER)
         stored = sorted(store.list_requests(RequestFilter(limit=1000)), key=lambda r: r.id)  # intake order
         assert len(stored) == 150
-        assert store.head() == 150 + sum(len(d.steps) for d in demos)
+        with_parent = 0  # merged requests resolved with their parent: a change of their own each
         for demo, request in zip(demos, stored, strict=True):
             expected = replay(demo)
+            if expected.state is State.merged and request.state is State.resolved:
+                last = store.audit(request.id)[-1]
+                assert last.detail == {"with_parent": request.merged_into}
+                assert store.get_request(request.merged_into or "").resolved_at == request.resolved_at
+                expected = expected.model_copy(
+                    update={"state": State.resolved, "version": expected.version + 1}
+                )
+                with_parent += 1
             assert request.state is expected.state
             assert request.version == expected.version
             assert request.received_at == expected.received_at
@@ -351,6 +359,8 @@ def test_seed_store_writes_real_histories(tmp_path: Path) -> None:
             if expected.merged_into is not None:
                 parent = next(d for d in demos if d.ref == expected.merged_into)
                 assert store.get_request(request.merged_into or "").received_at == parent.new.received_at
+        assert with_parent > 0
+        assert store.head() == 150 + sum(len(d.steps) for d in demos) + with_parent
         audit = store.audit(stored[0].id)
         assert [e.action for e in audit] == ["intake", *(s.action.action for s in demos[0].steps)]
         assert audit[0].at == demos[0].new.received_at
