@@ -1,8 +1,9 @@
 """`StatusBar`: one line saying where the dispatcher stands with the server.
 
-Server, dispatcher, online/offline, the last successful sync, actions not yet sent and
-conflicts waiting. Offline and conflicts are coloured and also spelled out (16 colours and
-`NO_COLOR` lose nothing).
+Online/offline, actions not yet sent, conflicts waiting, the last successful sync, the server
+and the dispatcher, in that order (what matters most first, so a narrow terminal cuts the
+least). Offline and conflicts are coloured and also spelled out (16 colours and `NO_COLOR`
+lose nothing).
 """
 
 from __future__ import annotations
@@ -60,16 +61,17 @@ class StatusBar(Widget):
             line.append(f" ● {t('status.offline')} ", self.get_component_rich_style("status-bar--offline"))
         else:
             line.append(f" ● {t('status.online')} ", self.get_component_rich_style("status-bar--online"))
-        line.append(f"{self._server}  {self._dispatcher}")
+        # What the dispatcher must not miss comes first: in 80 columns the end may be cut off.
         if status is not None:
-            line.append(f"  {t('status.last_sync', at=_clock(status.last_sync, t))}")
             warn = self.get_component_rich_style("status-bar--warning")
-            line.append("  ")
+            line.append(" ")
             line.append(t("status.unsent", n=status.pending), warn if status.pending else "")
             line.append("  ")
             line.append(t("status.conflicts", n=status.conflicts), warn if status.conflicts else "")
-            if status.last_error and not status.online:
-                line.append(f"  {one_line(status.last_error)}")
+            line.append(f"  {t('status.last_sync', at=_clock(status.last_sync, t))}  ")
+        line.append(f"{self._server}  {self._dispatcher}")
+        if status is not None and status.last_error and not status.online:
+            line.append(f"  {one_line(status.last_error)}")
         return line
 
 
