@@ -498,7 +498,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-datatable", action="store_true")
     parser.add_argument("--no-pty", action="store_true")
     args = parser.parse_args(argv)
-    for size in (int(s) for s in args.sizes.split(",")):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    # With no rows the table paints nothing and the first-paint wait would never end.
+    if min(sizes) < 1 or args.samples < 1 or args.datatable_samples < 1:
+        parser.error("--sizes, --samples and --datatable-samples must be at least 1")
+    for size in sizes:
         print(json.dumps(bench_size(size, args)), flush=True)
     return 0
 
