@@ -3,8 +3,12 @@
 A dispatcher dispatches a new request (pinyin initials `dsj`, Enter picks the lead, ctrl+s) and
 logs a callback (reached, solved, satisfied) on a request of the callback queue, waits until
 nothing is left unsent and quits with `q`. The server's database must then hold exactly one
-dispatch and one callback by `demo-dispatcher` on those requests. A citizen's escape sequences,
-taken in while the app runs, must never reach the terminal.
+dispatch and one callback by `demo-dispatcher` on those requests.
+
+A citizen's request full of escape sequences and Rich markup, taken in while the app runs, is
+shown in the queue and opened in the detail view. Every byte the app writes to the terminal is
+recorded (`tmux pipe-pane`, connected before the app starts): none of the citizen's sequences
+may be in it, and the screen must show the citizen's text literally, controls as stand-ins.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 import pytest
 from test_cli import free_port, hotline_command
 
-from api_client.models import Channel, Location, NewRequest, RequestType, State
+from api_client.models import Caller, Channel, Location, NewRequest, RequestType, State
 from central_api.sql_store import SqlStore
 
 pytestmark = pytest.mark.skipif(
@@ -35,23 +39,51 @@ DISPATCHER = "demo-dispatcher"
 BUDGET = 55.0
 ROW = re.compile(r"^(R-\d{6}) ")
 EXITED = re.compile(r"hotline exited with status (\d+)")
-#: A citizen's text that tries to clear the screen, retitle the window and ring the bell.
-NASTY = "楼道灯坏了 \x1b[2J\x1b]0;pwned\x07 \x9b31m 尾"
+#: What a citizen's text may carry to attack the dispatcher's terminal, each with the stand-in
+#: the dispatcher must see instead (C0 controls as Control Pictures, C1 controls as U+FFFD).
+#: The app itself never writes any of these sequences.
+HOSTILE = (
+    ("\x1b]2;pwned\x07", "␛]2;pwned␇"),  # OSC 2: retitle the window (BEL ends it)
+    ("\x1b]0;pwned\x1b\\", "␛]0;pwned␛\\"),  # OSC 0: retitle the window (ST ends it)
+    ("\x1b]52;c;cHduZWQ=\x07", "␛]52;c;cHduZWQ=␇"),  # OSC 52: put "pwned" on the clipboard
+    (
+        "\x1b]8;;https://evil.example/\x1b\\here\x1b]8;;\x1b\\",  # OSC 8: a hidden hyperlink
+        "␛]8;;https://evil.example/␛\\here␛]8;;␛\\",
+    ),
+    ("\x1b[6n", "␛[6n"),  # DSR: the terminal would type its cursor position into the app
+    ("\x1b[2J", "␛[2J"),  # clear the screen
+    ("\x9b31m", "\ufffd31m"),  # a C1 CSI (one byte on some terminals): red text
+    ("ring\x07", "ring␇"),  # BEL
+)
+#: Rich markup that must be shown as typed (as markup it would be bold red text and a link).
+MARKUP = "[bold red]LOUD[/] [link=https://evil.example/]x[/link]"
+#: One sequence a line, so that the detail view never wraps one.
+DESCRIPTION = "\n".join(["楼道灯坏了", *(seq for seq, _ in HOSTILE), MARKUP, "尾"])
+ADDRESS = f"德胜里 {MARKUP} \x1b]2;pwned\x07"
+CALLER = "张\x1b[2J\x1b]0;pwned\x07三"
+ACTOR = "话务\x1b]2;pwned\x07"
 
 
 class Terminal:
     """One tmux session on a private tmux server, running one command."""
 
-    def __init__(self, command: str, *, name: str) -> None:
+    def __init__(self, command: str, *, name: str, record: Path) -> None:
+        """`record` receives every byte the command writes to the terminal (`pipe-pane`, set up
+        in the same tmux call that creates the pane; `command` should wait for the file)."""
         self.server = f"hotline-e2e-{os.getpid()}-{name}"
         self.target = name
         self.deadline = time.monotonic() + BUDGET
-        self.captures: list[str] = []
+        self.record = record
         width, height = SIZE
-        self.tmux(
-            "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command,
-            ";", "set-option", "-t", name, "remain-on-exit", "on",
-        )  # fmt: skip
+        try:
+            self.tmux(
+                "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command,
+                ";", "set-option", "-t", name, "remain-on-exit", "on",
+                ";", "pipe-pane", "-o", "-t", name, f"cat >> {shlex.quote(str(record))}",
+            )  # fmt: skip
+        except AssertionError:
+            self.close()  # a pane waiting for a recording that never starts
+            raise
 
     def tmux(self, *args: str) -> str:
         result = subprocess.run(
@@ -75,9 +107,16 @@ class Terminal:
 
     def screen(self) -> str:
         """The pane's text as a dispatcher sees it (no -e: no escape sequences of tmux's own)."""
-        shot = self.tmux("capture-pane", "-p", "-t", self.target)
-        self.captures.append(shot)
-        return shot
+        return self.tmux("capture-pane", "-p", "-t", self.target)
+
+    def raw(self, until: bytes) -> bytes:
+        """What the pane's program wrote to the terminal, once the recording holds `until`."""
+        end = min(time.monotonic() + 10, self.deadline)
+        while until not in (data := self.record.read_bytes() if self.record.exists() else b""):
+            if time.monotonic() > end:
+                raise AssertionError(f"the recording never got {until!r}; it ends with {data[-300:]!r}")
+            time.sleep(0.1)
+        return data
 
     def wait(self, check: Callable[[str], object], what: str, timeout: float = 15.0) -> str:
         """The screen once `check(screen)` is true; fails after `timeout` or the test's budget."""
@@ -153,9 +192,14 @@ def demo(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
     }
     args = ["demo", "--db", str(db), "--count", "200", "--port", str(free_port()), "--lang", "en"]
     hotline = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), *hotline_command(), *args])
-    # The shell says how the command ended (tmux may call a pane dead before it knows the status).
-    command = shlex.join(["sh", "-c", f'{hotline}; echo "hotline exited with status $?"'])
-    terminal = Terminal(command, name="demo")
+    record = tmp_path / "terminal.bytes"
+    # The app starts once the recording runs; the shell says how the app ended (tmux may call a
+    # pane dead before it knows the status).
+    script = (
+        f"while [ ! -e {shlex.quote(str(record))} ]; do sleep 0.05; done; "
+        f'{hotline}; echo "hotline exited with status $?"'
+    )
+    terminal = Terminal(shlex.join(["sh", "-c", script]), name="demo", record=record)
     try:
         yield terminal, db
     finally:
@@ -169,6 +213,10 @@ def test_dispatch_and_callback_by_keys_in_a_real_terminal(demo: tuple[Terminal, 
         "the first sync",
         40,
     )
+    # Over SSH every mouse move would repaint: by default the app asks the terminal for no mouse
+    # reports at all (tmux knows which modes the program in the pane switched on).
+    modes = "#{mouse_any_flag}#{mouse_all_flag}#{mouse_button_flag}#{mouse_standard_flag}#{mouse_sgr_flag}"
+    assert term.tmux("display-message", "-p", "-t", term.target, modes).strip() == "00000"
 
     # A citizen's escape sequences arrive while the app runs (another server process's intake).
     store = SqlStore.open(str(db))
@@ -178,11 +226,12 @@ def test_dispatch_and_callback_by_keys_in_a_real_terminal(demo: tuple[Terminal, 
                 channel=Channel.phone,
                 type=RequestType.help,
                 category="roof_leak",
-                description=NASTY,
-                location=Location(community="c01", address=f"德胜里{NASTY}"),
+                description=DESCRIPTION,
+                location=Location(community="c01", address=ADDRESS),
+                caller=Caller(name=CALLER, phone="13800001234"),
                 vulnerable=True,
             ),
-            actor="话务-测试",
+            actor=ACTOR,
             idempotency_key=None,
         ).request.id
     finally:
@@ -190,7 +239,24 @@ def test_dispatch_and_callback_by_keys_in_a_real_terminal(demo: tuple[Terminal, 
     shot = term.wait(
         lambda s: nasty in row_ids(s) and queue_bar(s).endswith(" 6 All 201"), "the citizen's request"
     )
-    assert "␛" in shot  # the escape shown as its stand-in
+    row = next(line for line in shot.splitlines() if line.startswith(nasty))
+    assert f"楼道灯坏了 {HOSTILE[0][1]} " in row, row  # the text as written, controls as stand-ins
+
+    # Open it (the cursor on its row, Enter): every field in full, and the audit from the server.
+    term.keys("g", *["j"] * row_ids(shot).index(nasty), "Enter")
+    shot = term.wait(
+        lambda s: "Description" in s and nasty in s and "德胜里" in s and "␛]2;pwned␇: " in s,
+        "the citizen's request in full, with its audit",
+    )
+    lines = [line.strip() for line in shot.splitlines()]
+    assert lines[0].startswith(nasty), shot
+    assert f"Address 德胜里 {MARKUP} ␛]2;pwned␇" in lines, shot
+    assert any(line.startswith("Caller 张␛[2J␛]0;pwned␇三 ") for line in lines), shot
+    for _, shown in HOSTILE:
+        assert shown in lines, (shown, shot)
+    assert MARKUP in lines, shot
+    term.keys("Escape")
+    term.wait(lambda s: "sort:" in s and nasty in row_ids(s), "the queue again")
 
     # Dispatch the first new request: `d`, the initials, Enter picks the lead, ctrl+s.
     term.keys("g")  # the cursor on the first row (a live update keeps it where it was)
@@ -239,8 +305,25 @@ def test_dispatch_and_callback_by_keys_in_a_real_terminal(demo: tuple[Terminal, 
     exited = EXITED.search(shot)
     assert exited is not None and exited.group(1) == "0", term.history()
 
-    for capture in term.captures:
-        assert "\x1b" not in capture and "\x07" not in capture and "\x9b" not in capture
+    # Every byte the app wrote: the citizen's text is in it (as stand-ins), its sequences are not.
+    raw = term.raw(until=b"hotline exited with status")
+    leaked = [seq for seq, _ in HOSTILE if seq.encode() in raw]
+    assert not leaked, f"the citizen's sequences reached the terminal: {leaked}"
+    unseen = [shown for _, shown in HOSTILE if shown.encode() not in raw]
+    assert not unseen, f"the recording never shows {unseen}"
+    # What is left once every complete CSI and OSC sequence is taken out must hold no ESC.
+    bare = re.sub(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)", b"", raw)
+    for where, pattern, what in (
+        (raw, rb"\x1b\][^\x07\x1b]*(?:pwned|evil\.example)", "an OSC carrying the citizen's words"),
+        (raw, rb"\x1b\]52;", "a clipboard write (the app never copies)"),
+        (raw, rb"(?:pwned|ring|cHduZWQ=)\x07", "a BEL right after the citizen's words"),
+        (raw, rb"\xc2[\x80-\x9f]", "a C1 control"),
+        (bare, rb"\x1b", "an ESC outside a CSI or OSC sequence"),
+    ):
+        found = re.search(pattern, where)
+        assert found is None, (
+            f"{what} reached the terminal: {where[max(found.start() - 60, 0) : found.end() + 60]!r}"
+        )
     assert "pwned" not in term.tmux("display-message", "-p", "-t", term.target, "#{pane_title}")
 
     store = SqlStore.open(str(db))
