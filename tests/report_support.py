@@ -10,14 +10,23 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 from api_client.client import HotlineClient
 from api_client.models import Rates, Request
 from central_api.rates import HANDLING_STATES, stats_from_requests
 from central_api.server import LiveServer
 from central_api.store import RequestFilter
-from tui.report import PERIODS, Report, build_report, fetch_server_numbers, period_starts, read_local
+from tui.report import (
+    HOT_WINDOW,
+    PERIODS,
+    Report,
+    build_report,
+    fetch_server_numbers,
+    period_starts,
+    read_local,
+)
 from tui.session import Session
 
 
@@ -35,6 +44,31 @@ class Direct:
     periods: dict[str, tuple[int, Rates]]
     units: dict[str, tuple[int, Rates]]  # units that received requests this month
     shift: tuple[int, int, int, int]
+    #: category x community -> (received in the hot-spot window, last 7 days, the 7 days before)
+    pairs: dict[tuple[str, str], tuple[int, int, int]]
+    hourly: list[int]  # arrivals in each of the last 24 clock hours (local time), oldest first
+    daily: list[int]  # arrivals on each of the last 30 days (local time), oldest first
+
+
+def _arrivals(requests: list[Request], now: datetime, edges: list[datetime]) -> list[int]:
+    """How many requests were received in [edges[i], edges[i+1]), and not after `now`."""
+    return [
+        sum(begin <= r.received_at < end and r.received_at <= now for r in requests)
+        for begin, end in pairwise(edges)
+    ]
+
+
+def _pairs(requests: list[Request], now: datetime) -> dict[tuple[str, str], tuple[int, int, int]]:
+    week = timedelta(days=7)
+    found: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for pair in {(r.category, r.location.community) for r in requests}:
+        times = [r.received_at for r in requests if (r.category, r.location.community) == pair]
+        found[pair] = (
+            sum(now - HOT_WINDOW <= at <= now for at in times),
+            sum(now - week <= at <= now for at in times),
+            sum(now - 2 * week <= at < now - week for at in times),
+        )
+    return found
 
 
 def direct(server: LiveServer, now: datetime, since: datetime) -> Direct:
@@ -64,7 +98,20 @@ def direct(server: LiveServer, now: datetime, since: datetime) -> Direct:
             sum(r.resolved_at is not None and r.resolved_at >= since for r in requests),
             sum(r.closed_at is not None and r.closed_at >= since for r in requests),
         ),
+        pairs=_pairs(requests, now),
+        hourly=_arrivals(requests, now, [_this_hour(now) + timedelta(hours=i - 23) for i in range(25)]),
+        daily=_arrivals(requests, now, [_local_day(now, i - 29) for i in range(31)]),
     )
+
+
+def _this_hour(now: datetime) -> datetime:
+    return now.astimezone().replace(minute=0, second=0, microsecond=0)
+
+
+def _local_day(now: datetime, offset: int) -> datetime:
+    """Local midnight `offset` days from today's (by the calendar, whatever the UTC offset)."""
+    day = now.astimezone().date() + timedelta(days=offset)
+    return datetime(day.year, day.month, day.day).astimezone()
 
 
 def assert_local_agrees(report: Report, expected: Direct) -> None:
@@ -77,6 +124,13 @@ def assert_local_agrees(report: Report, expected: Direct) -> None:
     assert {c.key: c.count for c in report.overdue_by_unit} == expected.overdue_by_unit
     shift = report.shift
     assert (shift.received, shift.dispatched, shift.resolved, shift.closed) == expected.shift
+    # hot spots: the listed pairs are the most frequent ones, with the server's counts
+    listed = {(p.category, p.community): (p.count, p.last_week, p.week_before) for p in report.hot_pairs}
+    assert listed and all(expected.pairs[pair] == counts for pair, counts in listed.items())
+    least = min(count for count, _, _ in listed.values())
+    assert all(counts[0] <= least for pair, counts in expected.pairs.items() if pair not in listed)
+    # trends: arrivals per hour and per day
+    assert report.hourly.counts == expected.hourly and report.daily.counts == expected.daily
 
 
 def assert_rates_agree(report: Report, expected: Direct) -> None:
