@@ -179,3 +179,33 @@ async def test_status_asks_the_server_for_the_name_when_it_can(
     for person in world.people:
         for client in person.clients:
             await client.aclose()
+
+
+async def test_a_damaged_cache_file_is_moved_aside_and_pulled_again_keeping_the_outbox(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    world = World(live_server, seed(live_server, 10), tmp_path)
+    env = environment(tmp_path, live_server.url, live_server.create_token("张敏"), "张敏")
+    assert hotline("sync", env=env).returncode == 0
+    store = store_of(tmp_path, live_server.url, "张敏")
+    store.record(world.ids[0], AddNote(text="before the damage"), actor="张敏")
+    cache = store.directory
+    store.close()
+    requests_file = cache / "requests.json"
+    data = requests_file.read_bytes()
+    requests_file.write_bytes(data[: len(data) // 2])  # a disk that lost the end of the file
+
+    status = hotline("status", env=env)
+    assert status.returncode == 0, status.stderr
+    assert "could not be used" in status.stdout and "will be downloaded again" in status.stdout
+    assert "Actions not yet sent are kept in the outbox." in status.stdout
+    assert "pending     1 action" in status.stdout and "Traceback" not in status.stderr
+
+    synced = hotline("sync", env=env)
+    assert synced.returncode == 0, synced.stderr
+    assert "pushed 1 action" in synced.stdout and "pulled 11 changes (cursor 11)" in synced.stdout
+    assert [n.text for n in live_server.store.get_request(world.ids[0]).notes] == ["before the damage"]
+    kept = [p for p in cache.iterdir() if p.name.startswith("requests.json") and p != requests_file]
+    assert kept and kept[0].read_bytes() == data[: len(data) // 2]  # kept for a person to look at
+    again = hotline("status", env=env)
+    assert "cached      10 requests" in again.stdout and "could not be used" not in again.stdout
