@@ -4,11 +4,16 @@
 
 MODE
   actions  record N actions (AddNote with a unique text) round-robin on the cached requests,
-           printing `ACK <key>` after each `record` returned (it is durable by then)
+           printing `ACK <key> <order> <time.monotonic()>` after each `record` returned (it is
+           durable by then; `order` is its outbox order number)
   pages    apply N synthetic change pages (cached requests with a bumped change_seq and
            version), flushing after each and printing `FLUSHED <cursor>`
   mixed    alternate the two (an action first)
   seed     put N synthetic requests in the cache (R-000001...) and flush: `SEEDED <count>`
+
+With CACHE_WORKER_START=PATH in the environment, the worker opens the cache, prints `READY` and
+waits until PATH exists before it starts (a start barrier, so that several workers run together).
+With CACHE_WORKER_PAUSE=SECONDS, it sleeps that long between two steps (as a person would).
 
 Uses only the public API of `local_cache`. Also imported by the tests for its helpers
 (`synthetic`, `page_of`, `seed`, `raw_rows`).
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -125,17 +131,30 @@ def run(store: LocalStore, mode: str, count: int) -> None:
         raise SystemExit("the cache is empty: seed it first (MODE seed)")
     action_ids, page_ids = cycle(ids), cycle(ids)
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    pause = float(os.environ.get("CACHE_WORKER_PAUSE", "0"))
     for i in range(count):
+        if pause and i:
+            time.sleep(pause)
         kind = mode if mode != "mixed" else ("actions" if i % 2 == 0 else "pages")
         if kind == "actions":
             pending = store.record(next(action_ids), AddNote(text=f"worker {tag} note {i}"), actor="worker")
-            print(f"ACK {pending.key}", flush=True)
+            print(f"ACK {pending.key} {pending.order} {time.monotonic():.6f}", flush=True)
         elif kind == "pages":
             store.apply_page(bumped_page(store, page_ids))
             store.flush()
             print(f"FLUSHED {store.cache.cursor}", flush=True)
         else:
             raise SystemExit(f"unknown MODE {mode!r}: actions, pages, mixed or seed")
+
+
+def wait_for_start(path: str) -> None:
+    """Say READY, then wait until `path` exists (the start barrier)."""
+    print("READY", flush=True)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no start signal: {path} never appeared")
+        time.sleep(0.001)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -147,6 +166,9 @@ def main(argv: Sequence[str]) -> int:
     try:
         for message in store.messages:
             print(f"MESSAGE {message}", file=sys.stderr, flush=True)
+        start = os.environ.get("CACHE_WORKER_START")
+        if start:
+            wait_for_start(start)
         if mode == "seed":
             seed(store, int(count))
             print(f"SEEDED {len(store.cache)}", flush=True)

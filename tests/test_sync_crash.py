@@ -12,14 +12,22 @@
 Starting a Python process that imports the client and the cache costs ~0.6 s here, so the kill
 test forks its victims from a "zygote" process (this file run as a script) that has imported
 everything once: each victim is a real process with its own memory and file descriptors, killed
-with SIGKILL, and a fork costs milliseconds. Each victim writes `ACK <key> <text>` to its own
-file once `record` has returned (the action is durable by then).
+with SIGKILL, and a fork costs milliseconds.
+
+Each victim writes its progress to its own file, one line per step, so that the test knows where
+each kill landed: `OPEN <cursor>`; `RECORD` before it records an action and `ACK <key> <text>`
+once `record` has returned (the action is durable by then); `PULLING <cursor>` before a pull,
+`PAGE <cursor>` after each page it applied (pages are flushed in a thread meanwhile) and
+`PULLED <cursor>`; `SENT <key>` when the server has taken an action it pushed, `SYNCED <pushed>`;
+and `DONE` when it has closed the cache.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import gc
+import itertools
 import os
 import random
 import signal
@@ -29,7 +37,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from api_client.client import HotlineClient
@@ -37,8 +45,19 @@ if TYPE_CHECKING:
 #: How many processes each of the two lanes kills while they record and pull, then while they push.
 KILLS_RECORDING = 97
 KILLS_PUSHING = 3
-#: Actions one victim records at most (it pulls after every second one).
-RECORDS_PER_VICTIM = 4
+#: Actions one recording victim records at most: one, then one after each page its pull applied
+#: (the others after the pull, if it brought fewer pages).
+RECORDS_PER_VICTIM = 3
+#: Before each recording victim runs, the server changes this many requests (each lane its own
+#: ones; the other lane's changes come on top), and the victims pull pages this small: a pull
+#: applies and flushes several pages, so that many kills land in the middle of one.
+CHANGES_PER_ROUND = 10
+OTHERS_PER_LANE = 24  # the requests the server changes for one lane, in turn
+PAGE_SIZE = 4
+#: About how many progress lines a recording victim writes (OPEN, RECORD and ACK for each action,
+#: PULLING, a PAGE for each of 5 to 8 pages, PULLED, DONE): it is killed a little after a random
+#: number of them.
+RECORDING_LINES = 18
 
 
 # ----- the zygote and its victims (this file run as a script) ------------------------------
@@ -85,7 +104,7 @@ async def victim(
     tag: str,
     ids: list[str],
 ) -> None:
-    """What a victim does until it is killed (or done)."""
+    """What a victim does until it is killed (or done), saying how far it got."""
     from api_client.actions import AddNote
     from local_cache.local_store import LocalStore
     from local_cache.sync import SyncEngine
@@ -96,10 +115,18 @@ async def victim(
         os.write(fd, f"{text}\n".encode())
 
     store = LocalStore.open(directory, server_url=url, dispatcher=name)
-    say("OPEN")
+    say(f"OPEN {store.cache.cursor}")
     async with client:
-        engine = SyncEngine(store, client, page_size=4, flush_interval=0.0)
         if mode == "push":
+            send = client.act
+
+            async def send_and_say(*args: Any, **options: Any) -> Any:
+                answer = await send(*args, **options)
+                say(f"SENT {options['idempotency_key']}")
+                return answer
+
+            client.act = send_and_say  # type: ignore[method-assign]  # this process's copy only
+            engine = SyncEngine(store, client, page_size=PAGE_SIZE, flush_interval=0.0)
             summary = await engine.sync_once()
             say(f"SYNCED {summary.pushed}")
         elif mode == "confirm-then-crash":
@@ -110,14 +137,30 @@ async def victim(
             store.confirm(pending.key, request)
             os._exit(0)  # dies before anything flushes the cache
         else:
-            for i in range(RECORDS_PER_VICTIM):
-                text = f"{tag}-{i}"
-                pending = store.record(random.choice(ids), AddNote(text=text), actor=name)
-                say(f"ACK {pending.key} {text}")
-                if i % 2 == 1:
-                    await engine.pull()
-                    say(f"PULLED {store.cache.cursor}")
+            texts = iter(f"{tag}-{i}" for i in range(RECORDS_PER_VICTIM))
+
+            def record_one() -> None:
+                text = next(texts, None)
+                if text is not None:
+                    say("RECORD")
+                    pending = store.record(random.choice(ids), AddNote(text=text), actor=name)
+                    say(f"ACK {pending.key} {text}")
+
+            def page_applied(_ids: list[str]) -> None:
+                say(f"PAGE {store.cache.cursor}")
+                record_one()  # the dispatcher goes on recording while pages come in and flush
+
+            engine = SyncEngine(
+                store, client, page_size=PAGE_SIZE, flush_interval=0.0, on_changed=page_applied
+            )
+            record_one()
+            say(f"PULLING {store.cache.cursor}")
+            await engine.pull()
+            say(f"PULLED {store.cache.cursor}")
+            for _ in range(RECORDS_PER_VICTIM):
+                record_one()
     store.close()
+    say("DONE")
 
 
 if __name__ == "__main__":
@@ -127,6 +170,7 @@ if __name__ == "__main__":
 
 # ----- the tests ---------------------------------------------------------------------------
 
+import orjson  # noqa: E402
 from test_sync_support import (  # noqa: E402
     REPO,
     Dispatcher,
@@ -134,15 +178,16 @@ from test_sync_support import (  # noqa: E402
     make_engine,
     note_counts,
     seed,
-    server_act,
 )
 
 from api_client.actions import AddNote  # noqa: E402
 from central_api.server import LiveServer  # noqa: E402
+from local_cache.sync import CONFIRM_BATCH  # noqa: E402
 
 
 class Zygote:
-    """The fork server, as a subprocess; one per lane so that lanes run side by side."""
+    """The fork server, as a subprocess; one per lane so that lanes run side by side. It starts
+    in the background: the first `fork` waits until it is ready."""
 
     def __init__(self, token: str, url: str) -> None:
         self.proc = subprocess.Popen(
@@ -153,11 +198,13 @@ class Zygote:
             cwd=REPO,
             env={**os.environ, "HOTLINE_TOKEN": token, "PYTHONPATH": str(REPO)},
         )
-        assert self.proc.stdout is not None
-        assert self.proc.stdout.readline() == "READY\n", "the zygote did not start"
+        self.ready = False
 
     def fork(self, *fields: str) -> int:
         assert self.proc.stdin is not None and self.proc.stdout is not None
+        if not self.ready:
+            assert self.proc.stdout.readline() == "READY\n", "the zygote did not start"
+            self.ready = True
         self.proc.stdin.write("\t".join(fields) + "\n")
         self.proc.stdin.flush()
         return int(self.proc.stdout.readline())
@@ -166,6 +213,15 @@ class Zygote:
         if self.proc.stdin is not None:
             self.proc.stdin.close()
         self.proc.wait(10)
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs (the zygote's kernel-reaped children vanish)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def kill_and_reap(pid: int, delay: float) -> None:
@@ -179,15 +235,23 @@ def kill_and_reap(pid: int, delay: float) -> None:
 
 
 def wait_gone(pid: int) -> None:
-    """Wait until process `pid` has ended (the zygote's kernel-reaped children vanish)."""
+    """Wait until process `pid` has ended."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not alive(pid):
             return
         time.sleep(0.002)
     raise AssertionError(f"process {pid} did not die")
+
+
+def wait_for_lines(pid: int, out: Path, prefix: str, count: int) -> None:
+    """Wait until the victim `pid` wrote `count` lines starting with `prefix`, or ended."""
+    needle = f"\n{prefix}".encode()
+    deadline = time.monotonic() + 30
+    while count > 0 and alive(pid) and time.monotonic() < deadline:
+        if out.exists() and out.read_bytes().count(needle) >= count:
+            return
+        time.sleep(0.002)
 
 
 def complete_lines(path: Path) -> list[str]:
@@ -198,30 +262,117 @@ def complete_lines(path: Path) -> list[str]:
     return text.split("\n")[:-1]
 
 
+def last_word(lines: list[str]) -> str:
+    """Where a victim was when it died: the first word of its last complete line."""
+    return lines[-1].split()[0] if lines else "NOTHING"
+
+
+@dataclass
+class Feed:
+    """The server's change feed, read as it grows: the seqs of each request's changes."""
+
+    seqs: dict[str, list[int]] = field(default_factory=dict)
+    read_to: int = 0
+
+    def last_changes(self, server: LiveServer, cursor: int) -> dict[str, int]:
+        """For each request changed at or before `cursor`, the seq of its last such change."""
+        if cursor > self.read_to:
+            rows, _head = server.store.changes_raw(self.read_to, 1_000_000)
+            for seq, _action, snapshot in rows:
+                self.seqs.setdefault(orjson.loads(snapshot)["id"], []).append(seq)
+                self.read_to = seq
+        found: dict[str, int] = {}
+        for request_id, seqs in self.seqs.items():
+            before = bisect.bisect_right(seqs, cursor)
+            if before:
+                found[request_id] = seqs[before - 1]
+        return found
+
+
+@dataclass
+class PushKill:
+    """What one kill during a push left behind."""
+
+    sent: int  # actions the server took from this victim before it died
+    resent: int  # of those, how many were on the server already: sent again with the same key
+    confirmed: int  # actions the outbox let go of (the server had taken them)
+    delivered_pending: int  # actions on the server that the outbox still holds after the kill
+    pending: int  # actions the outbox still holds after the kill
+
+
 @dataclass
 class Lane:
     """One dispatcher whose processes are killed over and over."""
 
     who: Dispatcher
-    ids: list[str]
+    ids: list[str]  # the requests its victims record on
+    others: list[str]  # the requests the server changes before each of its victims
     zygote: Zygote
+    rng: random.Random
+    feed: Feed = field(default_factory=Feed)
     acked: dict[str, str] = field(default_factory=dict)  # key -> note text
     tags: list[str] = field(default_factory=list)
+    rounds: int = 0
+    versions: dict[str, int] = field(default_factory=dict)  # of the `others`, on the server
     kills: int = 0
     interrupted: int = 0  # victims killed before they were done
-    lines_written: Counter[int] = field(default_factory=Counter)  # how far the victims got
+    landed: Counter[str] = field(default_factory=Counter)  # each kill's victim's last line
+    mid_record: int = 0  # recording victims killed inside `record`
+    mid_pull: int = 0  # recording victims killed after a pull started, before it finished
+    mid_pull_paged: int = 0  # ... with at least one of the pull's pages applied
+    flushed_part: int = 0  # ... with part of the pull on disk (the cursor moved, the pull unfinished)
+    lost_unflushed: int = 0  # ... with pages applied in memory that no flush had written yet
+    push_kills: list[PushKill] = field(default_factory=list)
 
-    def calibrate(self, tmp: Path) -> float:
-        """How long a recording victim takes when left alone (not counted as a kill)."""
-        tag = f"{self.who.name}-calibrate"
+    def change_on_server(self, server: LiveServer) -> None:
+        """The server changes CHANGES_PER_ROUND of this lane's other requests, in one transaction
+        (only this lane changes them, so their versions are known here)."""
+        first = self.rounds * CHANGES_PER_ROUND
+        self.rounds += 1
+        with server.store.batch():
+            for j in range(CHANGES_PER_ROUND):  # distinct requests (a read sees only what committed)
+                request_id = self.others[(first + j) % len(self.others)]
+                if request_id not in self.versions:
+                    self.versions[request_id] = server.store.get_request(request_id).version
+                note = AddNote(text=f"centre {self.who.name} {first + j}")
+                outcome = server.store.apply(
+                    request_id, note, actor="other", if_match=self.versions[request_id], idempotency_key=None
+                )
+                self.versions[request_id] = outcome.request.version
+
+    def fork(self, mode: str, tmp: Path) -> tuple[int, Path]:
+        """Fork a victim; its pid and the file it writes its progress to."""
+        tag = f"{self.who.name}-{len(self.tags)}"
+        self.tags.append(tag)
         out = tmp / f"{tag}.out"
-        started = time.monotonic()
-        ids = ",".join(self.ids)
-        pid = self.zygote.fork("record", str(out), str(self.who.cache), self.who.name, tag, ids)
-        wait_gone(pid)
-        lifetime = time.monotonic() - started
-        self.take_acks(complete_lines(out))
-        return lifetime
+        pid = self.zygote.fork(mode, str(out), str(self.who.cache), self.who.name, tag, ",".join(self.ids))
+        return pid, out
+
+    def record(self, tmp: Path) -> list[str]:
+        """Fork a recording victim and kill it at a random moment: a little after it wrote a
+        random number of its progress lines (however fast or slow this machine is)."""
+        pid, out = self.fork("record", tmp)
+        wait_for_lines(pid, out, "", self.rng.randint(0, RECORDING_LINES - 1))
+        kill_and_reap(pid, self.rng.uniform(0.0, 0.01))
+        lines = complete_lines(out)
+        self.counted(lines)
+        self.take_acks(lines)
+        return lines
+
+    def push(self, tmp: Path, sends: int) -> list[str]:
+        """Fork a pushing victim; kill it shortly after the server took `sends` of its actions."""
+        pid, out = self.fork("push", tmp)
+        wait_for_lines(pid, out, "SENT ", sends)
+        kill_and_reap(pid, self.rng.uniform(0.0, 0.02))
+        lines = complete_lines(out)
+        self.counted(lines)
+        return lines
+
+    def counted(self, lines: list[str]) -> None:
+        self.kills += 1
+        self.landed[last_word(lines)] += 1
+        if last_word(lines) != "DONE":
+            self.interrupted += 1
 
     def take_acks(self, lines: list[str]) -> None:
         for line in lines:
@@ -229,50 +380,64 @@ class Lane:
                 _, key, text = line.split(" ", 2)
                 self.acked[key] = text
 
-    def run(self, mode: str, tmp: Path, delay: float) -> list[str]:
-        tag = f"{self.who.name}-{len(self.tags)}"
-        self.tags.append(tag)
-        out = tmp / f"{tag}.out"
-        pid = self.zygote.fork(mode, str(out), str(self.who.cache), self.who.name, tag, ",".join(self.ids))
-        kill_and_reap(pid, delay)
-        self.kills += 1
-        lines = complete_lines(out)
-        self.lines_written[len(lines)] += 1
-        done = "SYNCED" if mode == "push" else "PULLED"
-        acks = sum(line.startswith("ACK ") for line in lines)
-        if not (lines and lines[-1].startswith(done) and (mode == "push" or acks == RECORDS_PER_VICTIM)):
-            self.interrupted += 1
-        self.take_acks(lines)
-        return lines
+    def note_kill(self, lines: list[str], cursor_on_disk: int) -> None:
+        """Count a kill that landed in the middle of a `record` or of a pull, and what it left."""
+        if last_word(lines) == "RECORD":
+            self.mid_record += 1
+        starts = [i for i, line in enumerate(lines) if line.startswith("PULLING ")]
+        if not starts or any(line.startswith("PULLED ") for line in lines[starts[-1] :]):
+            return
+        self.mid_pull += 1
+        pulled_from = int(lines[starts[-1]].split()[1])
+        pages = [int(line.split()[1]) for line in lines[starts[-1] :] if line.startswith("PAGE ")]
+        if pages:
+            self.mid_pull_paged += 1
+        if cursor_on_disk > pulled_from:
+            self.flushed_part += 1
+        if pages and cursor_on_disk < pages[-1]:
+            self.lost_unflushed += 1
 
 
-def check_cache(lane: Lane, server: LiveServer) -> None:
-    """The cache opens without any recovery; every acknowledged action is still pending; each
-    cached request is exactly as the server's feed had it at the saved cursor."""
+def check_cache(lane: Lane, server: LiveServer) -> int:
+    """After a kill while recording and pulling: the cache opens without any recovery; every
+    acknowledged action is still pending; the cursor is the newest change the cache holds (the
+    data it covers was written with it, nothing newer); each cached request is exactly as the
+    server's feed had it at that cursor. Returns the cursor."""
     store = lane.who.open()
     try:
         assert store.messages == []
         assert set(lane.acked) <= {a.key for a in store.pending()}
         cursor = store.cache.cursor
-        changes, _head = server.store.changes(0, 1_000_000)
-        at_cursor: dict[str, int] = {}
-        for change in changes:
-            if change.seq <= cursor:
-                at_cursor[change.request.id] = change.seq
-        for request_id, seq in at_cursor.items():
-            stamp = store.cache.stamp(request_id)
-            assert stamp is not None and stamp[0] == seq, (request_id, stamp, seq, cursor)
+        stamps = {request_id: store.cache.stamp(request_id) for request_id in store.cache.ids()}
+    finally:
+        store.close()
+    assert max(stamp[0] for stamp in stamps.values() if stamp is not None) == cursor
+    for request_id, seq in lane.feed.last_changes(server, cursor).items():
+        stamp = stamps.get(request_id)
+        assert stamp is not None and stamp[0] == seq, (request_id, stamp, seq, cursor)
+    return cursor
+
+
+def outbox_texts(lane: Lane) -> dict[str, str]:
+    """The actions the lane's outbox holds: key -> note text (an action a victim recorded may be
+    there though the kill cut its ACK line)."""
+    store = lane.who.open()
+    try:
+        assert store.messages == []
+        return {a.key: a.action.text for a in store.pending() if isinstance(a.action, AddNote)}
     finally:
         store.close()
 
 
-def check_exactly_once(lane: Lane, server: LiveServer, *, delivered: bool) -> None:
-    """No note of this lane is on the server twice; an acknowledged one is there, or pending."""
+def check_exactly_once(lane: Lane, server: LiveServer, *, delivered: bool) -> set[str]:
+    """No note of this lane is on the server twice; an acknowledged one is there, or pending.
+    Returns the texts of the lane's notes on the server."""
     counts = note_counts(server, lane.ids)
     mine = {text: n for text, n in counts.items() if text.startswith(f"{lane.who.name}-")}
     assert all(n == 1 for n in mine.values()), [t for t, n in mine.items() if n > 1]
     store = lane.who.open()
     try:
+        assert store.messages == []
         pending = {a.key for a in store.pending()}
         assert store.conflicts() == []
     finally:
@@ -282,62 +447,112 @@ def check_exactly_once(lane: Lane, server: LiveServer, *, delivered: bool) -> No
             assert mine.get(text) == 1, text
         else:
             assert mine.get(text) == 1 or key in pending, text
+    return set(mine)
 
 
 async def test_kill_minus_nine_two_hundred_times(live_server: LiveServer, tmp_path: Path) -> None:
-    world = World(live_server, seed(live_server, 30), tmp_path)
-    others = world.ids[20:]
+    world = World(live_server, seed(live_server, 20 + 2 * OTHERS_PER_LANE), tmp_path)
     lanes: list[Lane] = []
     for number, name in enumerate(("a", "b")):
         who = world.dispatcher(name)
         store = who.open()
         await make_engine(store, who.client()).pull()
         store.close()
-        lanes.append(Lane(who, world.ids[number * 10 : number * 10 + 10], Zygote(who.token, live_server.url)))
-    rng = random.Random(20230729)
-    lifetimes: list[float] = []
+        others = world.ids[20 + number * OTHERS_PER_LANE : 20 + (number + 1) * OTHERS_PER_LANE]
+        zygote = Zygote(who.token, live_server.url)
+        ids = world.ids[number * 10 : number * 10 + 10]
+        lanes.append(Lane(who, ids, others, zygote, random.Random(20230729 + number)))
     try:
-        # Recording and pulling, with the server changing other requests all along.
+        # Recording and pulling: before each victim the server changes CHANGES_PER_ROUND other
+        # requests (and the other lane's server changes come on top), so each pull applies
+        # several small pages, flushing as it goes; the kill lands anywhere in the victim's life.
         def record_and_pull(lane: Lane) -> None:
-            mine = others[:5] if lane is lanes[0] else others[5:]  # no race between the lanes
-            lifetime = lane.calibrate(tmp_path)  # kill within a victim's life, however fast this machine
-            lifetimes.append(lifetime)
-            for n in range(KILLS_RECORDING):
-                server_act(live_server, mine[n % len(mine)], AddNote(text=f"centre {lane.who.name} {n}"))
-                lane.run("record", tmp_path, rng.uniform(0.0, lifetime))
-                check_cache(lane, live_server)
+            for _ in range(KILLS_RECORDING):
+                lane.change_on_server(live_server)
+                lines = lane.record(tmp_path)
+                lane.note_kill(lines, check_cache(lane, live_server))
 
         await asyncio.gather(*(asyncio.to_thread(record_and_pull, lane) for lane in lanes))
         for lane in lanes:
             assert len(lane.acked) > 50  # the kills did land while recording
             check_exactly_once(lane, live_server, delivered=False)
 
-        # Pushing: killed halfway through a push, the next one resends with the same keys.
+        # Pushing: each victim is killed shortly after the server took a random number of its
+        # actions: some are delivered, some still pending, and some delivered but not yet
+        # confirmed in the outbox, which the next push sends again with the same idempotency key.
         def push(lane: Lane) -> None:
-            for _ in range(KILLS_PUSHING):
-                lane.run("push", tmp_path, rng.uniform(0.05, 0.6))
-                check_exactly_once(lane, live_server, delivered=False)
+            for n in range(KILLS_PUSHING):
+                on_server = check_exactly_once(lane, live_server, delivered=False)
+                before = outbox_texts(lane)
+                if n == 0:  # the first victim gets past a batch of confirmations
+                    assert len(before) > 2 * CONFIRM_BATCH
+                    sends = lane.rng.randint(CONFIRM_BATCH + 1, 2 * CONFIRM_BATCH)
+                else:  # the others may not
+                    sends = lane.rng.randint(1, max(1, min(CONFIRM_BATCH, len(before) - 1)))
+                lines = lane.push(tmp_path, sends)
+                after = check_exactly_once(lane, live_server, delivered=False)
+                sent = [before[line.split()[1]] for line in lines if line.startswith("SENT ")]
+                assert set(sent) <= after  # what the server answered is there
+                pending = outbox_texts(lane)
+                lane.push_kills.append(
+                    PushKill(
+                        sent=len(sent),
+                        resent=sum(text in on_server for text in sent),
+                        confirmed=len(before) - len(pending),
+                        delivered_pending=sum(text in after for text in pending.values()),
+                        pending=len(pending),
+                    )
+                )
 
         await asyncio.gather(*(asyncio.to_thread(push, lane) for lane in lanes))
     finally:
         for lane in lanes:
             lane.zygote.close()
-    assert sum(lane.kills for lane in lanes) == 200
-    assert sum(lane.interrupted for lane in lanes) >= 100  # most kills landed mid-work
+
+    kills = sum(lane.kills for lane in lanes)
+    recording = KILLS_RECORDING * len(lanes)
+    mid_record = sum(lane.mid_record for lane in lanes)
+    mid_pull = sum(lane.mid_pull for lane in lanes)
+    mid_pull_paged = sum(lane.mid_pull_paged for lane in lanes)
+    flushed_part = sum(lane.flushed_part for lane in lanes)
+    lost_unflushed = sum(lane.lost_unflushed for lane in lanes)
+    push_kills = [kill for lane in lanes for kill in lane.push_kills]
+    landed = sorted(sum((lane.landed for lane in lanes), Counter()).items())
     print(
-        f"{sum(lane.kills for lane in lanes)} kills, {sum(lane.interrupted for lane in lanes)} mid-work,"
-        f" {sum(len(lane.acked) for lane in lanes)} acknowledged actions; victims' lifetime"
-        f" {', '.join(f'{t:.3f}' for t in lifetimes)} s; lines written by each victim:",
-        sorted(sum((lane.lines_written for lane in lanes), Counter()).items()),
+        f"{kills} kills, {sum(lane.interrupted for lane in lanes)} mid-work,"
+        f" {sum(len(lane.acked) for lane in lanes)} acknowledged actions;"
+        f" of {recording} while recording: {mid_record} inside `record`, {mid_pull} mid-pull,"
+        f" {mid_pull_paged} of them after a page was applied, {flushed_part} with part of the"
+        f" pull on disk, {lost_unflushed} losing unflushed pages;"
+        f" where the kills landed: {landed};"
+        f" push kills: {push_kills}"
     )
+    assert kills == 200
+    assert sum(lane.interrupted for lane in lanes) >= 100  # most kills landed mid-work
+    # A good share of the kills landed while a pull was applying and flushing its pages (with
+    # part of it on disk, or with pages not flushed yet), and some while an action was written.
+    assert mid_pull >= recording // 2
+    assert mid_pull_paged >= recording // 4
+    assert flushed_part >= 20 and lost_unflushed >= 20
+    assert mid_record >= 5
+    # Some push kills left actions delivered (and let go of by the outbox) and others pending;
+    # some left actions delivered but still in the outbox, which a later push sent again with the
+    # same idempotency key (the server replayed them: each note is still there once).
+    assert any(kill.confirmed > 0 and kill.pending > 0 for kill in push_kills)
+    assert sum(kill.delivered_pending for kill in push_kills) > 0
+    assert sum(kill.resent for kill in push_kills) > 0
 
     # Restart and sync: every acknowledged action is on the server exactly once.
-    for lane in lanes:
+    async def restart_and_sync(lane: Lane) -> None:
         store = lane.who.open()
+        assert store.messages == []
         summary = await make_engine(store, lane.who.client()).sync_once()
         assert summary.errors == [] and summary.conflicts == 0
         assert store.counts()[1:] == (0, 0)
         store.close()
+
+    await asyncio.gather(*(restart_and_sync(lane) for lane in lanes))
+    for lane in lanes:
         check_exactly_once(lane, live_server, delivered=True)
     for lane in lanes:
         for client in lane.who.clients:
@@ -354,6 +569,7 @@ async def test_two_processes_record_three_hundred_actions_each_on_one_cache(
     await engine.pull()
     store.close()
 
+    go = tmp_path / "go"
     workers = [
         subprocess.Popen(
             [
@@ -369,19 +585,50 @@ async def test_two_processes_record_three_hundred_actions_each_on_one_cache(
             stderr=subprocess.PIPE,
             text=True,
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
+            # A millisecond between two actions, as a person would leave: without it the process
+            # that writes first takes the outbox's lock again before the other one polls it.
+            env={
+                **os.environ,
+                "PYTHONPATH": str(REPO),
+                "CACHE_WORKER_START": str(go),
+                "CACHE_WORKER_PAUSE": "0.001",
+            },
         )
         for _ in range(2)
     ]
+    for worker in workers:  # a start barrier: both have opened the cache, then both start
+        assert worker.stdout is not None
+        assert worker.stdout.readline() == "READY\n"
+    go.touch()
     outputs = [w.communicate(timeout=90) for w in workers]
     for worker, (_out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
-    acked = [line.split()[1] for out, _ in outputs for line in out.splitlines() if line.startswith("ACK ")]
+    acks = [
+        [line.split()[1:4] for line in out.splitlines() if line.startswith("ACK ")] for out, _err in outputs
+    ]
+    acked = [key for mine in acks for key, _order, _at in mine]
     assert len(acked) == len(set(acked)) == 600
+    assert [len(mine) for mine in acks] == [300, 300]
+    # They ran at the same time: each one had recorded before the other recorded its last.
+    first = [min(float(at) for _key, _order, at in mine) for mine in acks]
+    last = [max(float(at) for _key, _order, at in mine) for mine in acks]
+    assert first[0] < last[1] and first[1] < last[0]
 
     store = zhang.open()
     assert {a.key for a in store.pending()} == set(acked)
     assert [a.order for a in store.pending()] == sorted({a.order for a in store.pending()})
+    # The two processes really ran together: in the outbox's order (the order the actions are
+    # sent in) their actions interleave, rather than all of one process's, then the other's.
+    order = {a.key: a.order for a in store.pending()}
+    worker_of: dict[int, int] = {}
+    for number, mine in enumerate(acks):
+        for key, printed, _at in mine:
+            assert order[key] == int(printed)  # the order `record` returned is the outbox's
+            worker_of[order[key]] = number
+    sequence = [worker_of[n] for n in sorted(worker_of)]
+    switches = sum(1 for before, after in itertools.pairwise(sequence) if before != after)
+    print(f"the two processes' actions alternate {switches} times in the outbox's order")
+    assert switches >= 60, sequence
     engine = make_engine(store, zhang.client())
     summary = await engine.sync_once()
     assert (summary.pushed, summary.conflicts, summary.refused, summary.errors) == (600, 0, 0, [])
