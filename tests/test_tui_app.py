@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from app_support import open_session, running_app, seeded_server, server_request, synced, until
 from textual.pilot import Pilot
+from textual.strip import Strip
+from textual.widgets._toast import Toast
 
 from api_client.actions import Accept, Dispatch
-from api_client.models import Channel, Location, NewRequest, RequestType, State
+from api_client.models import Channel, Location, NewRequest, RequestType, Role, State
 from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
+from tui import cli
 from tui.app import HotlineApp
+from tui.i18n import Strings
 from tui.queue_model import QueueKind
 from tui.screens.detail import DetailScreen
 from tui.screens.queues import QueuesScreen
+from tui.session import Session
 
 
 @pytest.fixture
@@ -38,6 +47,12 @@ async def show_request(pilot: Pilot[object], app: HotlineApp, request_id: str) -
     """Put the queue table's cursor on `request_id`: the `all` queue, searched by its id."""
     await pilot.press("6", "slash", *request_id, "enter")
     await until(pilot, lambda: queues(app).current_request_id() == request_id, what=request_id)
+
+
+def with_directory(app: HotlineApp) -> bool:
+    """Synced, and the directory fetched: unit search (typing `cc01` in the dispatch dialog)
+    finds units only once the directory has come, which may be after the first sync."""
+    return synced(app, 60) and app.session.directory is not None
 
 
 def first_in(app: HotlineApp, state: State) -> str:
@@ -204,40 +219,145 @@ async def test_an_action_recorded_from_code_reaches_the_server_once(
         assert (request.lead_unit, request.co_units) == ("cc01", ["pm01"])
 
 
-NASTY = "[bold red]漏雨[/] [@click=app.quit]点我[/] [link=http://x]链接 \x1b[2J\x1b]0;pwned\x07 \x9b31m 尾]["
+NASTY = (
+    "[bold red]漏雨[/] [@click=app.quit]点我[/] [link=http://x]链接 "
+    "\x1b[2J\x1b]0;pwned\x07 \x9b31m \x7f\x08 尾]["
+)
+#: NASTY as a dispatcher must see it: every bracket as typed, every control character as a visible
+#: stand-in (ESC ␛, BEL ␇, DEL ␡, BS ␈, the C1 CSI 0x9B as �). Written out, not computed by the app.
+NASTY_SHOWN = (
+    "[bold red]漏雨[/] [@click=app.quit]点我[/] [link=http://x]链接 ␛[2J␛]0;pwned␇ \ufffd31m ␡␈ 尾]["
+)
+#: What no rendered cell may hold: C0 controls (the newline aside), DEL and C1 controls.
+CONTROLS = frozenset(chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))) - {"\n"}
+
+
+def screen_strips(app: HotlineApp) -> list[Strip]:
+    """The lines the terminal would show now: the current screen composed, toasts included."""
+    return app.screen._compositor.render_strips()
+
+
+def screen_lines(app: HotlineApp) -> list[str]:
+    return [strip.text for strip in screen_strips(app)]
+
+
+def controls_rendered(app: HotlineApp) -> set[str]:
+    """Control characters in any segment of the screen, and any segment that is a control code."""
+    found: set[str] = set()
+    for strip in screen_strips(app):
+        for segment in strip:
+            found |= CONTROLS.intersection(segment.text)
+            if segment.control:
+                found.add(repr(segment.control))
+    return found
+
+
+@asynccontextmanager
+async def app_with_toasts(
+    session: Session, size: tuple[int, int]
+) -> AsyncIterator[tuple[HotlineApp, Pilot[Any]]]:
+    """`running_app`, with Textual's toasts on (Pilot turns them off): notices are drawn."""
+    app = HotlineApp(session, strings=Strings("en"))
+    try:
+        async with app.run_test(size=size, notifications=True) as pilot:
+            yield app, pilot
+    finally:
+        session.close()
+
+
+def toast_text(app: HotlineApp, toast: Toast) -> str:
+    """The text a toast shows on screen, its lines joined (cropped to its content, no border)."""
+    region = toast.content_region
+    strips = screen_strips(app)
+    return "".join(strips[y].crop(region.x, region.right).text for y in range(region.y, region.bottom))
 
 
 async def test_untrusted_text_is_shown_literally_everywhere(server: LiveServer, tmp_path: Path) -> None:
-    nasty = server.store.create_request(
-        NewRequest(
-            channel=Channel.phone,
-            type=RequestType.complaint,
-            category="roof_leak",
-            description=f"{NASTY}\n第二行 [dim]",
-            location=Location(community="c01", address=f"地址{NASTY}"),
-            caller={"name": f"王[b]{NASTY}", "phone": "13812341234"},  # type: ignore[arg-type]
-        ),
-        actor="话务-测试",
-        idempotency_key=None,
-    ).request
-    async with running_app(open_session(server, tmp_path), size=(160, 50)) as (app, pilot):
-        await until(pilot, lambda: synced(app) and nasty.id in app.model)
+    """A vulnerable request whose description, address and caller hold markup, unbalanced brackets
+    and control characters: the urgent notice, the queue row, the detail and the dispatch dialog
+    show each field exactly as written (stand-ins for the controls), and no control character
+    reaches the terminal."""
+    description, address, caller = f"{NASTY}\n第二行 [dim]", f"地址{NASTY}", f"王[b]{NASTY}"
+    description_line = f"{NASTY_SHOWN} 第二行 [dim]"  # one line: the queue row, the notice, dialogs
+    async with app_with_toasts(open_session(server, tmp_path), size=(200, 50)) as (app, pilot):
+        await until(pilot, lambda: synced(app, 60), what="the first sync")
+        nasty = server.store.create_request(
+            NewRequest(
+                channel=Channel.phone,
+                type=RequestType.complaint,
+                category="roof_leak",
+                description=description,
+                location=Location(community="c01", address=address),
+                caller={"name": caller, "phone": "13812341234"},  # type: ignore[arg-type]
+                vulnerable=True,  # announced as urgent: the notice quotes the description
+            ),
+            actor="话务-测试",
+            idempotency_key=None,
+        ).request
+        await until(pilot, lambda: nasty.id in app.model, what="the hostile request to arrive")
+        assert app.model.get(nasty.id).description == description_line  # type: ignore[union-attr]
+
+        # The urgent notice: sent as plain text, quoting the description literally, shown so.
+        await until(pilot, lambda: any(nasty.id in n.message for n in app._notifications), what="the notice")
+        notice = next(n for n in app._notifications if nasty.id in n.message)
+        assert notice.markup is False
+        assert notice.message == app.strings(
+            "app.urgent", n=1, id=nasty.id, description=description_line[:40]
+        )
+        assert notice.message.endswith(f"{nasty.id} [bold red]漏雨[/] [@click=app.quit]点我[/] [")
+
+        def toasts() -> list[Toast]:
+            return [t for t in app.screen.query(Toast) if t._notification is notice]
+
+        await until(pilot, lambda: toasts() and toasts()[0].content_region.area > 0, what="the toast")
+        await pilot.pause()
+        toast = toasts()[0]
+        assert toast.render().plain == notice.message
+        assert "".join(toast_text(app, toast).split()) == "".join(notice.message.split())  # wrapped, not cut
+        assert controls_rendered(app) == set()
+
+        # The queue row: the description on one line, exactly.
         await show_request(pilot, app, nasty.id)
+        await pilot.pause()
+        row_lines = [line for line in screen_lines(app) if line.startswith(nasty.id)]
+        assert len(row_lines) == 1 and description_line in row_lines[0]
+        assert controls_rendered(app) == set()
         table_screen = app.export_screenshot()
+
+        # The detail: the description with its line break, the address and the caller's name.
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.request is not None)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await until(pilot, lambda: detail._audit is not None, what="the audit timeline")
+        await pilot.pause()
+        t = app.strings
+        content = str(detail.query_one("#detail").render())
+        assert f"\n{NASTY_SHOWN}\n第二行 [dim]\n" in content
+        assert f"{t('detail.address')} 地址{NASTY_SHOWN}\n" in content
+        assert f"{t('detail.caller')} 王[b]{NASTY_SHOWN}   {t('detail.phone')} " in content
+        lines = [line.strip() for line in screen_lines(app)]
+        at = lines.index(NASTY_SHOWN)  # the description's first line, alone on its line
+        assert lines[at - 1 : at + 2] == [t("detail.description"), NASTY_SHOWN, "第二行 [dim]"]
+        assert f"{t('detail.address')} 地址{NASTY_SHOWN}" in lines
+        assert any(line.startswith(f"{t('detail.caller')} 王[b]{NASTY_SHOWN}   ") for line in lines)
+        assert controls_rendered(app) == set()
         detail_screen = app.export_screenshot()
-        await pilot.press("escape", "d")  # the dispatch dialog shows the request too
+
+        # The dispatch dialog names the request: its id and description, literal.
+        await pilot.press("escape", "d")
         await until(pilot, lambda: type(app.screen).__name__ == "DispatchDialog")
+        await pilot.pause()
+        header = str(app.screen.query_one("#request").render())
+        assert header == f"{nasty.id}\n{description_line}"
+        assert any(description_line[:30] in line for line in screen_lines(app))
+        assert controls_rendered(app) == set()
         dialog_screen = app.export_screenshot()
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen) and app.is_running
         for shot in (table_screen, detail_screen, dialog_screen):
-            assert "[bold" in shot or "[@click" in shot  # markup shown as the brackets it is
-            for byte in ("\x1b", "\x07", "\x9b"):
+            for byte in ("\x1b", "\x07", "\x9b", "\x7f", "\x08"):
                 assert byte not in shot
-            assert "␛" in shot  # the escape is visible as its stand-in
-        assert "点我" in detail_screen and "[@click=app.quit]" in detail_screen.replace("&#160;", " ")
 
 
 def typed(text: str) -> list[str]:
@@ -253,7 +373,7 @@ async def open_dialog(pilot: Pilot[object], app: HotlineApp, key: str, name: str
 
 async def test_dispatch_by_keys_with_a_lead_and_co_units(server: LiveServer, tmp_path: Path) -> None:
     async with running_app(open_session(server, tmp_path)) as (app, pilot):
-        await until(pilot, lambda: synced(app, 60))
+        await until(pilot, lambda: with_directory(app), what="the first sync and the directory")
         screen = queues(app)
         request_id = screen.current_request_id()
         assert request_id is not None and app.model.get(request_id).state is State.new  # type: ignore[union-attr]
@@ -272,10 +392,13 @@ async def test_dispatch_by_keys_with_a_lead_and_co_units(server: LiveServer, tmp
 
 async def test_every_transition_by_keys(server: LiveServer, tmp_path: Path) -> None:
     """accept → note → return → dispatch → accept → extend → resolve → callback (not solved)
-    → reopen → accept → resolve → close: each through its key and dialog, on the server once."""
+    → reopen → accept → resolve → close: each through its key and dialog, on the server once, by
+    this dispatcher, with what was typed: the note, the reasons, the unit, the summary and the
+    new due time (`+1d` from the due time the request had)."""
     async with running_app(open_session(server, tmp_path)) as (app, pilot):
-        await until(pilot, lambda: synced(app, 60))
+        await until(pilot, lambda: with_directory(app), what="the first sync and the directory")
         request_id = await dispatched_elsewhere(pilot, app, server)
+        due_before = server_request(server, request_id).due_at
         await show_request(pilot, app, request_id)
         steps: list[tuple[str, str | None, list[str], State]] = [
             ("a", None, [], State.accepted),
@@ -307,14 +430,29 @@ async def test_every_transition_by_keys(server: LiveServer, tmp_path: Path) -> N
         await until(pilot, lambda: synced(app), what="everything sent")
         request = server_request(server, request_id)
         assert request.state is State.closed
-        assert [n.text for n in request.notes][:1] == ["called the unit"]
-        actions = [e.action for e in server.store.audit(request_id)]
-        assert actions[-12:] == [
+        assert (request.notes[-1].text, request.notes[-1].by) == ("called the unit", "张敏")
+        events = server.store.audit(request_id)[-12:]
+        assert [e.action for e in events] == [
             "accept", "note", "return", "dispatch", "accept", "extend",
             "resolve", "callback", "reopen", "accept", "resolve", "close",
         ]  # fmt: skip
+        assert {e.actor for e in events} == {"张敏"}
+        note, returned, dispatch, _, extend, resolve, _, reopen, _, resolve_again, close = events[1:]
+        # what the dispatcher typed reached the server as the actions' payloads
+        assert note.detail["text"] == "called the unit"
+        assert returned.detail["reason"] == "not our area" == returned.after["return_reason"]
+        assert dispatch.detail["lead_unit"] == "cc01" == dispatch.after["lead_unit"]
+        assert extend.detail["reason"] == "waiting for parts"
+        # `+1d` counts from the due time the request had (no step before changed it)
+        extended_to = due_before + timedelta(days=1)
+        assert datetime.fromisoformat(str(extend.detail["new_due_at"])) == extended_to
+        assert datetime.fromisoformat(str(extend.after["due_at"])) == extended_to
+        assert resolve.detail["summary"] == "roof patched" and resolve_again.detail["summary"] == ""
+        assert reopen.detail["reason"] == "still leaking"
+        assert close.detail["reason"] == "citizen unreachable"
         callback = request.callbacks[-1]
         assert (callback.reached, callback.solved, callback.satisfaction) == (True, False, "not_satisfied")
+        assert (callback.by, request.closed_at is not None) == ("张敏", True)
 
 
 async def test_a_dialog_cancelled_records_nothing_and_q_in_a_dialog_does_not_quit(
@@ -334,7 +472,7 @@ async def test_a_dialog_cancelled_records_nothing_and_q_in_a_dialog_does_not_qui
 async def test_a_conflict_is_shown_and_resolved_by_retry_or_drop(server: LiveServer, tmp_path: Path) -> None:
     session = open_session(server, tmp_path)
     async with running_app(session) as (app, pilot):
-        await until(pilot, lambda: synced(app, 60))
+        await until(pilot, lambda: with_directory(app), what="the first sync and the directory")
         new_ids = [row.id for row in app.model.rows() if row.state is State.new][:2]
         server.stop()
         await until(pilot, lambda: app.last_status is not None and not app.last_status.online)
@@ -383,18 +521,35 @@ async def test_a_conflict_is_shown_and_resolved_by_retry_or_drop(server: LiveSer
 
 
 async def test_filter_saved_as_a_named_queue_and_opened_again(server: LiveServer, tmp_path: Path) -> None:
+    """A category and a channel chosen in the filter dialog narrow the `all` queue to exactly the
+    requests that have both; saved under a name, the queue opens again with the same rows."""
     session = open_session(server, tmp_path)
     async with running_app(session) as (app, pilot):
         await until(pilot, lambda: synced(app, 60) and session.directory is not None)
         screen = queues(app)
+        rows = list(app.model.rows())
+        categories = [c.code for c in session.categories]
+        channels = [c.value for c in Channel]  # the dialog lists them in this order
+        # the most common category, and the channel most of its requests came by: rows are left,
+        # and each of the two choices leaves out some that the other keeps
+        category = max(categories, key=lambda c: sum(r.category == c for r in rows))
+        channel = max(channels, key=lambda ch: sum(r.category == category and r.channel == ch for r in rows))
+        by_category = {r.id for r in rows if r.category == category}
+        by_channel = {r.id for r in rows if r.channel == channel}
+        expected = by_category & by_channel
+        assert expected and expected != by_category and expected != by_channel  # each choice narrows
+
         await pilot.press("6")
         await open_dialog(pilot, app, "f", "FilterDialog")
-        await pilot.press("tab", "space")  # the first category
-        await pilot.press("tab", "tab", "tab", "tab", "tab", *typed("my leaks"), "enter")
+        await pilot.press("tab", "home", *["down"] * categories.index(category), "space")
+        await pilot.press("tab", "tab", "tab", "home", *["down"] * channels.index(channel), "space")
+        await pilot.press("tab", "tab", *typed("my leaks"), "enter")
         await until(pilot, lambda: isinstance(app.screen, QueuesScreen) and screen.saved_name == "my leaks")
-        category = session.categories[0].code
-        assert screen.filter.categories == {category}
-        assert all(row.category == category for row in screen.table.rows)
+        assert screen.filter.categories == {category} and screen.filter.channels == {channel}
+        assert not (screen.filter.communities or screen.filter.units or screen.filter.tiers)
+        shown = screen.table.rows
+        assert {r.id for r in shown} == expected and len(shown) == len(expected)
+        assert all(r.category == category and r.channel == channel for r in shown)
         await until(pilot, lambda: session.saved_queues.get("my leaks") is not None)
         assert (session.store.directory / "queues.json").stat().st_mode & 0o777 == 0o600
 
@@ -403,4 +558,57 @@ async def test_filter_saved_as_a_named_queue_and_opened_again(server: LiveServer
         await open_dialog(pilot, app, "v", "SavedQueuesDialog")
         await pilot.press("enter")
         await until(pilot, lambda: screen.saved_name == "my leaks")
-        assert screen.filter.categories == {category} and screen.kind is QueueKind.all
+        assert screen.filter.categories == {category} and screen.filter.channels == {channel}
+        assert screen.kind is QueueKind.all
+        await until(pilot, lambda: {r.id for r in screen.table.rows} == expected, what="the saved rows")
+        assert screen.table.row_count == len(expected)
+        assert all(r.category == category and r.channel == channel for r in screen.table.rows)
+
+
+def test_a_key_rebound_in_the_config_file_reaches_the_running_app(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`[keys] "request.dispatch" = "w"` in the config file, read by `hotline` (the cli's settings
+    and its HotlineApp(keymap=…)): in the running app `w` opens the dispatch dialog and dispatches,
+    `d` no longer does anything, and the help lists `w` for the dispatch."""
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\n"request.dispatch" = "w"\n', encoding="utf-8")
+    for name in ("HOTLINE_KEYS", "HOTLINE_CONFIG", "HOTLINE_TOKEN_FILE", "HOTLINE_MOUSE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOTLINE_API_URL", server.url)
+    monkeypatch.setenv("HOTLINE_TOKEN", server.store.create_token("张敏", Role.dispatcher))
+    monkeypatch.setenv("HOTLINE_DISPATCHER", "张敏")
+    monkeypatch.setenv("HOTLINE_CACHE_DIR", str(tmp_path / "cli-cache"))
+    monkeypatch.setenv("HOTLINE_LANG", "en")
+    started: list[HotlineApp] = []
+
+    async def drive(app: HotlineApp) -> None:
+        async with app.run_test(size=(100, 30)) as started:
+            pilot: Pilot[Any] = started
+            await until(pilot, lambda: with_directory(app), what="the first sync and the directory")
+            request_id = queues(app).current_request_id()
+            assert request_id is not None and app.model.get(request_id).state is State.new  # type: ignore[union-attr]
+            # the old key first, then help: had `d` opened the dialog, `?` would be typed into it
+            await pilot.press("d", "question_mark")
+            await until(
+                pilot,
+                lambda: type(app.screen).__name__ == "HelpScreen",
+                what="the help (`d` must not open the dispatch dialog)",
+            )
+            assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "QueuesScreen", "HelpScreen"]
+            help_lines = str(app.screen.query_one("#help Static").render()).splitlines()
+            assert ["w", "Dispatch", "request.dispatch"] in [line.split() for line in help_lines]
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, QueuesScreen))
+            await open_dialog(pilot, app, "w", "DispatchDialog")
+            await pilot.press(*typed("cc01"), "enter", "ctrl+s")
+            await until(pilot, lambda: server_request(server, request_id).state is State.dispatched)
+            assert server_request(server, request_id).lead_unit == "cc01"
+
+    def run_headless(app: HotlineApp, **_options: object) -> None:
+        started.append(app)
+        asyncio.run(drive(app))
+
+    monkeypatch.setattr(HotlineApp, "run", run_headless)
+    assert cli.main(["--config", str(config)]) == 0
+    assert len(started) == 1
