@@ -759,30 +759,57 @@ class SqlStore:
                 self._check_merge(conn, current, action.parent_id)
             seq = self._head(conn) + 1
             after = after.model_copy(update={"change_seq": seq})
-            new_data = after.model_dump_json()
-            conn.execute(
-                update(t.requests).where(r.id == bindparam("b_id")),
-                {"b_id": request_id, **_request_columns(after, new_data)},
-            )
-            old, new = snapshot_diff(current, after)
-            self._record(
+            self._store_change(
                 conn,
-                request=after,
-                data=new_data,
+                current,
+                after,
                 action=action.action,
                 actor=actor,
                 now=now,
-                before=old,
-                after=new,
                 detail=action.model_dump(mode="json", exclude={"action"}),
                 key=idempotency_key,
-                path=path,
                 body_hash=body_hash,
             )
             if isinstance(action, Resolve):
                 seq = self._resolve_children(conn, after, actor=actor, now=now)
         self._notify(seq)
         return Outcome(after)
+
+    def _store_change(
+        self,
+        conn: Connection,
+        before: Request,
+        after: Request,
+        *,
+        action: str,
+        actor: str,
+        now: datetime,
+        detail: dict[str, object],
+        key: str | None = None,
+        body_hash: str = "",
+    ) -> None:
+        """Write `after` over its request's row, with the change, the audit event (the fields
+        that differ from `before`) and, given a key, the idempotency record."""
+        data = after.model_dump_json()
+        conn.execute(
+            update(t.requests).where(t.requests.c.id == bindparam("b_id")),
+            {"b_id": after.id, **_request_columns(after, data)},
+        )
+        old, new = snapshot_diff(before, after)
+        self._record(
+            conn,
+            request=after,
+            data=data,
+            action=action,
+            actor=actor,
+            now=now,
+            before=old,
+            after=new,
+            detail=detail,
+            key=key,
+            path=action_path(after.id),
+            body_hash=body_hash,
+        )
 
     def _resolve_children(self, conn: Connection, parent: Request, *, actor: str, now: datetime) -> int:
         """Resolve the requests merged into `parent` with it (each its own change and audit
@@ -796,25 +823,8 @@ class SqlStore:
             child = Request.model_validate_json(data)
             seq += 1
             after = resolve_with_parent(child, parent, now=now).model_copy(update={"change_seq": seq})
-            new_data = after.model_dump_json()
-            conn.execute(
-                update(t.requests).where(r.id == bindparam("b_id")),
-                {"b_id": child.id, **_request_columns(after, new_data)},
-            )
-            old, new = snapshot_diff(child, after)
-            self._record(
-                conn,
-                request=after,
-                data=new_data,
-                action="resolve",
-                actor=actor,
-                now=now,
-                before=old,
-                after=new,
-                detail={"with_parent": parent.id},
-                key=None,
-                path=action_path(child.id),
-                body_hash="",
+            self._store_change(
+                conn, child, after, action="resolve", actor=actor, now=now, detail={"with_parent": parent.id}
             )
         return seq
 

@@ -45,6 +45,16 @@ def store_of(tmp: Path, url: str, name: str) -> LocalStore:
     return LocalStore.open(cache_dir(tmp / "cache-root", url, name), server_url=url, dispatcher=name)
 
 
+def synced_cache(
+    live_server: LiveServer, tmp: Path, name: str, count: int
+) -> tuple[World, dict[str, str], LocalStore]:
+    """`count` requests on the server, synced by `hotline sync` into `name`'s cache, opened."""
+    world = World(live_server, seed(live_server, count), tmp)
+    env = environment(tmp, live_server.url, live_server.create_token(name), name)
+    assert hotline("sync", env=env).returncode == 0
+    return world, env, store_of(tmp, live_server.url, name)
+
+
 async def test_sync_and_status_through_an_outage(live_server: LiveServer, tmp_path: Path) -> None:
     world = World(live_server, seed(live_server, 10), tmp_path)
     token = live_server.create_token("张敏")
@@ -93,10 +103,7 @@ async def test_sync_and_status_through_an_outage(live_server: LiveServer, tmp_pa
 async def test_status_lists_conflicts_and_sync_points_to_them(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    world = World(live_server, seed(live_server, 3), tmp_path)
-    env = environment(tmp_path, live_server.url, live_server.create_token("李"), "李")
-    assert hotline("sync", env=env).returncode == 0
-    store = store_of(tmp_path, live_server.url, "李")
+    world, env, store = synced_cache(live_server, tmp_path, "李", 3)
     store.record(world.ids[0], Dispatch(lead_unit="cc02"), actor="李")
     store.close()
     server_act(live_server, world.ids[0], Dispatch(lead_unit="cc01"), actor="王")
@@ -184,10 +191,7 @@ async def test_status_asks_the_server_for_the_name_when_it_can(
 async def test_a_damaged_cache_file_is_moved_aside_and_pulled_again_keeping_the_outbox(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    world = World(live_server, seed(live_server, 10), tmp_path)
-    env = environment(tmp_path, live_server.url, live_server.create_token("张敏"), "张敏")
-    assert hotline("sync", env=env).returncode == 0
-    store = store_of(tmp_path, live_server.url, "张敏")
+    world, env, store = synced_cache(live_server, tmp_path, "张敏", 10)
     store.record(world.ids[0], AddNote(text="before the damage"), actor="张敏")
     cache = store.directory
     store.close()
