@@ -181,13 +181,18 @@ def apply_action(
     return request.model_copy(update=changes | {"version": request.version + 1, "updated_at": now})
 
 
+#: A parent in one of these states has been handled: what is merged into it is resolved with it.
+HANDLED_STATES = frozenset({State.resolved, State.callback_logged, State.closed})
+
+
 def resolve_with_parent(child: Request, parent: Request, *, now: datetime) -> Request:
     """并单 handles a merged request with its parent: when the parent is resolved, so is each
-    request merged into it, so that every caller gets a callback (回访) of their own. The child
-    keeps `merged_into` as the record of how it was handled."""
+    request merged into it (and a request merged into a parent already handled is resolved at
+    once), so that every caller gets a callback (回访) of their own. The child keeps
+    `merged_into` as the record of how it was handled."""
     if child.state is not State.merged or child.merged_into != parent.id:
         raise TransitionRefused(f"request {child.id} is not merged into {parent.id}")
-    if parent.state is not State.resolved:
+    if parent.state not in HANDLED_STATES:
         raise TransitionRefused(f"request {parent.id} is not resolved")
     return child.model_copy(
         update={"state": State.resolved, "resolved_at": now, "version": child.version + 1, "updated_at": now}

@@ -44,6 +44,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from api_client.actions import Action, Dispatch, Merge, Resolve
 from api_client.lifecycle import (
     ALLOWED_FROM,
+    HANDLED_STATES,
     TransitionRefused,
     apply_action,
     intake,
@@ -755,8 +756,9 @@ class SqlStore:
                 ):  # the state allowed it: refused for naming unknown units, a validation error
                     raise InvalidInput(str(exc)) from exc
                 raise
+            parent: Request | None = None
             if isinstance(action, Merge):
-                self._check_merge(conn, current, action.parent_id)
+                parent = self._merge_parent(conn, current, action.parent_id)
             seq = self._head(conn) + 1
             after = after.model_copy(update={"change_seq": seq})
             self._store_change(
@@ -772,6 +774,8 @@ class SqlStore:
             )
             if isinstance(action, Resolve):
                 seq = self._resolve_children(conn, after, actor=actor, now=now)
+            elif parent is not None and parent.state in HANDLED_STATES:  # handled already: resolved now
+                seq = self._resolve_children(conn, parent, actor=actor, now=now, after_seq=seq)
         self._notify(seq)
         return Outcome(after)
 
@@ -811,11 +815,14 @@ class SqlStore:
             body_hash=body_hash,
         )
 
-    def _resolve_children(self, conn: Connection, parent: Request, *, actor: str, now: datetime) -> int:
+    def _resolve_children(
+        self, conn: Connection, parent: Request, *, actor: str, now: datetime, after_seq: int | None = None
+    ) -> int:
         """Resolve the requests merged into `parent` with it (each its own change and audit
-        event, `with_parent` in the detail), so each caller gets a callback. The head's seq."""
+        event, `with_parent` in the detail), so each caller gets a callback. Their changes follow
+        `after_seq` (default: the parent's). The head's seq."""
         r = t.requests.c
-        seq = parent.change_seq
+        seq = parent.change_seq if after_seq is None else after_seq
         children = conn.execute(
             select(r.data).where(r.merged_into == parent.id, r.state == State.merged.value).order_by(r.num)
         ).scalars()
@@ -829,13 +836,15 @@ class SqlStore:
         return seq
 
     @staticmethod
-    def _check_merge(conn: Connection, request: Request, parent_id: str) -> None:
-        """A merge parent must exist and not be merged itself; a parent cannot be merged away."""
+    def _merge_parent(conn: Connection, request: Request, parent_id: str) -> Request:
+        """The parent `request` is to be merged into. It must exist and not be merged itself; a
+        parent cannot be merged away."""
         r = t.requests.c
-        parent = conn.execute(select(r.state, r.merged_into).where(r.id == parent_id)).first()
-        if parent is None:
+        data = conn.execute(select(r.data).where(r.id == parent_id)).scalar()
+        if data is None:
             raise InvalidInput(f"Cannot merge into {parent_id!r}: there is no such request.")
-        if parent.state == State.merged.value:
+        parent = Request.model_validate_json(data)
+        if parent.state is State.merged:
             raise TransitionRefused(
                 f"cannot merge into request {parent_id}: it is itself merged into {parent.merged_into}"
             )
@@ -847,6 +856,7 @@ class SqlStore:
                 f"cannot merge request {request.id}: other requests (e.g. {child}) are merged into it;"
                 " unmerge them first"
             )
+        return parent
 
     def list_requests(self, flt: RequestFilter) -> list[Request]:
         """Requests matching `flt`, newest received first (then newest id first)."""

@@ -343,9 +343,11 @@ def test_seed_store_writes_real_histories(tmp_path: Path) -> None:
         for demo, request in zip(demos, stored, strict=True):
             expected = replay(demo)
             if expected.state is State.merged and request.state is State.resolved:
+                # resolved with its parent, or at once if merged into a parent already handled
                 last = store.audit(request.id)[-1]
-                assert last.detail == {"with_parent": request.merged_into}
-                assert store.get_request(request.merged_into or "").resolved_at == request.resolved_at
+                assert last.action == "resolve" and last.detail == {"with_parent": request.merged_into}
+                assert request.resolved_at == last.at
+                assert store.get_request(request.merged_into or "").resolved_at is not None
                 expected = expected.model_copy(
                     update={"state": State.resolved, "version": expected.version + 1}
                 )

@@ -145,6 +145,8 @@ def test_a_merged_request_is_resolved_with_its_parent_only() -> None:
         resolve_with_parent(child, a_request(State.resolved, id="P2"), now=later)
     with pytest.raises(TransitionRefused):  # the parent is not resolved
         resolve_with_parent(child, a_request(State.accepted, id="P1"), now=later)
+    for handled in (State.callback_logged, State.closed):  # merged after the parent was handled
+        assert resolve_with_parent(child, a_request(handled, id="P1"), now=later).state is State.resolved
     with pytest.raises(TransitionRefused):  # no longer merged
         resolve_with_parent(apply_action(child, Unmerge(), actor="a", now=T0), parent, now=later)
 

@@ -193,6 +193,31 @@ def test_resolving_a_parent_resolves_what_was_merged_into_it_so_every_caller_get
     act(client, parent, {"action": "merge", "parent_id": unmerged["id"]})
 
 
+def test_a_request_merged_into_a_parent_already_handled_is_resolved_at_once(
+    api: Api, live_server: LiveServer
+) -> None:
+    client = api()
+    parent = intake(client)
+    for action in ({"action": "dispatch", "lead_unit": "cc01"}, {"action": "accept"}, {"action": "resolve"}):
+        parent = act(client, parent, action)
+    late = intake(client)  # the same incident, reported after it was handled
+    head = live_server.store.head()
+    merged = act(client, late, {"action": "merge", "parent_id": parent["id"]})
+    assert merged["state"] == "merged" and merged["change_seq"] == head + 1  # the answer: the merge
+    assert live_server.store.head() == head + 2
+    now = client.get(f"/v1/requests/{late['id']}").json()
+    assert now["state"] == "resolved" and now["merged_into"] == parent["id"]
+    assert [e["action"] for e in client.get(f"/v1/requests/{late['id']}/audit").json()][-2:] == [
+        "merge",
+        "resolve",
+    ]
+    # a closed parent too: the caller still gets a callback
+    closed = act(client, parent, {"action": "close"})
+    later = act(client, intake(client), {"action": "merge", "parent_id": closed["id"]})
+    assert client.get(f"/v1/requests/{later['id']}").json()["state"] == "resolved"
+    act(client, {**later, "version": later["version"] + 1}, {"action": "callback", "reached": False})
+
+
 def test_idempotent_intake(api: Api, live_server: LiveServer) -> None:
     alice, bob = api(name="alice"), api(name="bob")
     key = {"Idempotency-Key": "intake-0001"}
