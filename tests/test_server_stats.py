@@ -80,9 +80,10 @@ def history(tmp_db: Path) -> Iterator[tuple[LiveServer, httpx.Client, Clock, dic
     r["D"] = act(client, r["D"], {"action": "dispatch", "lead_unit": "cc01"})
     # E: new, not due yet.
     r["E"] = intake(client, received_at=received(1 * h), type=RequestType.enquiry.value)
-    # F: merged into A before any dispatch.
+    # F: merged before any dispatch into D, which is still being handled (merged into A, closed
+    # already, it would be resolved at once).
     r["F"] = intake(client, received_at=received(-3 * d))
-    r["F"] = act(client, r["F"], {"action": "merge", "parent_id": r["A"]["id"]})
+    r["F"] = act(client, r["F"], {"action": "merge", "parent_id": r["D"]["id"]})
     # G: dispatched, accepted in time, then returned (no lead unit, no acceptance any more).
     r["G"] = intake(client, received_at=received(0 * h))
     r["G"] = act(client, r["G"], {"action": "dispatch", "lead_unit": "cc01"})
