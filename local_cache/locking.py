@@ -123,52 +123,22 @@ class FileLock:
 
     @staticmethod
     def _flock(fd: int, deadline: float | None) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if deadline is None:
-                return False
-        return _wait_for_flock(fd, deadline)
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if deadline is None or time.monotonic() >= deadline:
+                    return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
     def _busy(self) -> CacheBusy:
         return CacheBusy(
             f"the hotline cache is busy: another hotline process has held {self.path} for more than"
             f" {self.timeout:g} s. Close the other hotline (or wait) and try again."
         )
-
-
-def _wait_for_flock(fd: int, deadline: float) -> bool:
-    """Wait in the kernel's queue for the flock on `fd` until `deadline`.
-
-    Polling with back-off would rarely catch the moment another process lets go, and a process
-    that writes again and again would keep the lock for as long as it goes on; a waiter blocked
-    in `flock` is woken when the lock is released. Python has no timed flock, so a thread blocks
-    on a duplicate of `fd` (the same open file, so the lock is `fd`'s too). Given up at the
-    deadline, the thread still owns its duplicate: whenever it gets the lock it closes it,
-    and the lock goes with the file's last descriptor (the caller closes `fd`).
-    """
-    waiter = os.dup(fd)
-    got = threading.Event()
-    guard = threading.Lock()
-    abandoned = False
-
-    def take() -> None:
-        try:
-            fcntl.flock(waiter, fcntl.LOCK_EX)
-            with guard:
-                if not abandoned:
-                    got.set()
-        except OSError:
-            pass
-        finally:
-            os.close(waiter)
-
-    threading.Thread(target=take, name="hotline-flock", daemon=True).start()
-    got.wait(max(0.0, deadline - time.monotonic()))
-    with guard:
-        abandoned = not got.is_set()
-    return not abandoned
 
 
 def try_exclusive(path: Path) -> FileLock | None:
