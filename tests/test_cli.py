@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
     proc = subprocess.Popen(
         [*hotline_command(), "serve", "--db", str(db), "--port", str(port)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one pipe, read to its end below: a full pipe would stall the server
         text=True,
     )
     assert proc.stdout is not None
@@ -86,9 +87,10 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
         if "listening on" in line or not line:
             break
     assert f"http://127.0.0.1:{port}" in line, (line, proc.poll())
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # the server's log, until it ends
     yield f"http://127.0.0.1:{port}", db
     proc.terminate()
-    assert proc.wait(timeout=10) == 0
+    assert proc.wait(timeout=60) == 0
 
 
 def test_serve_answers_openapi_and_tokens_work(served: tuple[str, Path], tmp_path: Path) -> None:
@@ -144,7 +146,7 @@ def start_demo(*args: str) -> tuple[subprocess.Popen[str], str, str]:
     proc = subprocess.Popen(
         [*hotline_command(), "demo", "--serve-only", *args, "--port", str(free_port())],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one pipe, read to its end below: a full pipe would stall the demo
         text=True,
     )
     assert proc.stdout is not None
@@ -159,6 +161,7 @@ def start_demo(*args: str) -> tuple[subprocess.Popen[str], str, str]:
         if "HOTLINE_TOKEN_FILE=" in line:
             token_file = line.split("=", 1)[1].strip()
     assert url and token_file, proc.poll()
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # the server's log, until it ends
     return proc, url, token_file
 
 
@@ -172,7 +175,7 @@ def test_demo_serves_seeded_data_and_cleans_up() -> None:
     )
     assert stats.json()["total"] == 30
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 0
+    assert proc.wait(timeout=60) == 0
     assert not token_path.parent.exists()  # the demo token does not outlive the demo
 
 
@@ -186,5 +189,5 @@ def test_demo_storm_adds_requests_while_it_runs() -> None:
         totals.append(httpx.get(f"{url}/v1/stats", headers=headers).json()["total"])
     assert totals[-1] > 12, totals  # the 10 seeded requests and then the storm's
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 0
+    assert proc.wait(timeout=60) == 0
     assert not Path(token_file).parent.exists()
