@@ -141,6 +141,10 @@ def test_serve_refuses_a_bad_database_clearly(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and "hotline:" in result.stderr
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_demo(*args: str) -> tuple[subprocess.Popen[str], str, str]:
     """`hotline demo --serve-only ARGS` started; its API URL and token file once it says them."""
     proc = subprocess.Popen(
@@ -148,6 +152,9 @@ def start_demo(*args: str) -> tuple[subprocess.Popen[str], str, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,  # one pipe, read to its end below: a full pipe would stall the demo
         text=True,
+        # ctrl+c as at a terminal, even when the tests run in the background (where a shell
+        # starts them with SIGINT ignored, and a child would inherit that)
+        preexec_fn=_default_sigint,
     )
     assert proc.stdout is not None
     url = token_file = ""

@@ -375,6 +375,7 @@ async def test_dispatch_by_keys_with_a_lead_and_co_units(server: LiveServer, tmp
     async with running_app(open_session(server, tmp_path)) as (app, pilot):
         await until(pilot, lambda: with_directory(app), what="the first sync and the directory")
         screen = queues(app)
+        await until(pilot, lambda: screen.current_request_id() is not None, what="the rows on screen")
         request_id = screen.current_request_id()
         assert request_id is not None and app.model.get(request_id).state is State.new  # type: ignore[union-attr]
         await open_dialog(pilot, app, "d", "DispatchDialog")
