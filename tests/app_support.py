@@ -9,8 +9,8 @@ SQLite file and serves it on a free port; `open_session` opens a dispatcher's pr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +66,21 @@ def seeded_central(tmp: Path, count: int = 60, *, seed: int = 7) -> Central:
         store.close()
     page = ChangesPage(changes=changes, next_since=changes[-1].seq, head=head, has_more=False)
     return Central(page=page, directory=directory)
+
+
+@contextmanager
+def cached_session(central: Central, cache: Path, *, directory: bool = True) -> Iterator[Session]:
+    """An offline session (no token: an app on it never syncs) whose cache holds `central`'s
+    requests, and its directory unless `directory` is False."""
+    opened = Session.open(cache, api_url="http://127.0.0.1:8345", dispatcher="张敏", token=None)
+    try:
+        opened.store.apply_page(central.page)
+        opened.store.flush()
+        if directory:
+            opened.set_directory(central.directory)
+        yield opened
+    finally:
+        opened.close()
 
 
 def open_session(server: LiveServer, tmp: Path, name: str = "张敏", *, sync: bool = True) -> Session:

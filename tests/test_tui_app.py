@@ -55,6 +55,16 @@ def with_directory(app: HotlineApp) -> bool:
     return synced(app, 60) and app.session.directory is not None
 
 
+async def first_new_on_screen(pilot: Pilot[Any], app: HotlineApp) -> str:
+    """Once synced with the directory, the request under the cursor of the `new` queue."""
+    await until(pilot, lambda: with_directory(app), what="the first sync and the directory")
+    screen = queues(app)
+    await until(pilot, lambda: screen.current_request_id() is not None, what="the rows on screen")
+    request_id = screen.current_request_id()
+    assert request_id is not None and app.model.get(request_id).state is State.new  # type: ignore[union-attr]
+    return request_id
+
+
 def first_in(app: HotlineApp, state: State) -> str:
     return next(row.id for row in app.model.rows() if row.state is state)
 
@@ -373,11 +383,8 @@ async def open_dialog(pilot: Pilot[object], app: HotlineApp, key: str, name: str
 
 async def test_dispatch_by_keys_with_a_lead_and_co_units(server: LiveServer, tmp_path: Path) -> None:
     async with running_app(open_session(server, tmp_path)) as (app, pilot):
-        await until(pilot, lambda: with_directory(app), what="the first sync and the directory")
         screen = queues(app)
-        await until(pilot, lambda: screen.current_request_id() is not None, what="the rows on screen")
-        request_id = screen.current_request_id()
-        assert request_id is not None and app.model.get(request_id).state is State.new  # type: ignore[union-attr]
+        request_id = await first_new_on_screen(pilot, app)
         await open_dialog(pilot, app, "d", "DispatchDialog")
         await pilot.press("d", "s", "j", "enter", "down", "enter", "down", "enter", "ctrl+s")
         await until(
@@ -591,11 +598,8 @@ def test_a_key_rebound_in_the_config_file_reaches_the_running_app(
     started: list[HotlineApp] = []
 
     async def drive(app: HotlineApp) -> None:
-        async with app.run_test(size=(100, 30)) as started:
-            pilot: Pilot[Any] = started
-            await until(pilot, lambda: with_directory(app), what="the first sync and the directory")
-            request_id = queues(app).current_request_id()
-            assert request_id is not None and app.model.get(request_id).state is State.new  # type: ignore[union-attr]
+        async with app.run_test(size=(100, 30)) as pilot:
+            request_id = await first_new_on_screen(pilot, app)
             # the old key first, then help: had `d` opened the dialog, `?` would be typed into it
             await pilot.press("d", "question_mark")
             await until(

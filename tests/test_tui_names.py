@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import Central, seeded_central, until
+from app_support import Central, cached_session, seeded_central, until
 
 from tui.app import HotlineApp
 from tui.messages import DirectoryUpdated, RowsChanged, RowsLoaded
@@ -27,13 +27,8 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Central:
 @pytest.fixture
 def session(central: Central, tmp_path: Path) -> Iterator[Session]:
     """An offline cache holding the seeded requests, without a directory yet."""
-    opened = Session.open(tmp_path / "cache", api_url="http://127.0.0.1:8345", dispatcher="张敏", token=None)
-    try:
-        opened.store.apply_page(central.page)
-        opened.store.flush()
+    with cached_session(central, tmp_path / "cache", directory=False) as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 def named(app: HotlineApp) -> bool:

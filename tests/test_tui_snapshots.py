@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from app_support import SEED_NOW, Central, seeded_central, until
+from app_support import SEED_NOW, Central, cached_session, seeded_central, until
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioSet
 
@@ -36,8 +36,6 @@ from tui.session import Session
 TZ = "CST-8"
 #: The app's frozen clock: ten minutes after the demo data's "now".
 CLOCK = SEED_NOW.timestamp() + 600
-API_URL = "http://127.0.0.1:8345"
-DISPATCHER = "张敏"
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 
 Compare = Callable[..., bool]
@@ -64,14 +62,8 @@ def fixed_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def session(central: Central, tmp_path: Path, fixed_zone: None) -> Iterator[Session]:
     """A dispatcher's offline session (no token: the app never syncs) on the seeded data."""
-    opened = Session.open(tmp_path / "cache", api_url=API_URL, dispatcher=DISPATCHER, token=None)
-    try:
-        opened.store.apply_page(central.page)
-        opened.store.flush()
-        opened.set_directory(central.directory)
+    with cached_session(central, tmp_path / "cache") as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 def frozen_app(session: Session, lang: Lang) -> HotlineApp:
