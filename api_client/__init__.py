@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from .errors import (
+from api_client.errors import (
     Conflict,
     DeadlineExceeded,
     Forbidden,
@@ -23,9 +23,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .client import DEFAULT_USER_AGENT, Health, HotlineClient
-    from .events import ChangeStream, listen
-    from .retrying import RetryPolicy
+    from api_client.client import DEFAULT_USER_AGENT, Health, HotlineClient
+    from api_client.events import ChangeStream, listen
+    from api_client.retrying import RetryPolicy
 
 _LAZY = {
     "DEFAULT_USER_AGENT": "client",

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
-from .models import Identifier, Incoming, OptionalText, RequiredText, Satisfaction, Tier
+from api_client.models import Identifier, Incoming, OptionalText, RequiredText, Satisfaction, Tier
 
 
 class Dispatch(Incoming):

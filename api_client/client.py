@@ -27,8 +27,8 @@ import httpx
 import orjson
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from .actions import ACTION_ADAPTER, Action
-from .errors import (
+from api_client.actions import ACTION_ADAPTER, Action
+from api_client.errors import (
     Conflict,
     Forbidden,
     HotlineError,
@@ -38,7 +38,7 @@ from .errors import (
     ServerError,
     Unauthorized,
 )
-from .models import (
+from api_client.models import (
     CHANGE_LINES,
     AuditEvent,
     AutoDispatchSwitch,
@@ -63,7 +63,7 @@ from .models import (
     Unit,
     UnitUpdate,
 )
-from .retrying import RetryPolicy, origin, retry_after, send
+from api_client.retrying import RetryPolicy, origin, retry_after, send
 
 T = TypeVar("T")
 

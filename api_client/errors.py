@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .models import Request
+    from api_client.models import Request
 
 
 class HotlineError(Exception):

@@ -27,10 +27,10 @@ import orjson
 from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 from pydantic import TypeAdapter
 
-from .client import HotlineClient, _status_error, validate
-from .errors import Forbidden, HotlineError, InvalidResponse, Unauthorized, Unreachable
-from .models import ChangeNotice
-from .retrying import backoff, describe_transport_error
+from api_client.client import HotlineClient, _status_error, validate
+from api_client.errors import Forbidden, HotlineError, InvalidResponse, Unauthorized, Unreachable
+from api_client.models import ChangeNotice
+from api_client.retrying import backoff, describe_transport_error
 
 _NOTICE = TypeAdapter(ChangeNotice)
 _WHAT = "GET /v1/events"

@@ -32,7 +32,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 import stamina
 
-from .errors import DeadlineExceeded, Unreachable
+from api_client.errors import DeadlineExceeded, Unreachable
 
 # stamina logs every scheduled retry at WARNING to the "stamina" logger. With no logging set up,
 # Python's last-resort handler prints those to stderr, over a CLI's output or a TUI's screen.

@@ -53,7 +53,7 @@ from typing import Any, ClassVar
 
 from api_client.models import Channel, State, Tier
 from central_api.catalogue import CATEGORIES, CATEGORY_DETAILS, COMMUNITIES, UNITS, suggested_units
-from tui.queue_model import Filter, Names, QueueKind, QueueModel, QueueRow, Sort, make_row
+from tui.core.queue_model import Filter, Names, QueueKind, QueueModel, QueueRow, Sort, make_row
 
 SIZE = (160, 50)
 NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC: a fixed "now" so every run sees the same queues
@@ -276,7 +276,7 @@ async def bench_queue_table(model: QueueModel, samples: int) -> dict[str, float]
     from textual import events
     from textual.strip import Strip
 
-    from tui.widgets.queue_table import QueueTable
+    from tui.ui.widgets.queue_table import QueueTable
 
     class Table(_Painted, QueueTable):
         def render_line(self, y: int) -> Strip:
@@ -325,7 +325,7 @@ async def bench_queue_table(model: QueueModel, samples: int) -> dict[str, float]
 
 
 def _datatable_rows(rows: Sequence[QueueRow]) -> list[tuple[object, ...]]:
-    from tui.text import literal
+    from tui.ui.text import literal
 
     return [
         (r.id, f"{(r.due_at - NOW) / 3600:.1f}h", r.tier.value, "!" if r.vulnerable else "", r.state.value,
@@ -390,7 +390,7 @@ def run_child(size: int) -> None:
     from textual.app import App, ComposeResult
     from textual.binding import Binding, BindingType
 
-    from tui.widgets.queue_table import QueueTable
+    from tui.ui.widgets.queue_table import QueueTable
 
     model = QueueModel(synthetic_rows(size))
     model.prepare()

@@ -76,13 +76,13 @@ from api_client.models import Role, RoutingRuleIn, State, now_utc
 from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
 from central_api.storm import StormCall, storm_requests
-from tui.app import HotlineApp
-from tui.i18n import Strings
-from tui.pinyin import spellings
-from tui.queue_model import NO_FILTER, QueueKind, Sort
-from tui.screens.bulk import BulkScreen
-from tui.screens.queues import QueuesScreen
-from tui.session import Session
+from tui.core.i18n import Strings
+from tui.core.pinyin import spellings
+from tui.core.queue_model import NO_FILTER, QueueKind, Sort
+from tui.core.session import Session
+from tui.ui.app import HotlineApp
+from tui.ui.screens.bulk import BulkScreen
+from tui.ui.screens.queues import QueuesScreen
 
 SIZE = (160, 50)
 #: The supervisor's storm plan: category -> the unit a rule sends it to (every community).
@@ -181,7 +181,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 def bench_app_class() -> type[HotlineApp]:
     """HotlineApp that notes when each frame is composed, and a QueueTable that notes when it
     paints a line and where its cursor was then (private hooks, bench only)."""
-    from tui.widgets.queue_table import QueueTable
+    from tui.ui.widgets.queue_table import QueueTable
 
     original = QueueTable.render_line
 
@@ -376,8 +376,8 @@ async def drill(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
 
 
 async def clear_queue(app: HotlineApp, pilot: Any, keys: Keys) -> dict[str, object]:
-    from tui.screens.dispatch import DispatchDialog
-    from tui.screens.duplicates import DuplicatesScreen
+    from tui.ui.screens.dispatch import DispatchDialog
+    from tui.ui.screens.duplicates import DuplicatesScreen
 
     queues = app.screen
     assert isinstance(queues, QueuesScreen)
@@ -463,7 +463,7 @@ def verify(store: SqlStore, ids: list[str]) -> dict[str, object]:
 
 async def naive(app: HotlineApp, pilot: Any, store: SqlStore, args: argparse.Namespace) -> dict[str, object]:
     """One request at a time: d, a unit query, enter, ctrl+s."""
-    from tui.screens.dispatch import DispatchDialog
+    from tui.ui.screens.dispatch import DispatchDialog
 
     if args.naive <= 0:
         return {"naive_requests": 0}

@@ -13,12 +13,12 @@ from typing import Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
-from .body_limit import BodyLimitMiddleware
-from .errors import install_error_handlers
-from .notifier import Notifier
-from .open311 import router as open311_router
-from .routes import ROUTERS
-from .store import Store
+from central_api.body_limit import BodyLimitMiddleware
+from central_api.errors import install_error_handlers
+from central_api.notifier import Notifier
+from central_api.open311 import router as open311_router
+from central_api.routes import ROUTERS
+from central_api.store import Store
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_response
+from central_api.errors import error_response
 
 #: At most this many body bytes are read and thrown away before a 413 (beyond: just close).
 DRAIN_CAP = 64 << 20

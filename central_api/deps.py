@@ -15,8 +15,7 @@ import anyio.to_thread
 from fastapi import Depends, HTTPException, Request
 
 from api_client.models import Identity, Role
-
-from .store import Store
+from central_api.store import Store
 
 #: How long a resolved token is trusted without asking the store again (seconds).
 IDENTITY_TTL = 60.0

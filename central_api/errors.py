@@ -19,9 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 
-from api_client.lifecycle import ALLOWED_FROM, TransitionRefused
-
-from .store import (
+from api_client.domain.lifecycle import ALLOWED_FROM, TransitionRefused
+from central_api.store import (
     IdempotencyMismatch,
     InvalidInput,
     RequestNotFound,

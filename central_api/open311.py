@@ -53,10 +53,9 @@ from api_client.models import (
     Unit,
     now_utc,
 )
-
-from .catalogue import CATEGORY_DETAILS, STREET_OFFICE
-from .deps import StoreDep
-from .store import InvalidInput, RequestFilter, RequestNotFound, Store
+from central_api.catalogue import CATEGORY_DETAILS, STREET_OFFICE
+from central_api.deps import StoreDep
+from central_api.store import InvalidInput, RequestFilter, RequestNotFound, Store
 
 log = logging.getLogger(__name__)
 

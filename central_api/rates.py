@@ -12,7 +12,7 @@ Filters: `since <= received_at < until`, `unit` = the lead unit. `overdue` count
 handling state (`HANDLING_STATES`: a unit still has to act — new, returned, reopened, dispatched,
 accepted, extended) whose due time has passed at `now`; a resolved request waits for its callback,
 not for a unit, so it is never overdue (the app's queues and dashboard use the same definition,
-`tui.queue_model.HANDLING_STATES`). `by_state` lists every state, zeros included.
+`tui.core.queue_model.HANDLING_STATES`). `by_state` lists every state, zeros included.
 
 The per-request facts are computed once per write (`rate_columns`) and stored in indexed
 columns, so `stats_sql` is a handful of portable SQL aggregates; `stats_from_requests` is the same
@@ -35,8 +35,7 @@ from api_client.models import (
     Stats,
     response_window,
 )
-
-from . import tables as t
+from central_api import tables as t
 
 #: States in which the handling deadline runs: a unit still has to act (see the module docstring).
 HANDLING_STATES = frozenset(

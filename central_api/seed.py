@@ -1,7 +1,7 @@
 """Deterministic demo data: a month of hotline requests at 德胜街道 and their histories.
 
 `demo_requests(seed, count, now)` builds the requests and, for each, the dispatcher and unit
-actions that walk it through the real state machine (`api_client.lifecycle`): intake, dispatch
+actions that walk it through the real state machine (`api_client.domain.lifecycle`): intake, dispatch
 to the suggested units (a lead and sometimes co-units, 吹哨报到), sign-for, notes, returns to the
 wrong owner, extensions, resolution, callbacks (≈97 % solved, ≈99 % satisfied among valid
 callbacks), closing, re-handling after an unsatisfied callback, and merging of duplicates into an
@@ -35,7 +35,7 @@ from api_client.actions import (
     Resolve,
     Return,
 )
-from api_client.lifecycle import apply_action, intake
+from api_client.domain.lifecycle import apply_action, intake
 from api_client.models import (
     Caller,
     Channel,
@@ -48,8 +48,7 @@ from api_client.models import (
     Tier,
     response_window,
 )
-
-from .catalogue import (
+from central_api.catalogue import (
     COMMUNITIES,
     COMMUNITY_CENTRES,
     FALLBACK_UNIT,
@@ -59,7 +58,7 @@ from .catalogue import (
     community_office,
     suggested_units,
 )
-from .store import Store
+from central_api.store import Store
 
 #: Beijing time (UTC+08:00, no daylight saving). Requests are generated in local time.
 BEIJING = timezone(timedelta(hours=8), "CST")

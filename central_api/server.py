@@ -27,9 +27,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from api_client.models import Role, now_utc
-
-from .app import create_app
-from .sql_store import Catalogue, DatabaseUnavailable, SqlStore
+from central_api.app import create_app
+from central_api.sql_store import Catalogue, DatabaseUnavailable, SqlStore
 
 #: How long uvicorn lets open requests finish at shutdown before cancelling them.
 GRACEFUL_SECONDS = 3

@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from api_client.actions import Action, Dispatch, Merge, Resolve
-from api_client.lifecycle import (
+from api_client.domain.lifecycle import (
     ALLOWED_FROM,
     HANDLED_STATES,
     TransitionRefused,
@@ -73,10 +73,9 @@ from api_client.models import (
     best_rule,
     now_utc,
 )
-
-from . import tables as t
-from .rates import rate_columns, stats_sql
-from .store import (
+from central_api import tables as t
+from central_api.rates import rate_columns, stats_sql
+from central_api.store import (
     IdempotencyMismatch,
     InvalidInput,
     Outcome,
@@ -118,7 +117,7 @@ class Catalogue:
 
 def default_catalogue() -> Catalogue:
     """The project's catalogue (`central_api.catalogue`)."""
-    from . import catalogue
+    from central_api import catalogue
 
     return Catalogue(
         units=catalogue.UNITS, categories=catalogue.CATEGORIES, communities=catalogue.COMMUNITIES

@@ -136,7 +136,7 @@ class Store(Protocol):
         idempotency_key: str | None,
     ) -> Outcome:
         """Apply a dispatcher action. Raises RequestNotFound, VersionMismatch,
-        api_client.lifecycle.TransitionRefused, IdempotencyMismatch. A replayed key returns
+        api_client.domain.lifecycle.TransitionRefused, IdempotencyMismatch. A replayed key returns
         the first outcome (replayed=True) before any version check."""
         ...
 

@@ -33,9 +33,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from api_client.models import Caller, Channel, Location, NewRequest
-
-from .catalogue import COMMUNITIES, STREET_OFFICE, category_by_code
-from .seed import (
+from central_api.catalogue import COMMUNITIES, STREET_OFFICE, category_by_code
+from central_api.seed import (
     _CALL_TAKERS,
     _CLOSINGS,
     _HOUR_WEIGHTS,

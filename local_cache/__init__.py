@@ -12,7 +12,7 @@ sync engine.
 
 from __future__ import annotations
 
-from .errors import (
+from local_cache.errors import (
     CacheBusy,
     CacheError,
     CorruptCache,
@@ -21,12 +21,12 @@ from .errors import (
     UnknownRequest,
     UnsafePermissions,
 )
-from .local_store import LocalStore
-from .locking import FileLock, try_exclusive
-from .outbox import ConflictRecord, Outbox, PendingAction
-from .paths import cache_dir, cache_root
-from .request_cache import RequestCache
-from .storage import AtomicJSONStorage
+from local_cache.local_store import LocalStore
+from local_cache.locking import FileLock, try_exclusive
+from local_cache.outbox import ConflictRecord, Outbox, PendingAction
+from local_cache.paths import cache_dir, cache_root
+from local_cache.request_cache import RequestCache
+from local_cache.storage import AtomicJSONStorage
 
 __all__ = [
     "AtomicJSONStorage",

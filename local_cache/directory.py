@@ -23,11 +23,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, Validati
 
 from api_client.errors import NotFound
 from api_client.models import Category, Community, RoutingRule, Unit, UnitKind, best_rule, now_utc
-
-from .errors import CorruptCache
-from .locking import FileLock
-from .paths import ensure_private_dir
-from .storage import atomic_write_bytes, move_aside, parse_document, read_file, remove_stale_temps
+from local_cache.errors import CorruptCache
+from local_cache.locking import FileLock
+from local_cache.paths import ensure_private_dir
+from local_cache.storage import atomic_write_bytes, move_aside, parse_document, read_file, remove_stale_temps
 
 #: The file format this version reads and writes; a larger one is a newer hotline's.
 SCHEMA = 1
@@ -36,7 +35,7 @@ _UNIT_KINDS = frozenset(kind.value for kind in UnitKind)
 
 
 class DirectoryNames(NamedTuple):
-    """Display names by id; the fields and their order are those of `tui.queue_model.Names`."""
+    """Display names by id; the fields and their order are those of `tui.core.queue_model.Names`."""
 
     categories: Mapping[str, str]
     communities: Mapping[str, str]

@@ -2,7 +2,7 @@
 outbox joined, with the optimistic view the UI shows.
 
 The view of a request is the cached server copy with this store's pending actions applied in
-order by `api_client.lifecycle.apply_action`, the same state machine the server runs. An action
+order by `api_client.domain.lifecycle.apply_action`, the same state machine the server runs. An action
 that no longer applies locally is skipped in the view, never deleted: the server decides.
 
 Of all the processes that open one cache directory, the first holds `sync.lock` and is the
@@ -19,14 +19,13 @@ from types import TracebackType
 from typing import Literal, Self
 
 from api_client.actions import Action
-from api_client.lifecycle import TransitionRefused, apply_action
+from api_client.domain.lifecycle import TransitionRefused, apply_action
 from api_client.models import ChangesPage, PulledPage, Request, now_utc
-
-from .errors import UnknownAction, UnknownRequest
-from .locking import FileLock, try_exclusive
-from .outbox import ConflictRecord, Outbox, PendingAction
-from .paths import check_private_files, ensure_private_dir
-from .request_cache import RequestCache
+from local_cache.errors import UnknownAction, UnknownRequest
+from local_cache.locking import FileLock, try_exclusive
+from local_cache.outbox import ConflictRecord, Outbox, PendingAction
+from local_cache.paths import check_private_files, ensure_private_dir
+from local_cache.request_cache import RequestCache
 
 OUTBOX_FILE = "outbox.json"
 REQUESTS_FILE = "requests.json"

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from .errors import CacheBusy, CacheError
+from local_cache.errors import CacheBusy, CacheError
 
 LOCK_SUFFIX = ".lock"
 _registry_guard = threading.Lock()

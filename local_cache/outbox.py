@@ -32,12 +32,11 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from api_client.actions import Action
-from api_client.lifecycle import TransitionRefused
+from api_client.domain.lifecycle import TransitionRefused
 from api_client.models import Request, now_utc
-
-from .errors import CorruptCache, NewerCacheVersion, UnknownAction
-from .locking import FileLock
-from .storage import AtomicJSONStorage, Document, copy_aside, move_aside, read_file
+from local_cache.errors import CorruptCache, NewerCacheVersion, UnknownAction
+from local_cache.locking import FileLock
+from local_cache.storage import AtomicJSONStorage, Document, copy_aside, move_aside, read_file
 
 SCHEMA = 1
 ACTIONS, CONFLICTS, CONFIRMED, META = "actions", "conflicts", "confirmed", "meta"

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from .errors import CacheError, UnsafePermissions
+from local_cache.errors import CacheError, UnsafePermissions
 
 APP_NAME = "hotline"
 ENV_ROOT = "HOTLINE_CACHE_DIR"

@@ -45,11 +45,10 @@ import orjson
 from pydantic import ValidationError
 
 from api_client.models import ChangesPage, PulledPage, Request, RequestStamp, State, now_utc
-
-from .errors import CacheError, CorruptCache
-from .locking import FileLock
-from .paths import normalize_server_url
-from .storage import (
+from local_cache.errors import CacheError, CorruptCache
+from local_cache.locking import FileLock
+from local_cache.paths import normalize_server_url
+from local_cache.storage import (
     Document,
     FileKey,
     atomic_write_bytes,

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from .errors import CacheError, CorruptCache
+from local_cache.errors import CacheError, CorruptCache
 
 __all__ = [
     "AtomicJSONStorage",

@@ -74,10 +74,9 @@ from api_client.errors import (
 from api_client.events import ChangeStream
 from api_client.models import ChangesPage, PulledPage, Request
 from api_client.retrying import backoff
-
-from .errors import CacheError
-from .local_store import LocalStore
-from .outbox import PendingAction
+from local_cache.errors import CacheError
+from local_cache.local_store import LocalStore
+from local_cache.outbox import PendingAction
 
 #: Errors that mean "the server is not there (or not working) now": go offline, back off.
 OFFLINE_ERRORS: tuple[type[HotlineError], ...] = (Unreachable, ServerError)

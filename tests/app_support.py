@@ -23,9 +23,9 @@ from central_api.seed import seed_store
 from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
 from local_cache.directory import Directory
-from tui.app import HotlineApp
-from tui.i18n import Strings
-from tui.session import Session
+from tui.core.i18n import Strings
+from tui.core.session import Session
+from tui.ui.app import HotlineApp
 
 #: The demo data's "now": fixed, so seeded requests are the same in every run.
 SEED_NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from api_client.models import Rates, Request
 from central_api.rates import HANDLING_STATES, stats_from_requests
 from central_api.server import LiveServer
 from central_api.store import RequestFilter
-from tui.report import (
+from tui.core.report import (
     HOT_WINDOW,
     PERIODS,
     Report,
@@ -27,7 +27,7 @@ from tui.report import (
     period_starts,
     read_local,
 )
-from tui.session import Session
+from tui.core.session import Session
 
 
 def server_requests(server: LiveServer) -> list[Request]:

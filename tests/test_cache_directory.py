@@ -39,7 +39,7 @@ from local_cache.directory import (
     suggested_units,
 )
 from local_cache.errors import UnsafePermissions
-from tui.queue_model import Names
+from tui.core.queue_model import Names
 
 FETCHED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 
@@ -362,7 +362,7 @@ def test_rule_units_are_suggested_even_off_duty_but_unknown_ones_are_dropped() -
 
 
 def test_the_session_suggests_from_the_cached_rules(tmp_path: Path) -> None:
-    from tui.session import Session
+    from tui.core.session import Session
 
     cache = tmp_path / "cache"
     rules = [_rule("roof-c01", "roof_leak", "c01", "hm01", [])]

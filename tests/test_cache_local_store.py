@@ -16,7 +16,7 @@ import pytest
 from cache_worker import T0, page_of, raw_rows, synthetic
 
 from api_client.actions import Accept, AddNote, Dispatch, Extend, LogCallback, Merge, Resolve
-from api_client.lifecycle import TransitionRefused
+from api_client.domain.lifecycle import TransitionRefused
 from api_client.models import Request, Satisfaction, State
 from local_cache import LocalStore, UnknownAction, UnknownRequest
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from api_client.actions import Accept, Dispatch, LogCallback, Merge, Return
-from api_client.lifecycle import ALLOWED_FROM, apply_action
+from api_client.domain.lifecycle import ALLOWED_FROM, apply_action
 from api_client.models import Channel, Satisfaction, State, Tier, UnitKind
 from central_api import catalogue
 from central_api.catalogue import (

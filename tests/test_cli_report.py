@@ -17,8 +17,8 @@ from test_sync_cli import environment, hotline, store_of
 from api_client.client import HotlineClient
 from api_client.models import Role
 from central_api.server import LiveServer
-from tui.report import Report
-from tui.session import Session
+from tui.core.report import Report
+from tui.core.session import Session
 
 
 @pytest.fixture(scope="module")

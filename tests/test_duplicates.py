@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from api_client.lifecycle import intake
+from api_client.domain.lifecycle import intake
 from api_client.models import Caller, Channel, Location, NewRequest, RequestType, State, Tier
 from central_api.storm import storm_requests
-from tui.duplicates import Item, find_clusters, normalize_address, parse_place, problem_of, same_base
+from tui.core.clustering import Item, find_clusters, normalize_address, parse_place, problem_of, same_base
 
 T0 = datetime(2023, 7, 31, 15, 0, tzinfo=UTC).timestamp()
 

@@ -22,7 +22,7 @@ from api_client.actions import (
     Return,
     Unmerge,
 )
-from api_client.lifecycle import (
+from api_client.domain.lifecycle import (
     ALLOWED_FROM,
     TransitionRefused,
     allowed_actions,

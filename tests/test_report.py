@@ -1,4 +1,4 @@
-"""`tui.report`: the report from a seeded server equals a direct computation from the server's
+"""`tui.core.report`: the report from a seeded server equals a direct computation from the server's
 data; hot spots, trends and the shift on crafted requests; the renderers; `parse_since`."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from api_client.models import Request, State
 from central_api import rates
 from central_api.server import LiveServer
 from local_cache.sync import SyncEngine
-from tui import queue_model
-from tui.i18n import Strings
-from tui.queue_model import Names
-from tui.report import (
+from tui.core import queue_model
+from tui.core.i18n import Strings
+from tui.core.queue_model import Names
+from tui.core.report import (
     LocalData,
     Report,
     build_report,

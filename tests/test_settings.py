@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.settings import ConfigError, load_settings
+from tui.core.settings import ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from api_client.models import State, Tier
-from tui.queue_model import make_row
-from tui.surge import (
+from tui.core.queue_model import make_row
+from tui.core.surge import (
     BUCKET_SECONDS,
     Arrival,
     Surge,
@@ -185,5 +185,5 @@ def test_runs_on_the_apps_queue_rows() -> None:
 
 
 def test_the_module_needs_no_textual() -> None:
-    code = "import sys, tui.surge; sys.exit('textual' in sys.modules)"
+    code = "import sys, tui.core.surge; sys.exit('textual' in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -20,12 +20,12 @@ from api_client.models import Channel, Location, NewRequest, RequestType, Role, 
 from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
 from tui import cli
-from tui.app import HotlineApp
-from tui.i18n import Strings
-from tui.queue_model import QueueKind
-from tui.screens.detail import DetailScreen
-from tui.screens.queues import QueuesScreen
-from tui.session import Session
+from tui.core.i18n import Strings
+from tui.core.queue_model import QueueKind
+from tui.core.session import Session
+from tui.ui.app import HotlineApp
+from tui.ui.screens.detail import DetailScreen
+from tui.ui.screens.queues import QueuesScreen
 
 
 @pytest.fixture

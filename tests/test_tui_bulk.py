@@ -13,10 +13,10 @@ from api_client.actions import Accept, Dispatch, Resolve
 from api_client.models import Channel, Location, NewRequest, RequestType, Role, State, Tier
 from central_api.server import LiveServer
 from central_api.store import RequestFilter
-from tui.screens.bulk import BulkScreen
-from tui.screens.detail import DetailScreen
-from tui.screens.queues import QueuesScreen
-from tui.session import Session
+from tui.core.session import Session
+from tui.ui.screens.bulk import BulkScreen
+from tui.ui.screens.detail import DetailScreen
+from tui.ui.screens.queues import QueuesScreen
 
 STORM = 500
 MARKER = "暴雨批量"
@@ -242,7 +242,7 @@ async def test_a_duplicate_cluster_is_found_and_merged_into_its_parent(tmp_path:
 async def test_a_surge_of_arrivals_shows_a_banner(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from tui.widgets.surge_banner import SurgeBanner
+    from tui.ui.widgets.surge_banner import SurgeBanner
 
     made = seeded_server(tmp_path, 10)
     try:

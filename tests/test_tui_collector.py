@@ -1,4 +1,4 @@
-"""tui.collector: survivors of a full collection frozen; everything collected when idle."""
+"""tui.core.collector: survivors of a full collection frozen; everything collected when idle."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.app import HotlineApp
-from tui.collector import CollectorPolicy
-from tui.session import Session
+from tui.core.collector import CollectorPolicy
+from tui.core.session import Session
+from tui.ui.app import HotlineApp
 
 
 class Cycle:

@@ -13,11 +13,11 @@ from rich.console import Console
 from textual.widgets import Static
 
 from central_api.server import LiveServer
-from tui.app import HotlineApp
-from tui.report import to_markdown
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.queues import QueuesScreen
-from tui.session import Session
+from tui.core.report import to_markdown
+from tui.core.session import Session
+from tui.ui.app import HotlineApp
+from tui.ui.screens.dashboard import DashboardScreen
+from tui.ui.screens.queues import QueuesScreen
 
 
 @pytest.fixture

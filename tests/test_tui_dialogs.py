@@ -1,4 +1,4 @@
-"""tui.screens.dispatch and tui.screens.transitions: the dialogs, driven by keyboard with Pilot
+"""tui.ui.screens.dispatch and tui.ui.screens.transitions: the dialogs, driven by keyboard with Pilot
 in an 80x24 terminal, in Chinese and English, asserting the action models they return."""
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from api_client.models import (
     UnitKind,
 )
 from central_api.catalogue import UNITS, unit_by_id
-from tui.due_input import ERROR_CODES
-from tui.i18n import MESSAGES, Lang, Strings
-from tui.screens.dispatch import MAX_CO_UNITS, DispatchDialog
-from tui.screens.transitions import (
+from tui.core.due_input import ERROR_CODES
+from tui.core.i18n import MESSAGES, Lang, Strings
+from tui.ui.screens.dispatch import MAX_CO_UNITS, DispatchDialog
+from tui.ui.screens.transitions import (
     CallbackDialog,
     CloseDialog,
     ConfirmDialog,

@@ -1,4 +1,4 @@
-"""tui.due_input: the new due time of an extension, as a dispatcher types it."""
+"""tui.core.due_input: the new due time of an extension, as a dispatcher types it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tui.due_input import ERROR_CODES, DueInputError, format_delta, parse_due, to_local
+from tui.core.due_input import ERROR_CODES, DueInputError, format_delta, parse_due, to_local
 
 BEIJING = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=BEIJING)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from api_client.models import Channel, Satisfaction, State, Tier
-from tui.app import HotlineApp
-from tui.i18n import MESSAGES, Strings, placeholders
-from tui.screens.bulk import BulkScreen
-from tui.screens.conflicts import ConflictsScreen
-from tui.screens.detail import DetailScreen
-from tui.screens.duplicates import DuplicatesScreen
-from tui.screens.filters import FilterDialog, SavedQueuesDialog
-from tui.screens.help import HelpScreen
-from tui.screens.queues import QueuesScreen
-from tui.widgets.queue_table import QueueTable
+from tui.core.i18n import MESSAGES, Strings, placeholders
+from tui.ui.app import HotlineApp
+from tui.ui.screens.bulk import BulkScreen
+from tui.ui.screens.conflicts import ConflictsScreen
+from tui.ui.screens.detail import DetailScreen
+from tui.ui.screens.duplicates import DuplicatesScreen
+from tui.ui.screens.filters import FilterDialog, SavedQueuesDialog
+from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.queues import QueuesScreen
+from tui.ui.widgets.queue_table import QueueTable
 
 
 @pytest.mark.parametrize("key", sorted(MESSAGES))

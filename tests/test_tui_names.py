@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from app_support import Central, cached_session, seeded_central, until
 
-from tui.app import HotlineApp
-from tui.messages import DirectoryUpdated, RowsChanged, RowsLoaded
-from tui.queue_model import QueueModel
-from tui.session import Session
+from tui.core.queue_model import QueueModel
+from tui.core.session import Session
+from tui.ui.app import HotlineApp
+from tui.ui.messages import DirectoryUpdated, RowsChanged, RowsLoaded
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tui.pinyin import matches, spellings
+from tui.core.pinyin import matches, spellings
 
 
 def test_spellings_give_full_pinyin_and_initials() -> None:
@@ -21,7 +21,7 @@ def test_a_character_with_two_readings_matches_by_either() -> None:
 
 def test_the_phrase_dictionary_is_not_loaded() -> None:
     code = (
-        "import sys, tui.pinyin as p; p.spellings('德胜里');"
+        "import sys, tui.core.pinyin as p; p.spellings('德胜里');"
         "import pypinyin.constants as c; print(len(c.PHRASES_DICT))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,4 +1,4 @@
-"""tui.queue_model: queue kinds, counts, urgency order, search, filters and live updates."""
+"""tui.core.queue_model: queue kinds, counts, urgency order, search, filters and live updates."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from api_client.models import Caller, Channel, Location, Request, RequestType, State, Tier
-from tui.queue_model import (
+from tui.core.queue_model import (
     NO_FILTER,
     DeadlineStatus,
     Filter,
@@ -25,7 +25,7 @@ from tui.queue_model import (
     row_from_request,
     urgency_key,
 )
-from tui.queue_model import _indices as _indices  # the mask → positions helper
+from tui.core.queue_model import _indices as _indices  # the mask → positions helper
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 HOUR = 3600.0

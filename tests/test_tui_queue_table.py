@@ -1,4 +1,4 @@
-"""tui.widgets.queue_table: the queue as a Line API table, driven with Pilot."""
+"""tui.ui.widgets.queue_table: the queue as a Line API table, driven with Pilot."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from api_client.models import State, Tier
-from tui.queue_model import Names, QueueModel, QueueRow, make_row
-from tui.widgets.queue_table import EN, FIXED_WIDTH, QueueTable, countdown
+from tui.core.queue_model import Names, QueueModel, QueueRow, make_row
+from tui.ui.widgets.queue_table import EN, FIXED_WIDTH, QueueTable, countdown
 
 NOW = 1_767_225_600.0
 HOUR = 3600.0

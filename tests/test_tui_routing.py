@@ -12,8 +12,8 @@ from textual.widgets import OptionList
 
 from api_client.models import Channel, Location, NewRequest, RequestType, RoutingRuleIn, State
 from central_api.server import LiveServer
-from tui.screens.detail import DetailScreen
-from tui.screens.queues import QueuesScreen
+from tui.ui.screens.detail import DetailScreen
+from tui.ui.screens.queues import QueuesScreen
 
 
 @pytest.fixture

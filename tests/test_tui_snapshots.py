@@ -23,14 +23,14 @@ from app_support import SEED_NOW, Central, cached_session, seeded_central, until
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioSet
 
-from tui.app import HotlineApp
-from tui.i18n import Strings
-from tui.screens.detail import DetailScreen
-from tui.screens.dispatch import DispatchDialog
-from tui.screens.help import HelpScreen
-from tui.screens.queues import QueuesScreen
-from tui.screens.transitions import CallbackDialog
-from tui.session import Session
+from tui.core.i18n import Strings
+from tui.core.session import Session
+from tui.ui.app import HotlineApp
+from tui.ui.screens.detail import DetailScreen
+from tui.ui.screens.dispatch import DispatchDialog
+from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.queues import QueuesScreen
+from tui.ui.screens.transitions import CallbackDialog
 
 #: China Standard Time as a POSIX TZ rule: the same on every machine, with or without tzdata.
 TZ = "CST-8"

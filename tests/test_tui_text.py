@@ -1,4 +1,4 @@
-"""tui.text: untrusted text is shown literally, never as markup or terminal control."""
+"""tui.ui.text: untrusted text is shown literally, never as markup or terminal control."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import Label, Static
 
-from tui.text import ELLIPSIS, REPLACEMENT, UNSAFE_CATEGORIES, UNSAFE_RANGES, clean, fit, literal, one_line
+from tui.ui.text import ELLIPSIS, REPLACEMENT, UNSAFE_CATEGORIES, UNSAFE_RANGES, clean, fit, literal, one_line
 
 ESC = "\x1b"
 #: What an attacker (or a broken client) might put into a complaint's text.

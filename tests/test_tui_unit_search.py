@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api_client.models import Unit, UnitKind
 from central_api.catalogue import UNITS, suggested_units
-from tui.unit_search import UnitMatcher
+from tui.core.unit_search import UnitMatcher
 
 MATCHER = UnitMatcher(UNITS)
 

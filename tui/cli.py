@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .settings import DEFAULT_PORT, ConfigError, Settings, load_settings
+from tui.core.settings import DEFAULT_PORT, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from api_client.client import HotlineClient
     from api_client.models import RoutingRule, RoutingRuleEvent
     from local_cache.local_store import LocalStore
-
-    from .report import Report
+    from tui.core.report import Report
 
 ROLES = ("dispatcher", "supervisor", "admin")
 DEMO_SEED = 12345
@@ -328,10 +327,9 @@ def cmd_app(args: argparse.Namespace) -> int:
 def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
     from local_cache.errors import CacheError
     from local_cache.paths import cache_dir, cache_root
-
-    from .app import HotlineApp
-    from .i18n import Strings
-    from .session import Session
+    from tui.core.i18n import Strings
+    from tui.core.session import Session
+    from tui.ui.app import HotlineApp
 
     directory = cache_dir(cache_root(settings.cache_dir), settings.api_url, dispatcher)
     try:
@@ -447,9 +445,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from api_client.errors import HotlineError
     from local_cache.errors import CacheError
-
-    from .i18n import Strings
-    from .report import parse_since, to_csv, to_json, to_markdown, write_private
+    from tui.core.i18n import Strings
+    from tui.core.report import parse_since, to_csv, to_json, to_markdown, write_private
 
     settings = _settings(args)
     now = datetime.now(UTC)
@@ -485,7 +482,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _report(settings: Settings, token: str | None, since: datetime, now: datetime) -> Report:
-    """The report from the configured server and the local cache (see `tui.report`)."""
+    """The report from the configured server and the local cache (see `tui.core.report`)."""
     from api_client.client import HotlineClient
     from api_client.errors import HotlineError
 
@@ -513,9 +510,8 @@ async def _report_from(
     from local_cache.directory import fetch_directory
     from local_cache.paths import cache_dir, cache_root
     from local_cache.sync import SyncEngine
-
-    from .report import build_report, fetch_server_numbers, read_local
-    from .session import Session
+    from tui.core.report import build_report, fetch_server_numbers, read_local
+    from tui.core.session import Session
 
     if not dispatcher:
         raise CliError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import changes, directory, events, health, requests, routing, stats, tokens
+from central_api.routes import changes, directory, events, health, requests, routing, stats, tokens
 
 ROUTERS: list[APIRouter] = [
     health.router,

@@ -9,8 +9,7 @@ from fastapi import Header, HTTPException
 from fastapi.responses import Response
 
 from api_client.models import Request
-
-from ..store import Outcome
+from central_api.store import Outcome
 
 #: Seqs and versions are 64-bit integers in the database; larger numbers are refused as input.
 MAX_INT = 2**63 - 1

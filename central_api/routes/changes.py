@@ -17,10 +17,9 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from api_client.models import CHANGE_LINES, ChangesPage
-
-from ..deps import IdentityDep, StoreDep
-from ..store import Store
-from ._http import MAX_INT, json_response
+from central_api.deps import IdentityDep, StoreDep
+from central_api.routes._http import MAX_INT, json_response
+from central_api.store import Store
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 

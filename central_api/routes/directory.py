@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api_client.models import Category, Community, Unit, UnitUpdate
-
-from ..deps import IdentityDep, StoreDep, SupervisorDep
+from central_api.deps import IdentityDep, StoreDep, SupervisorDep
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 

@@ -19,9 +19,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request as HttpRequest
 
-from ..deps import IdentityDep, StoreDep
-from ..notifier import Notifier
-from ._http import MAX_INT
+from central_api.deps import IdentityDep, StoreDep
+from central_api.notifier import Notifier
+from central_api.routes._http import MAX_INT
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 

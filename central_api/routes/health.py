@@ -6,8 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api_client.models import Identity
-
-from ..deps import IdentityDep, StoreDep
+from central_api.deps import IdentityDep, StoreDep
 
 router = APIRouter(prefix="/v1", tags=["service"])
 

@@ -9,9 +9,8 @@ from fastapi.responses import Response
 
 from api_client.actions import Action
 from api_client.models import AuditEvent, NewRequest, PhoneReveal, PhoneRevealRequest, Request
-
-from ..deps import IdentityDep, StoreDep
-from ._http import IdempotencyKey, outcome_response, parse_if_match, request_response
+from central_api.deps import IdentityDep, StoreDep
+from central_api.routes._http import IdempotencyKey, outcome_response, parse_if_match, request_response
 
 router = APIRouter(prefix="/v1", tags=["requests"])
 

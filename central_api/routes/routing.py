@@ -14,10 +14,9 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from api_client.models import AutoDispatchSwitch, RoutingRule, RoutingRuleEvent, RoutingRuleIn
-
-from ..deps import IdentityDep, StoreDep, SupervisorDep
-from ..store import RuleClash, RuleNotFound, RuleVersionMismatch, RuleVersionRequired
-from ._http import etag, json_response, parse_if_match
+from central_api.deps import IdentityDep, StoreDep, SupervisorDep
+from central_api.routes._http import etag, json_response, parse_if_match
+from central_api.store import RuleClash, RuleNotFound, RuleVersionMismatch, RuleVersionRequired
 
 router = APIRouter(prefix="/v1", tags=["routing"])
 

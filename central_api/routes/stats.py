@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from api_client.models import Stats
-
-from ..deps import IdentityDep, StoreDep
+from central_api.deps import IdentityDep, StoreDep
 
 router = APIRouter(prefix="/v1", tags=["stats"])
 

@@ -8,8 +8,7 @@ from fastapi import APIRouter
 from pydantic import StringConstraints
 
 from api_client.models import Incoming, Role, TokenCreated
-
-from ..deps import AdminDep, StoreDep
+from central_api.deps import AdminDep, StoreDep
 
 router = APIRouter(prefix="/v1", tags=["tokens"])
 

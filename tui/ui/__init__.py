@@ -1,0 +1,1 @@
+"""The Textual side of the app: the app, its screens, dialogs and widgets."""

@@ -1,0 +1,172 @@
+"""`ConflictsScreen`: actions the server would not apply as they were, waiting for the dispatcher.
+
+A *stale* conflict: someone changed the request first (our version was old). A *refused* one:
+the server's rules refused the action. Each shows the action, the server's words and the request
+as the server has it now. The dispatcher retries it on the server's version (`r`), drops it
+(`x`, after a confirmation) or opens the request (`enter`). Nothing is resolved automatically.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from api_client.domain.lifecycle import TransitionRefused
+from local_cache.errors import CacheError
+from local_cache.outbox import ConflictRecord
+from tui.core.i18n import Strings
+from tui.ui.screens.base import AppScreen
+from tui.ui.text import one_line
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["ConflictsScreen", "describe_conflict"]
+
+
+def describe_conflict(record: ConflictRecord, strings: Strings) -> Text:
+    """Two lines: what was refused and why; where the request stands on the server."""
+    action = record.action
+    out = Text(end="")
+    out.append(f"⚠ {one_line(action.request_id)} ", "bold")
+    out.append(f"{strings.action(action.action.action)} · {strings(f'conflicts.{record.kind}')}\n")
+    out.append(f"  {one_line(record.message)}\n", "italic")
+    mine = strings.state(record.local.state) if record.local else "-"
+    theirs = strings.state(record.server.state) if record.server else "-"
+    out.append(f"  {strings('conflicts.versions', mine=mine, theirs=theirs)}")
+    return out
+
+
+class ConflictsScreen(AppScreen, Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="conflicts.back"),
+        Binding("r", "retry", "Retry", id="conflicts.retry"),
+        Binding("x", "drop", "Drop", id="conflicts.drop"),
+        Binding("enter", "open", "Open", id="conflicts.open"),
+    ]
+
+    DEFAULT_CSS = """
+    ConflictsScreen {
+        #conflicts-title { height: 1; padding: 0 1; text-style: bold; }
+        #conflicts { height: 1fr; }
+    }
+    """
+
+    class Listed(Message):
+        def __init__(self, records: list[ConflictRecord]) -> None:
+            super().__init__()
+            self.records = records
+
+    class Done(Message):
+        def __init__(self, text: str, request_id: str, error: bool = False) -> None:
+            super().__init__()
+            self.text = text
+            self.request_id = request_id
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[ConflictRecord] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.hotline.strings("conflicts.title"), id="conflicts-title")
+        yield OptionList(id="conflicts")
+        yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
+
+    def on_mount(self) -> None:
+        self.hotline.rows_signal.subscribe(self, lambda _ids: self.load())
+        self.query_one(OptionList).focus()
+        self.load()
+
+    def current_request_id(self) -> str | None:
+        record = self._selected()
+        return record.action.request_id if record else None
+
+    @work(thread=True, exclusive=True, group="conflicts-load")
+    def load(self) -> None:
+        self.post_message(self.Listed(self.hotline.session.conflicts()))
+
+    def on_conflicts_screen_listed(self, message: Listed) -> None:
+        self.records = message.records
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        strings = self.hotline.strings
+        if not self.records:
+            options.add_option(Option(Text(strings("conflicts.none"), style="dim"), disabled=True))
+            return
+        options.add_options(Option(describe_conflict(r, strings), id=r.id) for r in self.records)
+        options.highlighted = min(highlighted or 0, len(self.records) - 1)
+
+    def _selected(self) -> ConflictRecord | None:
+        index = self.query_one(OptionList).highlighted
+        if index is None or not self.records or index >= len(self.records):
+            return None
+        return self.records[index]
+
+    def action_open(self) -> None:
+        record = self._selected()
+        if record is not None:
+            self.hotline.open_detail(record.action.request_id)
+
+    def action_retry(self) -> None:
+        record = self._selected()
+        if record is not None:
+            self._resolve(record, drop=False)
+
+    def action_drop(self) -> None:
+        from tui.ui.screens.transitions import ConfirmDialog
+
+        record = self._selected()
+        if record is None:
+            return
+        strings = self.hotline.strings
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._resolve(record, drop=True)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                strings("conflicts.drop_title"),
+                strings("conflicts.drop_body", action=strings.action(record.action.action.action)),
+                strings,
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, group="conflicts-resolve")
+    def _resolve(self, record: ConflictRecord, *, drop: bool) -> None:
+        strings = self.hotline.strings
+        session = self.hotline.session
+        try:
+            if drop:
+                session.store.drop_conflict(record.id)
+                text = strings("conflicts.dropped")
+            else:
+                session.store.retry_conflict(record.id)
+                text = strings("conflicts.retried")
+        except (TransitionRefused, CacheError) as exc:
+            self.post_message(
+                self.Done(strings("conflicts.still", reason=str(exc)), record.action.request_id, True)
+            )
+            return
+        self.post_message(self.Done(text, record.action.request_id))
+
+    def on_conflicts_screen_done(self, message: Done) -> None:
+        self.hotline.say(message.text, severity="error" if message.error else "information")
+        if not message.error:
+            self.hotline.conflict_resolved(message.request_id)
+        self.load()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self) -> None:
+        self.action_open()

@@ -1,0 +1,43 @@
+"""Which dialog asks for which action: the app's one entry to the dialogs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import ModalScreen
+
+from api_client.models import Request
+from tui.core.i18n import Strings
+from tui.core.session import Session
+from tui.ui.screens.dispatch import DispatchDialog
+from tui.ui.screens.transitions import (
+    CallbackDialog,
+    CloseDialog,
+    EscalateDialog,
+    ExtendDialog,
+    NoteDialog,
+    ReopenDialog,
+    ResolveDialog,
+    ReturnDialog,
+)
+
+__all__ = ["dialog_for"]
+
+_TEXT_DIALOGS: dict[str, Any] = {
+    "return": ReturnDialog,
+    "reopen": ReopenDialog,
+    "note": NoteDialog,
+    "resolve": ResolveDialog,
+    "close": CloseDialog,
+    "extend": ExtendDialog,
+    "callback": CallbackDialog,
+    "escalate": EscalateDialog,
+}
+
+
+def dialog_for(name: str, request: Request, session: Session, strings: Strings) -> ModalScreen[Any] | None:
+    """The dialog that asks for action `name` on `request` (None: the action needs none here)."""
+    if name == "dispatch":
+        return DispatchDialog(request, session.units, session.suggested_units(request), strings)
+    dialog = _TEXT_DIALOGS.get(name)
+    return dialog(request, strings) if dialog is not None else None

@@ -1,0 +1,365 @@
+"""`QueuesScreen`: the dispatcher's main screen — the queues, their counts, the table, search.
+
+    1 新 12  2 超时 5  3 办理中 40  4 待回访 8  5 待处理 2  6 全部 1000     (QueueBar)
+    / 漏雨 · 社区: 德胜里 · 排序: 紧急                                      (FilterLine / search)
+    编号     期限    时限 ! 状态   类别      社区    诉求                   (QueueTable)
+    …
+    ● 在线 http://127.0.0.1:8345  张敏  同步 17:20:03  未发送 0  冲突 0   (StatusBar)
+    d 派单  c 回访  / 搜索  ? 帮助  q 退出                                 (Footer)
+
+The rows come from the app's `QueueModel`; this screen only chooses which (queue, filter,
+sort) and re-applies when the app signals that rows changed. A live update keeps the cursor
+on the selected request (see `QueueTable.set_rows`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from tui.core.queue_model import NO_FILTER, Filter, QueueKind, QueueRow, Sort
+from tui.core.saved_queues import SavedQueue
+from tui.core.surge import Surge, detect_surges
+from tui.ui.keys import translate_bindings
+from tui.ui.screens.base import AppScreen
+from tui.ui.widgets.queue_bar import QUEUE_ORDER, FilterLine, QueueBar
+from tui.ui.widgets.queue_table import QueueTable
+from tui.ui.widgets.status_bar import StatusBar
+from tui.ui.widgets.surge_banner import SurgeBanner
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["QueuesScreen"]
+
+#: Seconds between looks for surges when no row changed.
+SURGE_EVERY = 60
+#: How often the queues are re-applied when nothing else happens (deadlines move with time).
+TICK = 30.0
+
+
+class QueuesScreen(AppScreen, Screen[None]):
+    class SurgesFound(Message):
+        def __init__(self, surges: list[Surge]) -> None:
+            super().__init__()
+            self.surges = surges
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(str(number), f"show_queue('{kind}')", kind, show=False, id=f"queues.{kind}")
+            for number, kind in enumerate(QUEUE_ORDER, start=1)
+        ),
+        Binding("tab", "next_queue(1)", "Next queue", show=False, id="queues.next"),
+        Binding("shift+tab", "next_queue(-1)", "Previous queue", show=False, id="queues.previous"),
+        Binding("slash", "search", "Search", id="queues.search"),
+        Binding("f", "filter", "Filter", id="queues.filter"),
+        Binding("v", "saved_queues", "Saved queues", id="queues.saved"),
+        Binding("t", "cycle_sort", "Sort", show=False, id="queues.sort"),
+        Binding("escape", "clear", "Clear", show=False, id="queues.clear"),
+        Binding("space", "mark", "Mark", show=False, id="queues.mark"),
+        Binding("V", "mark_range", "Mark range", show=False, id="queues.mark_range"),
+        Binding("asterisk", "mark_all", "Mark all", show=False, id="queues.mark_all"),
+    ]
+
+    DEFAULT_CSS = """
+    QueuesScreen {
+        layout: vertical;
+        #search { height: 1; border: none; padding: 0 1; display: none; }
+        #search.-active { display: block; }
+        FilterLine.-hidden { display: none; }
+        ToastRack { margin-bottom: 2; }  /* notifications above the status bar, not over it */
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind = QueueKind.new
+        self.filter: Filter = NO_FILTER
+        self.sort = Sort.urgency
+        self.saved_name = ""
+        self._surges_due = True
+        self._surge_tick = 0
+        self.marked: list[str] = []  # marked for a bulk action, in the order they were marked
+        self._anchor: str | None = None  # where a range mark starts
+        self._footer_for: object = None  # what the footer's keys were last worked out for
+
+    def compose(self) -> ComposeResult:
+        app = self.hotline
+        strings = app.strings
+        yield QueueBar(strings)
+        yield SurgeBanner(strings)
+        yield FilterLine()
+        search = Input(placeholder=strings("queues.search_placeholder"), id="search")
+        search.cursor_blink = False
+        yield search
+        yield QueueTable(clock=app.clock, labels=strings.table, id="queue")
+        yield StatusBar(
+            strings, server=app.session.api_url, dispatcher=app.session.dispatcher, sync=app.session.can_sync
+        )
+        yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
+
+    def on_mount(self) -> None:
+        translate_bindings(self.table, self.hotline.strings)  # the table's keys in the footer
+        self.hotline.rows_signal.subscribe(self, self._rows_changed)
+        self.hotline.status_signal.subscribe(self, self._status_changed)
+        self.set_interval(TICK, self.reapply)
+        self.set_interval(1.0, self._look_for_surges)
+        self.reapply()
+        self.query_one(QueueTable).focus()
+
+    # ----- what is shown ---------------------------------------------------------------------
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    def current_request_id(self) -> str | None:
+        return self.table.cursor_id
+
+    def bulk_request_ids(self) -> list[str]:
+        """The requests a transition key acts on: the marked ones, or none (then the cursor's)."""
+        return list(self.marked)
+
+    def clear_marks(self) -> None:
+        self.marked = []
+        self._anchor = None
+        self._show_marks()
+
+    def _show_marks(self) -> None:
+        self.table.set_marked(self.marked)
+        self.query_one(FilterLine).show(self._describe())
+        self._refresh_footer()
+
+    def _refresh_footer(self) -> None:
+        """Work the footer's keys out again when what they depend on changed: the state of the
+        request under the cursor and of the marked ones (see `HotlineApp.check_action`).
+        Rebuilding the footer is costly, and live updates reapply the queue many times a second."""
+        model = self.hotline.model
+        cursor = self.table.cursor_id
+        row = model.get(cursor) if cursor is not None else None
+        marked = frozenset(r.state for i in self.marked if (r := model.get(i)) is not None)
+        depends_on = (row.state if row is not None else None, marked, any(i != cursor for i in self.marked))
+        if depends_on != self._footer_for:
+            self._footer_for = depends_on
+            self.hotline.refresh_bindings()
+
+    def action_mark(self) -> None:
+        """Space: mark or unmark the request under the cursor, and move down."""
+        request_id = self.table.cursor_id
+        if request_id is None:
+            return
+        if request_id in self.marked:
+            self.marked.remove(request_id)
+        else:
+            self.marked.append(request_id)
+        self._anchor = request_id
+        self._show_marks()
+        self.table.action_cursor_down()
+
+    def action_mark_range(self) -> None:
+        """V: mark every row from the last marked one to the cursor."""
+        rows = self.table.rows
+        ids = [row.id for row in rows]
+        cursor = self.table.cursor_row
+        start = ids.index(self._anchor) if self._anchor in ids else cursor
+        low, high = sorted((start, cursor))
+        for request_id in ids[low : high + 1]:
+            if request_id not in self.marked:
+                self.marked.append(request_id)
+        self._anchor = self.table.cursor_id
+        self._show_marks()
+
+    def action_mark_all(self) -> None:
+        """*: mark every row of the queue as filtered now; again: unmark them all."""
+        ids = [row.id for row in self.table.rows]
+        if ids and set(ids) <= set(self.marked):
+            self.clear_marks()
+            return
+        known = set(self.marked)
+        self.marked.extend(request_id for request_id in ids if request_id not in known)
+        self._show_marks()
+
+    def reapply(self) -> None:
+        """Show the current queue, filter and sort from the model, and every queue's count."""
+        app = self.hotline
+        now = app.clock()
+        model = app.model
+        rows = model.apply(self.kind, self.filter, self.sort, now=now)
+        table = self.table
+        table.set_now(now)
+        table.set_rows(rows)
+        self.query_one(QueueBar).show(self.kind, model.counts(now))
+        self.query_one(FilterLine).show(self._describe())
+        self._refresh_footer()
+
+    def _rows_changed(self, _ids: object) -> None:
+        self.reapply()
+        self._surges_due = True
+
+    def _look_for_surges(self) -> None:
+        """Every few seconds, when rows changed (and at each tick): arrivals per 15 minutes."""
+        if self._surges_due or self._surge_tick >= SURGE_EVERY:
+            self._surges_due, self._surge_tick = False, 0
+            self.find_surges(self.hotline.model.rows(), self.hotline.clock())
+        else:
+            self._surge_tick += 1
+
+    @work(thread=True, exclusive=True, group="surges")
+    def find_surges(self, rows: list[QueueRow], now: float) -> None:
+        self.post_message(self.SurgesFound(detect_surges(rows, now=now)))
+
+    def on_queues_screen_surges_found(self, message: SurgesFound) -> None:
+        names = self.hotline.session.names
+        self.query_one(SurgeBanner).show(message.surges, {**names.categories, **names.communities})
+
+    def _status_changed(self, status: object) -> None:
+        from local_cache.sync import SyncStatus
+
+        if isinstance(status, SyncStatus):
+            self.query_one(StatusBar).status = status
+
+    def _describe(self) -> str:
+        strings = self.hotline.strings
+        parts: list[str] = []
+        if self.saved_name:
+            parts.append(f"「{self.saved_name}」")
+        if self.filter.text:
+            parts.append(f"/ {self.filter.text}")
+        names = self.hotline.session.names
+        for key, values, lookup in (
+            ("filters.categories", self.filter.categories, names.categories),
+            ("filters.communities", self.filter.communities, names.communities),
+            ("filters.units", self.filter.units, names.units),
+            ("filters.channels", self.filter.channels, {}),
+            ("filters.tiers", self.filter.tiers, {}),
+        ):
+            if values:
+                shown = "、".join(sorted(lookup.get(v, v) for v in values))
+                parts.append(f"{strings(key)}: {shown}")
+        parts.append(f"{strings('queues.sort')}: {strings(f'sort.{self.sort}')}")
+        if self.marked:
+            parts.insert(0, strings("queues.marked", n=len(self.marked)))
+        return " · ".join(parts)
+
+    # ----- actions ---------------------------------------------------------------------------
+
+    def action_show_queue(self, kind: str) -> None:
+        self.kind = QueueKind(kind)
+        self.reapply()
+
+    def action_next_queue(self, step: int) -> None:
+        index = QUEUE_ORDER.index(self.kind)
+        self.kind = QUEUE_ORDER[(index + step) % len(QUEUE_ORDER)]
+        self.reapply()
+
+    def action_cycle_sort(self) -> None:
+        order = list(Sort)
+        self.sort = order[(order.index(self.sort) + 1) % len(order)]
+        self.reapply()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = self.filter.text
+        search.add_class("-active")
+        self.query_one(FilterLine).add_class("-hidden")
+        search.focus()
+
+    def action_clear(self) -> None:
+        """Escape: unmark, then drop the filter and the saved queue's name."""
+        if self.marked:
+            self.clear_marks()
+            return
+        if self.filter.is_empty and not self.saved_name:
+            return
+        self.filter = NO_FILTER
+        self.saved_name = ""
+        self.reapply()
+
+    def set_view(self, kind: QueueKind, filter: Filter, sort: Sort, name: str = "") -> None:
+        self.kind, self.filter, self.sort, self.saved_name = kind, filter, sort, name
+        self.reapply()
+
+    def apply_saved(self, queue: SavedQueue) -> None:
+        self.set_view(queue.kind, queue.filter, queue.sort, queue.name)
+
+    def action_filter(self) -> None:
+        from tui.ui.screens.filters import FilterDialog
+
+        def done(result: tuple[Filter, str] | None) -> None:
+            if result is None:
+                return
+            chosen, save_as = result
+            if save_as:
+                saved = SavedQueue.of(save_as, self.kind, chosen, self.sort)
+                self.hotline.save_queue(saved)
+                self.apply_saved(saved)
+            else:
+                self.set_view(self.kind, chosen, self.sort, "")
+
+        self.app.push_screen(FilterDialog(self.filter, self.hotline.session, self.hotline.strings), done)
+
+    def action_saved_queues(self) -> None:
+        from tui.ui.screens.filters import SavedQueuesDialog
+
+        def done(name: str | None) -> None:
+            if name is None:
+                return
+            queue = self.hotline.session.saved_queues.get(name)
+            if queue is not None:
+                self.apply_saved(queue)
+
+        queues = list(self.hotline.session.saved_queues)
+        if not queues:
+            self.notify(self.hotline.strings("queues.none_saved"))
+            return
+        self.app.push_screen(SavedQueuesDialog(queues, self.hotline.strings), done)
+
+    # ----- search ----------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.filter = _with_text(self.filter, event.value)
+        self.reapply()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self._leave_search()
+
+    def _leave_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.remove_class("-active")
+        self.query_one(FilterLine).remove_class("-hidden")
+        self.table.focus()
+
+    def on_key(self, event: object) -> None:
+        from textual.events import Key
+
+        if not isinstance(event, Key) or event.key != "escape":
+            return
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            event.stop()
+            event.prevent_default()
+            search.value = ""
+            self._leave_search()
+
+    # ----- the table -------------------------------------------------------------------------
+
+    @on(QueueTable.Highlighted)
+    def _highlighted(self) -> None:
+        self._refresh_footer()
+
+    @on(QueueTable.Selected)
+    def _selected(self, event: QueueTable.Selected) -> None:
+        self.hotline.open_detail(event.request_id)
+
+
+def _with_text(filter: Filter, text: str) -> Filter:
+    return replace(filter, text=text)

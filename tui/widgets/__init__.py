@@ -1,2 +1,0 @@
-"""Textual widgets of the hotline app. Import the widget modules directly (`tui.widgets.queue_table`);
-this package imports nothing, so that importing it costs nothing."""
