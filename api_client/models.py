@@ -8,13 +8,18 @@ models a client *sends* forbid them (a typo is refused, not silently dropped).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+# The wire carries the domain's states and tiers.
+from api_client.domain.deadlines import Tier as Tier
+from api_client.domain.states import OPEN_STATES as OPEN_STATES
+from api_client.domain.states import State as State
 
 #: Text a person must type (a reason, a note): stripped, never empty.
 RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -53,43 +58,6 @@ class RequestType(StrEnum):
     complaint = "complaint"  # 投诉
     tip_off = "tip_off"  # 举报
     suggestion = "suggestion"  # 建议
-
-
-class Tier(StrEnum):
-    """Deadline tiers: emergencies, utilities, ordinary, complex."""
-
-    h2 = "2h"
-    h24 = "24h"
-    d7 = "7d"
-    d15 = "15d"
-
-    @property
-    def duration(self) -> timedelta:
-        return TIER_DURATIONS[self]
-
-
-TIER_DURATIONS: dict[Tier, timedelta] = {
-    Tier.h2: timedelta(hours=2),
-    Tier.h24: timedelta(hours=24),
-    Tier.d7: timedelta(days=7),
-    Tier.d15: timedelta(days=15),
-}
-
-
-class State(StrEnum):
-    new = "new"
-    dispatched = "dispatched"
-    accepted = "accepted"  # 签收
-    returned = "returned"  # 退单
-    extended = "extended"  # 延期
-    resolved = "resolved"  # 办结
-    callback_logged = "callback_logged"  # 回访已记录, awaiting close or reopen
-    closed = "closed"
-    reopened = "reopened"
-    merged = "merged"
-
-
-OPEN_STATES = frozenset(State) - {State.closed, State.merged}
 
 
 class Satisfaction(StrEnum):
@@ -239,9 +207,12 @@ class RoutingRuleIn(Incoming):
     @model_validator(mode="after")
     def _lead_not_co(self) -> RoutingRuleIn:
         if self.lead_unit in self.co_units:
-            raise ValueError("the lead unit cannot also be a co-unit")
+            raise PydanticCustomError(
+                "lead_unit_is_co_unit", "the lead unit cannot also be a co-unit", {"unit": self.lead_unit}
+            )
         if len(set(self.co_units)) != len(self.co_units):
-            raise ValueError("a co-unit is listed twice")
+            twice = next(u for u in self.co_units if self.co_units.count(u) > 1)
+            raise PydanticCustomError("co_unit_twice", "a co-unit is listed twice", {"unit": twice})
         return self
 
 
@@ -258,23 +229,6 @@ class RoutingRule(Outgoing):
     updated_by: str
     updated_at: AwareDatetime
     version: int = Field(ge=1)
-
-    def matches(self, category: str, community: str) -> bool:
-        """Whether the rule applies to a request of `category` in `community` ("" unknown)."""
-        return self.category == category and self.community in (ANY_COMMUNITY, community)
-
-
-def best_rule(rules: Iterable[RoutingRule], category: str, community: str) -> RoutingRule | None:
-    """The rule that decides for a request of `category` in `community`: a rule naming the
-    community beats a `*` rule (and with several of a kind, the smallest id wins)."""
-    best: RoutingRule | None = None
-    for rule in rules:
-        if not rule.matches(category, community):
-            continue
-        key = (rule.community == ANY_COMMUNITY, rule.id)
-        if best is None or key < (best.community == ANY_COMMUNITY, best.id):
-            best = rule
-    return best
 
 
 class AutoDispatchSwitch(Incoming):
@@ -453,11 +407,6 @@ class ChangeNotice(Outgoing):
     """A server-sent event: changes up to `seq` are ready to pull."""
 
     seq: int
-
-
-def response_window(tier: Tier) -> timedelta:
-    """How soon after dispatch a unit must sign for (签收) and contact the citizen."""
-    return timedelta(minutes=30) if tier is Tier.h2 else timedelta(hours=2)
 
 
 def now_utc() -> datetime:

@@ -130,7 +130,7 @@ class _CallState:
         """Seconds left before the call's deadline."""
         return self.policy.deadline - (time.monotonic() - self.started)
 
-    def hook(self, exc: Exception) -> bool | float:
+    def hook(self, exc: BaseException) -> bool | float:
         """Decide whether to retry after `exc`; a float is a backoff that honours Retry-After."""
         if not isinstance(exc, Exception):
             # Tenacity hands us a CancelledError too (deadline or caller): never retry that.

@@ -8,11 +8,9 @@
 A valid callback is one that reached the citizen; per request only its latest valid callback
 counts. A rate is None when its denominator is zero.
 
-Filters: `since <= received_at < until`, `unit` = the lead unit. `overdue` counts requests in a
-handling state (`HANDLING_STATES`: a unit still has to act — new, returned, reopened, dispatched,
-accepted, extended) whose due time has passed at `now`; a resolved request waits for its callback,
-not for a unit, so it is never overdue (the app's queues and dashboard use the same definition,
-`tui.core.queue_model.HANDLING_STATES`). `by_state` lists every state, zeros included.
+Filters: `since <= received_at < until`, `unit` = the lead unit. `overdue` counts what
+`api_client.domain.deadlines.is_overdue` calls overdue at `now`. `by_state` lists every state,
+zeros included.
 
 The per-request facts are computed once per write (`rate_columns`) and stored in indexed
 columns, so `stats_sql` is a handful of portable SQL aggregates; `stats_from_requests` is the same
@@ -26,6 +24,8 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
+from api_client.domain.deadlines import is_overdue, response_window
+from api_client.domain.states import HANDLING_STATES
 from api_client.models import (
     Callback,
     Rates,
@@ -33,14 +33,8 @@ from api_client.models import (
     Satisfaction,
     State,
     Stats,
-    response_window,
 )
 from central_api import tables as t
-
-#: States in which the handling deadline runs: a unit still has to act (see the module docstring).
-HANDLING_STATES = frozenset(
-    {State.new, State.returned, State.reopened, State.dispatched, State.accepted, State.extended}
-)
 
 
 def responded_in_time(request: Request) -> bool:
@@ -122,7 +116,7 @@ def stats_from_requests(
             continue
         total += 1
         by_state[request.state.value] += 1
-        if request.state in HANDLING_STATES and request.due_at < now:
+        if is_overdue(request.state, request.due_at, now):
             overdue += 1
         if request.dispatched_at is not None:
             dispatched += 1
@@ -169,7 +163,7 @@ def stats_sql(
     for state, count in conn.execute(query):
         by_state[state] = count
 
-    handling = [s.value for s in HANDLING_STATES]
+    handling = [s.value for s in HANDLING_STATES]  # `is_overdue`, in SQL
     totals = select(
         func.count(),
         _count_if(and_(r.state.in_(handling), r.due_at < now)),

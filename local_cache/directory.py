@@ -21,8 +21,9 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, ValidationError
 
+from api_client.domain.routing import best_rule
 from api_client.errors import NotFound
-from api_client.models import Category, Community, RoutingRule, Unit, UnitKind, best_rule, now_utc
+from api_client.models import Category, Community, RoutingRule, Unit, UnitKind, now_utc
 from local_cache.errors import CorruptCache
 from local_cache.locking import FileLock
 from local_cache.paths import ensure_private_dir
@@ -229,7 +230,7 @@ def suggested_units(directory: Directory, category_code: str, community_id: str)
     community-specific before district-wide, then the order of `default_units`, then the
     directory's order.
 
-    The routing rule that decides for the request (`api_client.models.best_rule`: a rule naming
+    The routing rule that decides for the request (`api_client.domain.routing.best_rule`: a rule naming
     the community beats a `*` rule) comes before all of them: its lead unit, then its co-units,
     whatever their duty state (the supervisor chose them).
     """

@@ -16,11 +16,11 @@ from app_support import open_session, seeded_server
 from report_support import assert_local_agrees, assert_rates_agree, direct, report_of, server_requests
 
 from api_client.client import HotlineClient
+from api_client.domain.states import HANDLING_STATES, NEW_STATES
 from api_client.models import Request, State
 from central_api import rates
 from central_api.server import LiveServer
 from local_cache.sync import SyncEngine
-from tui.core import queue_model
 from tui.core.i18n import Strings
 from tui.core.queue_model import Names
 from tui.core.report import (
@@ -71,12 +71,11 @@ async def test_the_report_from_a_seeded_server_equals_the_servers_own_numbers(
 
 
 def test_the_server_and_the_app_share_one_definition_of_overdue() -> None:
-    assert rates.HANDLING_STATES == queue_model.HANDLING_STATES
     due = NOW - timedelta(hours=1)
     made = [request(i, state=state, due_at=due) for i, state in enumerate(State)]
     stats = rates.stats_from_requests(made, now=NOW)
     report = build_report(LocalData(made), None, **common())
-    assert stats.overdue == report.overdue == len(queue_model.HANDLING_STATES)
+    assert stats.overdue == report.overdue == len(HANDLING_STATES)
     assert {c.key for c in report.overdue_by_unit} == {"", "cc01"}
 
 
@@ -95,7 +94,7 @@ def request(n: int, **fields: Any) -> Request:
         "tier": "7d",
         "due_at": NOW + timedelta(days=6),
         "state": state,
-        "lead_unit": None if state in queue_model.NEW_STATES else "cc01",
+        "lead_unit": None if state in NEW_STATES else "cc01",
         "version": 1,
         "change_seq": n,
     }
@@ -137,7 +136,7 @@ def test_hot_spots_find_frequent_pairs_repeated_addresses_and_repeated_callers()
     assert address.shown == "德胜里 3号楼，2单元" and address.ids == ["R-000001", "R-000003", "R-000002"]
     [caller] = report.hot_callers
     assert caller.count == 3 and caller.people == 2  # noise and parking
-    assert caller.shown == "***5678 李先生" and "1391234" not in to_json(report)
+    assert caller.shown == "139****5678 李先生" and "1391234" not in to_json(report)
     top = report.hot_pairs[0]
     assert (top.category, top.community, top.count) == ("roof_leak", "c03", 4)
     assert (top.category_name, top.last_week, top.week_before) == ("房屋漏雨", 3, 1)

@@ -10,17 +10,16 @@ from typing import Any
 
 import pytest
 
+from api_client.domain.deadlines import DeadlineStatus, deadline_status
 from api_client.models import Caller, Channel, Location, Request, RequestType, State, Tier
 from tui.core.queue_model import (
     NO_FILTER,
-    DeadlineStatus,
     Filter,
     Names,
     QueueKind,
     QueueModel,
     QueueRow,
     Sort,
-    deadline_status,
     make_row,
     row_from_request,
     urgency_key,
@@ -168,11 +167,11 @@ def test_due_holds_overdue_and_soon_due_requests_that_a_unit_still_handles() -> 
 
 
 def test_deadline_status() -> None:
-    assert deadline_status(row(1, due_at=NOW - 1), NOW) is DeadlineStatus.overdue
-    assert deadline_status(row(1, due_at=NOW), NOW) is DeadlineStatus.due_soon
-    assert deadline_status(row(1, due_at=NOW + 2 * HOUR), NOW) is DeadlineStatus.due_soon
-    assert deadline_status(row(1, due_at=NOW + 2 * HOUR + 1), NOW) is DeadlineStatus.in_time
-    assert deadline_status(row(1, due_at=NOW - 1, state=State.resolved), NOW) is DeadlineStatus.none
+    assert deadline_status(State.new, NOW - 1, NOW) is DeadlineStatus.overdue
+    assert deadline_status(State.new, NOW, NOW) is DeadlineStatus.due_soon
+    assert deadline_status(State.new, NOW + 2 * HOUR, NOW) is DeadlineStatus.due_soon
+    assert deadline_status(State.new, NOW + 2 * HOUR + 1, NOW) is DeadlineStatus.in_time
+    assert deadline_status(State.resolved, NOW - 1, NOW) is DeadlineStatus.none
 
 
 def _random_rows(count: int, seed: int) -> list[QueueRow]:

@@ -12,7 +12,8 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import Label, Static
 
-from tui.ui.text import ELLIPSIS, REPLACEMENT, UNSAFE_CATEGORIES, UNSAFE_RANGES, clean, fit, literal, one_line
+from api_client.domain.untrusted_text import REPLACEMENT, UNSAFE_CATEGORIES, UNSAFE_RANGES, clean, one_line
+from tui.ui.text import ELLIPSIS, fit, literal
 
 ESC = "\x1b"
 #: What an attacker (or a broken client) might put into a complaint's text.

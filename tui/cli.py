@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api_client.domain.untrusted_text import one_line
 from tui.core.settings import DEFAULT_PORT, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -260,7 +261,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from central_api.seed import seed_store
     from central_api.server import LiveServer
     from central_api.sql_store import SqlStore
-    from central_api.storm import StormFeed
+    from central_api.storm_feed import StormFeed
 
     if args.storm is not None and args.storm <= 0:
         raise CliError("--storm RATE must be a positive number of requests per minute")
@@ -403,7 +404,7 @@ async def _sync(settings: Settings, token: str) -> int:
         store = _open_store(settings, dispatcher)
         try:
             for message in store.messages:
-                print(f"hotline: {_printable(message)}", file=sys.stderr)
+                print(f"hotline: {one_line(message)}", file=sys.stderr)
             if not store.is_sync_owner:
                 raise CliError(
                     f"another hotline process is syncing the cache in {store.directory}; "
@@ -419,7 +420,7 @@ async def _sync(settings: Settings, token: str) -> int:
         print(f"{_plural(conflicts, 'conflict')} {wait} for you: `hotline status` lists them")
     if summary.errors:
         stay = "stays" if pending == 1 else "stay"
-        raise CliError(f"{_printable(summary.errors[0])}; {_plural(pending, 'action')} {stay} pending")
+        raise CliError(f"{one_line(summary.errors[0])}; {_plural(pending, 'action')} {stay} pending")
     return 0
 
 
@@ -474,7 +475,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"hotline: wrote the report to {args.output}", file=sys.stderr)
     if not report.online:
         print(
-            f"hotline: offline ({_printable(report.rates_missing)}): the rates are missing; "
+            f"hotline: offline ({one_line(report.rates_missing)}): the rates are missing; "
             "the counts are the local cache's",
             file=sys.stderr,
         )
@@ -522,7 +523,7 @@ async def _report_from(
     session = Session.open(directory, api_url=settings.api_url, dispatcher=dispatcher, token=None)
     try:
         for message in session.messages:
-            print(f"hotline: {_printable(message)}", file=sys.stderr)
+            print(f"hotline: {one_line(message)}", file=sys.stderr)
         numbers = None
         if client is not None:
             try:
@@ -566,12 +567,14 @@ def _rules_call(args: argparse.Namespace, work: Callable[[HotlineClient], Corout
 
     try:
         return asyncio.run(run())
-    except Forbidden as exc:
-        raise CliError(f"forbidden: {_printable(exc.message)}") from exc
     except HotlineError as exc:
-        raise CliError(_printable(exc.message)) from exc
+        from tui.core.error_words import describe
+        from tui.core.i18n import Strings
+
+        said = describe(exc.code, exc.params, Strings(settings.resolved_lang()), exc.message)
+        raise CliError(f"forbidden: {said}" if isinstance(exc, Forbidden) else said) from exc
     except ValueError as exc:  # a malformed URL or token, refused before any network call
-        raise CliError(_printable(str(exc))) from exc
+        raise CliError(one_line(str(exc))) from exc
 
 
 class _RuleNames:
@@ -624,7 +627,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     def width(text: str) -> int:
         return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
-    cells = [[_printable(cell) for cell in row] for row in (header, *rows)]
+    cells = [[one_line(cell) for cell in row] for row in (header, *rows)]
     widths = [max(width(row[i]) for row in cells) for i in range(len(header))]
     return [
         "  ".join(cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(row)).rstrip()
@@ -681,8 +684,7 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 def cmd_rules_set(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from api_client.client import RuleConflict
-    from api_client.errors import InvalidRequest
+    from api_client.errors import InvalidRequest, RuleConflict
     from api_client.models import ANY_COMMUNITY, RoutingRuleIn
 
     rule_id: str = args.rule_id
@@ -700,8 +702,12 @@ def cmd_rules_set(args: argparse.Namespace) -> int:
         except ValidationError as exc:
             first = exc.errors(include_url=False, include_input=False)[0]
             where = ".".join(str(part) for part in first["loc"])
-            message = first["msg"].removeprefix("Value error, ")
-            raise CliError(_printable(f"invalid rule: {where + ': ' if where else ''}{message}")) from exc
+            from tui.core.error_words import describe
+            from tui.core.i18n import Strings
+
+            strings = Strings(_settings(args).resolved_lang())
+            message = describe(first["type"], first.get("ctx") or {}, strings, first["msg"])
+            raise CliError(one_line(f"invalid rule: {where + ': ' if where else ''}{message}")) from exc
         try:
             rule = await client.put_routing_rule(rule_id, body, version=current.version if current else None)
         except RuleConflict as exc:
@@ -710,11 +716,11 @@ def cmd_rules_set(args: argparse.Namespace) -> int:
             if exc.status != 428:
                 raise
             raise CliError(
-                _printable(f"someone created routing rule {rule_id} meanwhile ({exc.detail}); ")
+                one_line(f"someone created routing rule {rule_id} meanwhile ({exc.detail}); ")
                 + "nothing was changed: `hotline rules list` shows it"
             ) from exc
         done = "created" if current is None else f"replaced version {current.version} of"
-        print(_printable(f"{done} routing rule {rule.id}, now version {rule.version}:"))
+        print(one_line(f"{done} routing rule {rule.id}, now version {rule.version}:"))
         print("\n".join(_rules_table([rule], await _RuleNames.fetch(client))))
         return 0
 
@@ -723,11 +729,11 @@ def cmd_rules_set(args: argparse.Namespace) -> int:
 
 def _rule_changed_meanwhile(rule_id: str, current: RoutingRule | None) -> str:
     if current is None:
-        return _printable(
+        return one_line(
             f"someone deleted routing rule {rule_id} meanwhile; nothing was changed: "
             "`hotline rules list` shows the rules now"
         )
-    return _printable(
+    return one_line(
         f"someone changed routing rule {rule_id} meanwhile: version {current.version} by "
         f"{current.updated_by} at {_local_time(current.updated_at)} ({_rule_summary(current)}); "
         "nothing was changed: run `hotline rules set` again to replace their version"
@@ -737,7 +743,7 @@ def _rule_changed_meanwhile(rule_id: str, current: RoutingRule | None) -> str:
 def cmd_rules_delete(args: argparse.Namespace) -> int:
     async def work(client: HotlineClient) -> int:
         rule = await client.delete_routing_rule(args.rule_id)
-        print(_printable(f"deleted routing rule {rule.id} (version {rule.version}: {_rule_summary(rule)})"))
+        print(one_line(f"deleted routing rule {rule.id} (version {rule.version}: {_rule_summary(rule)})"))
         return 0
 
     return _rules_call(args, work)
@@ -751,7 +757,7 @@ def cmd_rules_auto(args: argparse.Namespace) -> int:
         before = {(rule.id, rule.version) for rule in await client.routing_rules()}
         rules = await client.set_auto_dispatch(category, switch == "on")
         names = await _RuleNames.fetch(client)
-        label = _printable(names.category(category))
+        label = one_line(names.category(category))
         if not rules:
             message = f"no routing rule for {label}: auto-dispatch stays off"
             if switch == "on":
@@ -776,9 +782,7 @@ def cmd_rules_history(args: argparse.Namespace) -> int:
     async def work(client: HotlineClient) -> int:
         events = await client.routing_rule_audit(rule_id)
         if not events:
-            print(
-                _printable(f"no changes to routing rule {rule_id}" if rule_id else "no routing rule changes")
-            )
+            print(one_line(f"no changes to routing rule {rule_id}" if rule_id else "no routing rule changes"))
             return 0
         header = ("#", "WHEN", "WHO", "RULE", "ACTION", "CHANGE")
         rows = [(str(e.id), _local_time(e.at), e.actor, e.rule_id, e.action, _rule_change(e)) for e in events]
@@ -839,7 +843,7 @@ def _status_lines(store: LocalStore) -> list[str]:
     last_sync = store.cache.last_sync
     lines = [
         f"server      {store.server_url}",
-        f"dispatcher  {_printable(store.dispatcher)}",
+        f"dispatcher  {one_line(store.dispatcher)}",
         f"cache       {store.directory}",
         f"cached      {_plural(cached, 'request')}",
         f"cursor      {store.cache.cursor:,}",
@@ -850,26 +854,18 @@ def _status_lines(store: LocalStore) -> list[str]:
     if oldest and oldest[0].attempts:
         first = oldest[0]
         lines.append(
-            f"  oldest: {_printable(first.request_id)} {first.action.action}, "
-            f"{_plural(first.attempts, 'attempt')}, last: {_printable(first.last_error)}"
+            f"  oldest: {one_line(first.request_id)} {first.action.action}, "
+            f"{_plural(first.attempts, 'attempt')}, last: {one_line(first.last_error)}"
         )
     lines.append(f"conflicts   {conflicts:,}")
     for record in store.conflicts():
         action = record.action
         lines.append(
-            f"  {_printable(action.request_id)}  {action.action.action}  {record.kind}: "
-            f"{_printable(record.message)}  (id {record.id})"
+            f"  {one_line(action.request_id)}  {action.action.action}  {record.kind}: "
+            f"{one_line(record.message)}  (id {record.id})"
         )
-    lines.extend(f"note: {_printable(message)}" for message in store.messages)
+    lines.extend(f"note: {one_line(message)}" for message in store.messages)
     return lines
-
-
-def _printable(text: str) -> str:
-    """`text` on one line with every control and format character (ESC, bidi overrides, zero
-    width) replaced, so a server's words cannot drive the terminal."""
-    import unicodedata
-
-    return "".join("?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 
 def _plural(n: int, noun: str) -> str:

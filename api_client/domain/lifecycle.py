@@ -9,7 +9,7 @@ show an action optimistically before the server has confirmed it.
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from datetime import UTC, datetime
 
 from api_client.actions import (
@@ -51,7 +51,16 @@ CLOSING_SATISFACTION = frozenset({Satisfaction.satisfied, Satisfaction.basically
 
 
 class TransitionRefused(ValueError):
-    """The action is not allowed on the request as it stands; the message says why."""
+    """The action is not allowed on the request as it stands. The message says why in English;
+    `code` names the rule (a stable snake_case id) and `params` its variable parts (JSON values),
+    for a client to say it in its own words."""
+
+    def __init__(
+        self, message: str, *, code: str = "transition_refused", params: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params: dict[str, object] = dict(params or {})
 
 
 def intake(new: NewRequest, *, request_id: str, tier: Tier, now: datetime, change_seq: int = 0) -> Request:
@@ -96,9 +105,16 @@ def apply_action(
     The result has its version raised by one; `change_seq` is the server's to set.
     """
     if request.state not in ALLOWED_FROM[action.action]:
+        allowed = sorted(s.value for s in ALLOWED_FROM[action.action])
         raise TransitionRefused(
             f"cannot {action.action} request {request.id}: it is {request.state.value}"
-            f" (allowed from: {', '.join(sorted(s.value for s in ALLOWED_FROM[action.action]))})"
+            f" (allowed from: {', '.join(allowed)})",
+            params={
+                "request_id": request.id,
+                "action": action.action,
+                "state": request.state.value,
+                "allowed": allowed,
+            },
         )
     changes: dict[str, object] = {}
     match action:
@@ -106,7 +122,9 @@ def apply_action(
             if known_units is not None:
                 unknown = [u for u in [lead, *co] if u not in known_units]
                 if unknown:
-                    raise TransitionRefused(f"unknown unit: {', '.join(unknown)}")
+                    raise TransitionRefused(
+                        f"unknown unit: {', '.join(unknown)}", code="unknown_unit", params={"units": unknown}
+                    )
             changes = {
                 "state": State.dispatched,
                 "lead_unit": lead,
@@ -117,7 +135,11 @@ def apply_action(
             }
         case Accept():
             if request.lead_unit is None:
-                raise TransitionRefused(f"cannot accept request {request.id}: it has no lead unit")
+                raise TransitionRefused(
+                    f"cannot accept request {request.id}: it has no lead unit",
+                    code="no_lead_unit",
+                    params={"request_id": request.id},
+                )
             changes = {"state": State.accepted, "accepted_at": now}
         case Return(reason=reason):
             changes = {
@@ -131,7 +153,9 @@ def apply_action(
             if due <= request.due_at:
                 raise TransitionRefused(
                     f"the new due time {due.isoformat()} must be later than the current one"
-                    f" {request.due_at.isoformat()}"
+                    f" {request.due_at.isoformat()}",
+                    code="due_not_later",
+                    params={"new_due_at": due.isoformat(), "due_at": request.due_at.isoformat()},
                 )
             changes = {"state": State.extended, "due_at": due}
         case Resolve():
@@ -162,7 +186,11 @@ def apply_action(
             }
         case Merge(parent_id=parent):
             if parent == request.id:
-                raise TransitionRefused("a request cannot be merged into itself")
+                raise TransitionRefused(
+                    "a request cannot be merged into itself",
+                    code="merge_into_itself",
+                    params={"request_id": request.id},
+                )
             changes = {"state": State.merged, "merged_into": parent, "state_before_merge": request.state}
         case Unmerge():
             changes = {
@@ -173,7 +201,9 @@ def apply_action(
         case Escalate(tier=tier):
             if tier.duration >= request.tier.duration:
                 raise TransitionRefused(
-                    f"cannot escalate request {request.id} to {tier.value}: its tier is {request.tier.value}"
+                    f"cannot escalate request {request.id} to {tier.value}: its tier is {request.tier.value}",
+                    code="tier_not_shorter",
+                    params={"request_id": request.id, "tier": tier.value, "current_tier": request.tier.value},
                 )
             changes = {"tier": tier, "due_at": min(request.due_at, now + tier.duration)}
         case AddNote(text=text):
@@ -191,9 +221,17 @@ def resolve_with_parent(child: Request, parent: Request, *, now: datetime) -> Re
     once), so that every caller gets a callback (回访) of their own. The child keeps
     `merged_into` as the record of how it was handled."""
     if child.state is not State.merged or child.merged_into != parent.id:
-        raise TransitionRefused(f"request {child.id} is not merged into {parent.id}")
+        raise TransitionRefused(
+            f"request {child.id} is not merged into {parent.id}",
+            code="not_merged_into",
+            params={"request_id": child.id, "parent_id": parent.id},
+        )
     if parent.state not in HANDLED_STATES:
-        raise TransitionRefused(f"request {parent.id} is not resolved")
+        raise TransitionRefused(
+            f"request {parent.id} is not resolved",
+            code="parent_not_resolved",
+            params={"parent_id": parent.id},
+        )
     return child.model_copy(
         update={"state": State.resolved, "resolved_at": now, "version": child.version + 1, "updated_at": now}
     )

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple, Protocol
 
-from api_client.models import OPEN_STATES, Request, State
+from api_client.domain.states import OPEN_STATES
+from api_client.models import Request, State
 
 # --------------------------------------------------------------------------- input
 

@@ -10,14 +10,9 @@ Pure Python, no Textual: `build_report` makes a `Report` (pydantic, JSON-seriali
 
 Definitions (the same on screen, in the files and in the tests):
 
-- the three rates are the server's (`central_api.rates`): response = dispatched requests signed
-  for within the response window ÷ dispatched; resolution = callbacks answering solved ÷ valid
-  callbacks; satisfaction = callbacks answering satisfied ÷ valid callbacks; a callback is valid
-  when it reached the citizen, and per request only the latest valid one counts. Periods are on
-  `received_at`, from local midnight today / Monday / the 1st of the month, until now;
-- **overdue** = the handling deadline (`due_at`) has passed and the request is still in a
-  handling state (`tui.core.queue_model.HANDLING_STATES`: new, returned, reopened, dispatched,
-  accepted, extended) — a unit still has to act. The server's `Stats.overdue` counts the same;
+- the three rates are the server's (`/v1/stats`, defined by `api_client.models.Rates`). Periods
+  are on `received_at`, from local midnight today / Monday / the 1st of the month, until now;
+- **overdue** is `api_client.domain.deadlines.is_overdue`, as the server's `Stats.overdue`;
 - **hot spots** look at requests received in the last `HOT_WINDOW` (30 days): the most frequent
   category × community pairs (with the last 7 days beside the 7 before, to show sudden rises),
   addresses that recur (normalised: `normalize_address`), and callers who call again and again
@@ -47,10 +42,12 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel
 
+from api_client.domain.deadlines import is_overdue
+from api_client.domain.personal_data import mask_phone, phone_digits
+from api_client.domain.untrusted_text import one_line
 from api_client.models import Rates, Request, State, Stats
 from tui.core.i18n import Strings
-from tui.core.queue_model import HANDLING_STATES, Names
-from tui.ui.text import one_line
+from tui.core.queue_model import Names
 
 if TYPE_CHECKING:
     from api_client.client import HotlineClient
@@ -71,7 +68,6 @@ __all__ = [
     "UnitRow",
     "build_report",
     "fetch_server_numbers",
-    "is_overdue",
     "normalize_address",
     "parse_since",
     "percent",
@@ -257,11 +253,6 @@ def parse_since(text: str, now: datetime) -> datetime:
 # ----- the computation -----------------------------------------------------------------------
 
 
-def is_overdue(request: Request, now: datetime) -> bool:
-    """The handling deadline has passed and a unit still has to act."""
-    return request.state in HANDLING_STATES and request.due_at < now
-
-
 _NOT_ADDRESS: Final = re.compile(r"[\W_]+")
 
 
@@ -270,15 +261,6 @@ def normalize_address(address: str) -> str:
     as ASCII), case folded, without spaces or punctuation (`德胜里 3号楼，2单元` and
     `德胜里3号楼2单元` are one address)."""
     return _NOT_ADDRESS.sub("", unicodedata.normalize("NFKC", address).casefold())
-
-
-def _phone_key(phone: str) -> str:
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isdigit())
-    return digits if len(digits) >= 5 else ""
-
-
-def _masked(phone_key: str) -> str:
-    return "*" * 3 + phone_key[-4:]
 
 
 def _counts(counter: Counter[str], names: Mapping[str, str]) -> list[Count]:
@@ -307,7 +289,7 @@ def build_report(
         by_state[request.state.value] += 1
         by_category[request.category] += 1
         by_community[request.location.community] += 1
-        if is_overdue(request, now):
+        if is_overdue(request.state, request.due_at, now):
             overdue_by_unit[request.lead_unit or ""] += 1
     unit_names = {"": "", **names.units}  # "": not dispatched (the renderers name it)
     periods: list[PeriodRates] = []
@@ -388,7 +370,7 @@ def _hot_spots(
         address = normalize_address(request.location.address)
         if address:
             addresses[(request.location.community, address)].append(request)
-        phone = _phone_key(request.caller.phone)
+        phone = phone_digits(request.caller.phone)
         if phone:
             callers[phone].append(request)
     hot_pairs = [
@@ -412,7 +394,7 @@ def _hot_spots(
                 continue
             group.sort(key=lambda r: (r.received_at, r.id), reverse=True)
             if people == "phones":
-                distinct = len({_phone_key(r.caller.phone) for r in group} - {""})
+                distinct = len({phone_digits(r.caller.phone) for r in group} - {""})
             else:
                 distinct = len({r.category for r in group})
             community = group[-1].location.community
@@ -430,7 +412,7 @@ def _hot_spots(
 
     hot_addresses = repeats(((g[0].location.address, g) for g in addresses.values()), "phones")
     hot_callers = repeats(
-        ((f"{_masked(phone)} {g[0].caller.name}".strip(), g) for phone, g in callers.items()), "categories"
+        ((f"{mask_phone(phone)} {g[0].caller.name}".strip(), g) for phone, g in callers.items()), "categories"
     )
     return hot_pairs, hot_addresses, hot_callers
 

@@ -13,30 +13,22 @@ from datetime import datetime
 
 from rich.text import Text
 
+from api_client.domain.deadlines import DeadlineStatus, deadline_status
+from api_client.domain.personal_data import mask_phone
+from api_client.domain.untrusted_text import clean, one_line
 from api_client.models import AuditEvent, Request
 from local_cache.outbox import ConflictRecord, PendingAction
 from tui.core.i18n import Strings
-from tui.core.queue_model import HANDLING_STATES, Names
-from tui.ui.text import clean, one_line
+from tui.core.queue_model import Names
 from tui.ui.widgets.queue_table import countdown
 
-__all__ = ["mask_phone", "render_request"]
+__all__ = ["render_request"]
 
 _LABEL = "bold"
 _MUTED = "dim"
 _WARN = "bold yellow"
 _ERROR = "bold red"
-
-
-def mask_phone(phone: str) -> str:
-    """`13812341234` → `138****1234`: the first three and last four digits stay; shorter numbers
-    keep only their last two."""
-    phone = one_line(phone)
-    if not phone:
-        return ""
-    if len(phone) >= 8:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * max(len(phone) - 2, 0) + phone[-2:]
+_DEADLINE_STYLE = {DeadlineStatus.overdue: _ERROR, DeadlineStatus.due_soon: _WARN, DeadlineStatus.in_time: ""}
 
 
 def _when(at: datetime | None) -> str:
@@ -75,10 +67,11 @@ def render_request(
     out.append(one_line(request.id), "bold reverse")
     out.append(f"  {t.state(request.state)}  ", "bold")
     out.append(f"{t('detail.tier')} {t.tier(request.tier)}  ")
-    if request.state in HANDLING_STATES:
+    status = deadline_status(request.state, request.due_at.timestamp(), now)
+    if status is not DeadlineStatus.none:
         remaining = request.due_at.timestamp() - now
-        style = _ERROR if remaining < 0 else _WARN if remaining < 2 * 3600 else ""
-        key = "detail.overdue" if remaining < 0 else "detail.due_in"
+        style = _DEADLINE_STYLE[status]
+        key = "detail.overdue" if status is DeadlineStatus.overdue else "detail.due_in"
         out.append(t(key, left=countdown(remaining).lstrip("-")), style)
         out.append(f" ({_when(request.due_at)})")
     if request.vulnerable:

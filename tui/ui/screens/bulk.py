@@ -23,9 +23,9 @@ from textual.widgets import Label, OptionList, ProgressBar
 from textual.widgets.option_list import Option
 
 from api_client.actions import Action
+from api_client.domain.untrusted_text import one_line
 from local_cache.errors import CacheError
 from tui.ui.screens.base import AppScreen
-from tui.ui.text import one_line
 
 if TYPE_CHECKING:
     pass

@@ -20,11 +20,11 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from api_client.domain.lifecycle import TransitionRefused
+from api_client.domain.untrusted_text import one_line
 from local_cache.errors import CacheError
 from local_cache.outbox import ConflictRecord
 from tui.core.i18n import Strings
 from tui.ui.screens.base import AppScreen
-from tui.ui.text import one_line
 
 if TYPE_CHECKING:
     pass

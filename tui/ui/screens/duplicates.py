@@ -21,9 +21,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from api_client.domain.untrusted_text import one_line
 from tui.core.clustering import Cluster, Item, find_clusters
 from tui.ui.screens.base import AppScreen
-from tui.ui.text import one_line
 
 if TYPE_CHECKING:
     pass

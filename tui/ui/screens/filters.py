@@ -20,13 +20,13 @@ from textual.widgets import Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
+from api_client.domain.untrusted_text import one_line
 from api_client.models import Channel, Tier
 from tui.core.i18n import Strings
 from tui.core.queue_model import Filter
 from tui.core.saved_queues import SavedQueue
 from tui.core.session import Session
 from tui.ui.keys import Translated
-from tui.ui.text import one_line
 
 __all__ = ["FilterDialog", "SavedQueuesDialog"]
 

@@ -47,9 +47,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from api_client.domain.deadlines import DeadlineStatus, deadline_status
+from api_client.domain.untrusted_text import one_line
 from tui.core.i18n import EN, ZH, TableLabels
-from tui.core.queue_model import DUE_WINDOW, DeadlineStatus, QueueList, QueueRow, deadline_status
-from tui.ui.text import fit, one_line
+from tui.core.queue_model import DUE_WINDOW_S, QueueList, QueueRow
+from tui.ui.text import fit
 
 __all__ = ["EN", "ZH", "QueueTable", "TableLabels", "countdown"]
 
@@ -226,7 +228,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         *,
         clock: Callable[[], float] = time.time,
         refresh_every: float = 60.0,
-        due_window: float = DUE_WINDOW,
+        due_window: float = DUE_WINDOW_S,
         labels: TableLabels = ZH,
         name: str | None = None,
         id: str | None = None,
@@ -320,7 +322,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         return False
 
     def _deadline(self, row: QueueRow) -> _Deadline:
-        status = deadline_status(row, self._now, self._due_window)
+        status = deadline_status(row.state, row.due_at, self._now, self._due_window)
         return status, countdown(row.due_at - self._now) if status is not DeadlineStatus.none else ""
 
     def _set_virtual_height(self, height: int) -> None:

@@ -16,9 +16,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from api_client.domain.untrusted_text import one_line
 from local_cache.sync import SyncStatus
 from tui.core.i18n import Strings
-from tui.ui.text import one_line
 
 __all__ = ["StatusBar"]
 

@@ -14,9 +14,9 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
+from api_client.domain.untrusted_text import one_line
 from tui.core.i18n import Strings
 from tui.core.surge import Surge
-from tui.ui.text import one_line
 
 __all__ = ["SurgeBanner"]
 
