@@ -15,6 +15,8 @@ across processes (`meta.next_order`), and fixes the order actions are sent in.
 
 The outbox's actions are irreplaceable: a newer schema is refused untouched, and a damaged file
 is moved aside (kept, never deleted) with a message naming it.
+
+The records are `outbox_records`; the file's tables and their checks, `outbox_tables`.
 """
 
 from __future__ import annotations
@@ -23,117 +25,23 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from typing import Literal, TypeVar
 
 from api_client.actions import Action
 from api_client.domain.lifecycle import TransitionRefused
 from api_client.models import Request, now_utc
-from local_cache.errors import CorruptCache, NewerCacheVersion, UnknownAction
+from local_cache.errors import CorruptCache, UnknownAction
 from local_cache.locking import FileLock
+from local_cache.outbox_records import ConfirmedCopy, ConflictRecord, PendingAction, newer
+from local_cache.outbox_tables import ACTIONS, CONFIRMED, CONFLICTS, Memo, Tables, check_schema, check_shape
 from local_cache.storage import AtomicJSONStorage, Document, copy_aside, move_aside, read_file
 
-SCHEMA = 1
-ACTIONS, CONFLICTS, CONFIRMED, META = "actions", "conflicts", "confirmed", "meta"
-TABLES = (ACTIONS, CONFLICTS, CONFIRMED, META)
-_LAST_ERROR_MAX = 2000
+__all__ = ["ConfirmedCopy", "ConflictRecord", "Outbox", "PendingAction"]
+
 T = TypeVar("T")
-
-
-class PendingAction(BaseModel):
-    """One action recorded locally and not yet confirmed by the server."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    key: str  # uuid4, the Idempotency-Key
-    request_id: str
-    action: Action
-    base_version: int  # the request's version the action was taken on (If-Match)
-    actor: str
-    recorded_at: AwareDatetime
-    order: int  # strictly increasing per outbox file, across processes
-    attempts: int = 0
-    last_error: str = ""
-
-
-class ConflictRecord(BaseModel):
-    """An action the server would not apply as it was: stale (412) or refused (409/422)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str
-    action: PendingAction
-    kind: Literal["stale", "refused"]
-    message: str
-    local: Request | None  # the local view before the action
-    server: Request | None  # the server's copy when the conflict was found
-    at: AwareDatetime
-
-
-class ConfirmedCopy(BaseModel):
-    """The server's copy of a request after a confirmed action, kept until the request cache
-    holding it (or a newer one) is on disk: a crash in between must not bring back the older
-    copy, on which a new action would be based on a stale version."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    key: str  # the confirmed action's key
-    request: Request
-    at: AwareDatetime
-
-
-@dataclass
-class _Tables:
-    """Shallow copies of the file's tables, changed by one mutation and written back whole."""
-
-    actions: dict[str, Document]
-    conflicts: dict[str, Document]
-    confirmed: dict[str, Document]
-    meta: Document
-    other: Document = field(default_factory=dict)
-    touched: bool = False
-
-    @classmethod
-    def of(cls, data: Document | None) -> _Tables:
-        data = data or {}
-        other = {k: v for k, v in data.items() if k not in TABLES}
-        meta = dict(data.get(META, {}).get("1", {}))
-        actions, conflicts, confirmed = (dict(data.get(name, {})) for name in (ACTIONS, CONFLICTS, CONFIRMED))
-        return cls(actions, conflicts, confirmed, meta, other)
-
-    def dump(self) -> Document:
-        self.meta["schema"] = SCHEMA
-        return {
-            **self.other,
-            ACTIONS: self.actions,
-            CONFLICTS: self.conflicts,
-            CONFIRMED: self.confirmed,
-            META: {"1": self.meta},
-        }
-
-    def table(self, name: str) -> dict[str, Document]:
-        return {ACTIONS: self.actions, CONFLICTS: self.conflicts, CONFIRMED: self.confirmed}[name]
-
-    def next_order(self) -> int:
-        """The next order number: `meta.next_order`, or past every order held when it is missing."""
-        order = _int(self.meta.get("next_order"))
-        if order < 1 or str(order) in self.actions:  # never reuse a document id
-            used = [_int(_dict(doc).get("order")) for doc in self.actions.values()]
-            used += [_int(_dict(_dict(doc).get("action")).get("order")) for doc in self.conflicts.values()]
-            order = max(used, default=0) + 1
-        self.meta["next_order"] = order + 1
-        return order
-
-    def next_doc(self, table: dict[str, Document]) -> str:
-        return str(max((_int(k) for k in table), default=0) + 1)
-
-    def find(self, table: dict[str, Document], field_name: str, value: str) -> str | None:
-        return next((doc_id for doc_id, doc in table.items() if _dict(doc).get(field_name) == value), None)
 
 
 class Outbox:
@@ -151,9 +59,9 @@ class Outbox:
         self._by_request: dict[str, list[PendingAction]] = {}
         self._conflicts: list[ConflictRecord] = []
         self._invalid: list[str] = []
-        self._memo_actions = _Memo(PendingAction, ACTIONS)
-        self._memo_conflicts = _Memo(ConflictRecord, CONFLICTS)
-        self._memo_confirmed = _Memo(ConfirmedCopy, CONFIRMED)
+        self._memo_actions = Memo(PendingAction, ACTIONS)
+        self._memo_conflicts = Memo(ConflictRecord, CONFLICTS)
+        self._memo_confirmed = Memo(ConfirmedCopy, CONFIRMED)
         self._confirmed: dict[str, Request] = {}
         self._open()
 
@@ -225,7 +133,7 @@ class Outbox:
         processes' included) and returns the base version, or raises to record nothing.
         """
 
-        def change(tables: _Tables) -> PendingAction:
+        def change(tables: Tables) -> PendingAction:
             base_version = prepare(list(self._by_request.get(request_id, ())))
             pending = PendingAction(
                 key=str(uuid.uuid4()),
@@ -255,7 +163,7 @@ class Outbox:
         request (the batch's earlier ones included) and returns the base version, or raises
         `TransitionRefused` to leave that item out. Returns (recorded, [(item index, reason)])."""
 
-        def change(tables: _Tables) -> tuple[list[PendingAction], list[tuple[int, str]]]:
+        def change(tables: Tables) -> tuple[list[PendingAction], list[tuple[int, str]]]:
             recorded: list[PendingAction] = []
             refused: list[tuple[int, str]] = []
             batch: dict[str, list[PendingAction]] = {}
@@ -288,20 +196,20 @@ class Outbox:
         """The server applied the action: forget it, keeping `server` (its answer) as a
         `ConfirmedCopy` until `forget_confirmed`. A key already gone is not an error."""
 
-        def change(tables: _Tables) -> None:
+        def change(tables: Tables) -> None:
             doc_id = tables.find(tables.actions, "key", key)
             if doc_id is not None:
                 del tables.actions[doc_id]
                 tables.touched = True
-            if server is not None and _newer(server, self._confirmed.get(server.id)):
-                _keep_copy(tables, ConfirmedCopy(key=key, request=server, at=now_utc()))
+            if server is not None and newer(server, self._confirmed.get(server.id)):
+                tables.keep_copy(ConfirmedCopy(key=key, request=server, at=now_utc()))
 
         self._mutate(change)
 
     def confirm_many(self, confirmed: Sequence[tuple[str, Request]]) -> None:
         """`confirm` for many actions in one durable write: (key, the server's answer) each."""
 
-        def change(tables: _Tables) -> None:
+        def change(tables: Tables) -> None:
             newest: dict[str, Request] = {}
             for key, server in confirmed:
                 doc_id = tables.find(tables.actions, "key", key)
@@ -309,9 +217,9 @@ class Outbox:
                     del tables.actions[doc_id]
                     tables.touched = True
                 known = newest.get(server.id) or self._confirmed.get(server.id)
-                if _newer(server, known):
+                if newer(server, known):
                     newest[server.id] = server
-                    _keep_copy(tables, ConfirmedCopy(key=key, request=server, at=now_utc()))
+                    tables.keep_copy(ConfirmedCopy(key=key, request=server, at=now_utc()))
 
         if confirmed:
             self._mutate(change)
@@ -336,7 +244,7 @@ class Outbox:
             if not any(saved(copy) for copy in self._confirmed.values()):
                 return 0
 
-        def change(tables: _Tables) -> int:
+        def change(tables: Tables) -> int:
             gone = [k for k, copy in self._memo_confirmed.models.items() if saved(copy.request)]
             for doc_id in gone:
                 tables.confirmed.pop(doc_id, None)
@@ -348,19 +256,7 @@ class Outbox:
     def note_failure(self, key: str, message: str) -> None:
         """A send failed and will be retried: count it and keep the reason."""
 
-        def change(tables: _Tables) -> None:
-            doc_id = tables.find(tables.actions, "key", key)
-            if doc_id is not None:
-                doc = tables.actions[doc_id]
-                attempts = _int(doc.get("attempts")) + 1
-                tables.actions[doc_id] = {
-                    **doc,
-                    "attempts": attempts,
-                    "last_error": message[:_LAST_ERROR_MAX],
-                }
-                tables.touched = True
-
-        self._mutate(change)
+        self._mutate(lambda tables: tables.note_failure(key, message))
 
     def to_conflict(
         self,
@@ -373,7 +269,7 @@ class Outbox:
     ) -> ConflictRecord:
         """Move an action from the queue to the conflicts, in one write."""
 
-        def change(tables: _Tables) -> ConflictRecord:
+        def change(tables: Tables) -> ConflictRecord:
             doc_id = tables.find(tables.actions, "key", key)
             if doc_id is None:
                 raise UnknownAction(f"the outbox holds no pending action {key}")
@@ -400,7 +296,7 @@ class Outbox:
         actions still reach the server in the order the dispatcher took them.
         """
 
-        def change(tables: _Tables) -> PendingAction:
+        def change(tables: Tables) -> PendingAction:
             record = self._pop_conflict(tables, conflict_id)
             pending = record.action.model_copy(
                 update={
@@ -412,7 +308,7 @@ class Outbox:
                 }
             )
             tables.actions[str(pending.order)] = pending.model_dump(mode="json")
-            _move_behind(tables, record.action, pending)
+            tables.move_behind(record.action, pending)
             return pending
 
         return self._mutate(change)
@@ -426,18 +322,18 @@ class Outbox:
 
     # ----- inside --------------------------------------------------------------------------
 
-    def _pop_conflict(self, tables: _Tables, conflict_id: str) -> ConflictRecord:
+    def _pop_conflict(self, tables: Tables, conflict_id: str) -> ConflictRecord:
         doc_id = tables.find(tables.conflicts, "id", conflict_id)
         if doc_id is None:
             raise UnknownAction(f"the outbox holds no conflict {conflict_id}")
         tables.touched = True
         return ConflictRecord.model_validate(tables.conflicts.pop(doc_id))
 
-    def _mutate(self, change: Callable[[_Tables], T]) -> T:
+    def _mutate(self, change: Callable[[Tables], T]) -> T:
         with self._lock, FileLock(self.path, timeout=self.lock_timeout):
             data = self._storage.read()
             self._parse(data)
-            tables = _Tables.of(data)
+            tables = Tables.of(data)
             result = change(tables)
             if tables.touched:
                 self._storage.write(tables.dump())
@@ -453,8 +349,8 @@ class Outbox:
         writes only the new record is validated."""
         if self._storage.generation == self._parsed:
             return
-        actions_table, conflicts_table, confirmed_table, meta = _check_shape(data, self.path)
-        _check_schema(meta, self.path)
+        actions_table, conflicts_table, confirmed_table, meta = check_shape(data, self.path)
+        check_schema(meta, self.path)
         invalid: list[str] = []
         self._memo_actions.update(actions_table, invalid)
         self._memo_conflicts.update(conflicts_table, invalid)
@@ -466,7 +362,7 @@ class Outbox:
             self._by_request.setdefault(action.request_id, []).append(action)
         self._confirmed = {}
         for copy in self._memo_confirmed.models.values():
-            if _newer(copy.request, self._confirmed.get(copy.request.id)):
+            if newer(copy.request, self._confirmed.get(copy.request.id)):
                 self._confirmed[copy.request.id] = copy.request
         self._invalid = invalid
         self._parsed = self._storage.generation
@@ -505,7 +401,7 @@ class Outbox:
             raw, _key, fd = found
             os.close(fd)
             copy = copy_aside(self.path, "corrupt", raw)
-            tables = _Tables.of(self._storage.read())
+            tables = Tables.of(self._storage.read())
             bad = list(self._invalid)
             for ref in bad:
                 table_name, doc_id = ref.split("/", 1)
@@ -517,101 +413,3 @@ class Outbox:
             f" were set aside; a copy of the whole file was kept at {copy}. The other actions are"
             " queued as before; tell your supervisor."
         )
-
-
-def _move_behind(tables: _Tables, retried: PendingAction, again: PendingAction) -> None:
-    """Renumber the actions on the request that came after `retried` to follow `again`, its new
-    place, with base versions following on from it."""
-    later = sorted(
-        (
-            (doc_id, doc)
-            for doc_id, doc in tables.actions.items()
-            if _dict(doc).get("request_id") == retried.request_id
-            and retried.order < _int(_dict(doc).get("order")) < again.order
-        ),
-        key=lambda item: _int(item[1].get("order")),
-    )
-    for step, (doc_id, doc) in enumerate(later, start=1):
-        del tables.actions[doc_id]
-        order = tables.next_order()
-        tables.actions[str(order)] = {**doc, "order": order, "base_version": again.base_version + step}
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class _Memo(Generic[M]):
-    """The models of one table's documents, by document id. A document unchanged since the last
-    update (the same object, or an equal one) keeps its model, so after one of our own writes
-    only the new record is validated."""
-
-    def __init__(self, model: type[M], name: str) -> None:
-        self.model, self.name = model, name
-        self.docs: Document = {}
-        self.models: dict[str, M] = {}
-
-    def update(self, table: Document, invalid: list[str]) -> None:
-        """Read `table`; the ids of documents that cannot be read go to `invalid`."""
-        docs, models = self.docs, self.models
-        fresh: dict[str, M] = {}
-        for doc_id, doc in table.items():
-            known = models.get(doc_id)
-            if known is not None and (docs[doc_id] is doc or docs[doc_id] == doc):
-                fresh[doc_id] = known
-                continue
-            try:
-                fresh[doc_id] = self.model.model_validate(doc)
-            except ValidationError:
-                invalid.append(f"{self.name}/{doc_id}")
-        self.docs, self.models = table, fresh
-
-
-def _check_shape(data: Document | None, path: Path) -> tuple[Document, Document, Document, Document]:
-    """The actions, conflicts and confirmed tables and the meta document, or CorruptCache. (A
-    document that cannot be read is found by `_models`: it is set aside, not the file.)"""
-    if data is None:
-        return {}, {}, {}, {}
-    tables = [data.get(name, {}) for name in TABLES]
-    for name, table in zip(TABLES, tables, strict=True):
-        if not isinstance(table, dict):
-            raise CorruptCache(f"the outbox {path} is damaged (its '{name}' table is not a table)")
-    meta = tables[3].get("1", {})
-    if not isinstance(meta, dict):
-        raise CorruptCache(f"the outbox {path} is damaged (its meta document is not a document)")
-    return tables[0], tables[1], tables[2], meta
-
-
-def _newer(copy: Request, than: Request | None) -> bool:
-    return than is None or (copy.change_seq, copy.version) > (than.change_seq, than.version)
-
-
-def _keep_copy(tables: _Tables, copy: ConfirmedCopy) -> None:
-    """Keep `copy` as the request's confirmed copy, replacing an older one."""
-    for doc_id, doc in list(tables.confirmed.items()):
-        if _dict(_dict(doc).get("request")).get("id") == copy.request.id:
-            del tables.confirmed[doc_id]
-    tables.confirmed[tables.next_doc(tables.confirmed)] = copy.model_dump(mode="json")
-    tables.touched = True
-
-
-def _check_schema(meta: Document, path: Path) -> None:
-    schema = meta.get("schema", SCHEMA)
-    if not isinstance(schema, int) or isinstance(schema, bool):
-        raise CorruptCache(f"the outbox {path} is damaged (its schema is {schema!r})")
-    if schema > SCHEMA:
-        raise NewerCacheVersion(
-            f"the outbox {path} was written by a newer hotline (schema {schema}; this one reads"
-            f" up to {SCHEMA}). It was left untouched because it may hold actions not yet sent:"
-            " run the newer hotline again, or ask your administrator to upgrade this one."
-        )
-
-
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _dict(value: Any) -> Document:
-    return value if isinstance(value, dict) else {}

@@ -1,13 +1,7 @@
-"""The local copy of the server's requests (`requests.json`) and its in-memory index.
+"""The local copy of the server's requests (`requests.json`), queried from memory.
 
-The file is in TinyDB format — tables `requests` (one document per request, the request's
-JSON as the server sent it), `meta` (`{"schema", "cursor", "server", "last_sync"}`) — plus two
-tables of our own that make a cold start cheap: `layout` (a fixed-width header: byte ranges and
-a CRC-32) and `index` (per request: id, state, change_seq, version and where its JSON lies in
-the file). Identity is the request's `id`; TinyDB document ids are internal.
-
-Opening reads the file's bytes, checks size and CRC, and parses only `meta` and `index`: no
-request is parsed until it is asked for (`get` validates it into a `Request`, with a small LRU;
+Opening reads the file (`requests_file`: its bytes, a CRC and the index), so no request is
+parsed until it is asked for (`get` validates it into a `Request`, see `request_validation`;
 `raw`/`rows` parse the JSON). Parsing 100,000 requests of ~1 KB eagerly costs seconds and
 ~600 MB here; this costs a read, a CRC and a 6 MB parse. A file without a valid layout (written
 by something else) is parsed whole once and rewritten with one at the next flush.
@@ -27,154 +21,28 @@ the server has everything, so it is re-pulled.
 from __future__ import annotations
 
 import contextlib
-import gc
-import itertools
-import operator
 import os
-import re
 import threading
-import zlib
-from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from api_client.models import ChangesPage, PulledPage, Request, RequestStamp, State, now_utc
-from local_cache.errors import CacheError, CorruptCache
 from local_cache.locking import FileLock
-from local_cache.paths import normalize_server_url
+from local_cache.request_index import RequestIndex, Stamp
+from local_cache.request_validation import Validated
+from local_cache.requests_file import BadFile, Built, Layout, Snapshot, build, parse, point_at_written
 from local_cache.storage import (
     Document,
     FileKey,
     atomic_write_bytes,
     move_aside,
-    parse_document,
     read_file,
     remove_stale_temps,
     stat_key,
 )
-
-SCHEMA = 1
-LAYOUT = 1
-LRU_SIZE = 4096
-_HEADER = b'{"layout":{"1":{"layout":%d,"size":%14d,"crc":%12d,"meta":[%14d,%14d],"index":[%14d,%14d]}},'
-_HEADER_LEN = len(_HEADER % (LAYOUT, 0, 0, 0, 0, 0, 0))
-_HEADER_RE = re.compile(
-    rb'\{"layout":\{"1":\{"layout":(\d),"size": *(\d+),"crc": *(\d+),'
-    rb'"meta":\[ *(\d+), *(\d+)\],"index":\[ *(\d+), *(\d+)\]\}\},'
-)
-_INDEX_FIELDS = ("ids", "docids", "states", "seqs", "versions", "starts", "ends")
-
-#: Where a request's JSON lies: (the file's bytes, start, end).
-Span = tuple[bytes, int, int]
-#: What decides which copy of a request is newer: (change_seq, version).
-Stamp = tuple[int, int]
-
-
-class _BadFile(Exception):
-    """The file cannot be used as this server's cache; the message says why."""
-
-
-@dataclass
-class _Rows:
-    """The cached requests: where each one's JSON is, and the index over them."""
-
-    docid: dict[str, int] = field(default_factory=dict)  # id -> document id; file order
-    span: dict[str, Span] = field(default_factory=dict)  # unchanged since a file was read
-    fresh: dict[str, Document] = field(default_factory=dict)  # changed since; wins over span
-    stamp: dict[str, Stamp] = field(default_factory=dict)
-    state: dict[str, str] = field(default_factory=dict)
-    by_state: dict[str, dict[str, None]] = field(default_factory=dict)
-    cursor: int = 0
-    last_sync: datetime | None = None
-    key: FileKey | None = None  # the file these rows were read from or written to
-    next_docid: int = 1
-    meta_doc: Any = None  # the file's meta document, as read
-    rewrite: bool = False  # read from a file without our layout: write it again
-
-    def raw(self, request_id: str) -> Document | None:
-        fresh = self.fresh.get(request_id)
-        if fresh is not None:
-            return fresh
-        span = self.span.get(request_id)
-        if span is None:
-            return None
-        blob, start, end = span
-        try:
-            value = orjson.loads(blob[start:end])
-        except orjson.JSONDecodeError:
-            value = None
-        if not isinstance(value, dict) or value.get("id") != request_id:
-            raise CorruptCache(f"the cached request {request_id} is damaged in the cache file")
-        return value
-
-    def set_fresh(self, raw: Document, stamp: Stamp) -> None:
-        request_id = raw["id"]
-        if request_id not in self.docid:
-            self.docid[request_id] = self.next_docid
-            self.next_docid += 1
-        self.fresh[request_id] = raw
-        self.span.pop(request_id, None)
-        self.stamp[request_id] = stamp
-        self._index_state(request_id, str(raw["state"]))
-
-    def set_span(self, request_id: str, span: Span, stamp: Stamp, state: str) -> None:
-        if request_id not in self.docid:
-            self.docid[request_id] = self.next_docid
-            self.next_docid += 1
-        self.fresh.pop(request_id, None)
-        self.span[request_id] = span
-        self.stamp[request_id] = stamp
-        self._index_state(request_id, state)
-
-    def drop(self, request_id: str) -> None:
-        for table in (self.docid, self.span, self.fresh, self.stamp):
-            table.pop(request_id, None)
-        old = self.state.pop(request_id, None)
-        if old is not None:
-            self.by_state.get(old, {}).pop(request_id, None)
-
-    def _index_state(self, request_id: str, state: str) -> None:
-        old = self.state.get(request_id)
-        if old == state:
-            return
-        if old is not None:
-            self.by_state.get(old, {}).pop(request_id, None)
-        self.state[request_id] = state
-        self.by_state.setdefault(state, {})[request_id] = None
-
-    def merge_from(self, disk: _Rows) -> None:
-        """Take every request the file has newer; keep ours where ours is newer."""
-        for request_id, stamp in disk.stamp.items():
-            ours = self.stamp.get(request_id)
-            if ours is not None and ours > stamp:
-                continue
-            span = disk.span.get(request_id)
-            if span is not None:
-                self.set_span(request_id, span, stamp, disk.state[request_id])
-            else:
-                self.set_fresh(disk.fresh[request_id], stamp)
-        self.cursor = max(self.cursor, disk.cursor)
-        if disk.last_sync is not None and (self.last_sync is None or disk.last_sync > self.last_sync):
-            self.last_sync = disk.last_sync
-        self.key = disk.key
-
-
-@dataclass
-class _Snapshot:
-    """What one flush writes, copied under the lock so that readers are not held up."""
-
-    order: list[tuple[str, int]]
-    span: dict[str, Span]
-    fresh: dict[str, Document]
-    stamp: dict[str, Stamp]
-    state: dict[str, str]
-    meta: Document
 
 
 class RequestCache:
@@ -188,15 +56,14 @@ class RequestCache:
         self.messages: list[str] = []
         self._lock = threading.RLock()
         self._flush_lock = threading.Lock()
-        self._rows = _Rows()
-        self._lru: OrderedDict[str, Request] = OrderedDict()
+        self._rows = RequestIndex()
+        self._validated = Validated()
         self._dirty = False
         self._pin: int | None = None
         self._bad_key: FileKey | None = None
         self._bad_reason = ""
         self._saved: dict[str, Stamp] = {}  # stamps of the last flush (empty before one)
-        self._unchecked: set[str] = set()  # pulled as JSON since the file was read, not yet validated
-        self._layout: _Layout | None = None  # what the last flush wrote, while the rows come from it
+        self._layout: Layout | None = None  # what the last flush wrote, while the rows come from it
 
     @classmethod
     def open(cls, path: Path, *, server_url: str, lock_timeout: float = 30.0) -> RequestCache:
@@ -256,21 +123,17 @@ class RequestCache:
     def get(self, request_id: str) -> Request | None:
         """The cached request, validated (kept in a small LRU); None when not cached."""
         with self._lock:
-            model = self._lru.get(request_id)
+            model = self._validated.get(request_id)
             if model is not None:
-                self._lru.move_to_end(request_id)
                 return model
             raw = self._rows.raw(request_id)
             if raw is None:
                 return None
             try:
-                model = Request.model_validate(raw)
+                return self._validated.validate(request_id, raw)
             except ValidationError as exc:
                 self._drop_invalid(request_id, exc)
                 return None
-            self._unchecked.discard(request_id)
-            self._remember(model)
-            return model
 
     def raw(self, request_id: str) -> Document | None:
         """The cached request's JSON as a dict (parsed now; do not change it)."""
@@ -325,10 +188,10 @@ class RequestCache:
             with self._lock:
                 if not self._dirty:
                     return False
-                snapshot = self._snapshot()
+                snapshot = Snapshot.of(self._rows, self.server_url)
                 self._dirty = False
             try:
-                built = _build(snapshot, self._layout)
+                built = build(snapshot, self._layout)
                 key, fd = atomic_write_bytes(self.path, [built.header, built.body])
             except BaseException:
                 with self._lock:
@@ -364,57 +227,23 @@ class RequestCache:
 
     # ----- loading -------------------------------------------------------------------------
 
-    def _load(self) -> tuple[_Rows, int | None] | None:
+    def _load(self) -> tuple[RequestIndex, int | None] | None:
         """The file's rows and a descriptor pinning it; an empty cache if there is no file;
         None (with the reason in `self._bad_reason`) if the file cannot be used."""
         found = read_file(self.path)
         if found is None:
-            return _Rows(), None
+            return RequestIndex(), None
         blob, key, fd = found
         try:
-            rows = self._parse(blob)
-        except _BadFile as exc:
+            rows = parse(blob, self.path, self.server_url)
+        except BadFile as exc:
             os.close(fd)
             self._bad_reason = str(exc)
             return None
         rows.key = key
         return rows, fd
 
-    def _parse(self, blob: bytes) -> _Rows:
-        if not blob.strip():
-            return _Rows()
-        rows = _parse_indexed(blob)
-        if rows is None:
-            rows = _parse_whole(blob, self.path)
-            if rows.meta_doc is None and not rows.docid:  # `{}`: an empty database
-                return rows
-        meta = rows.meta_doc
-        self._check_meta(meta)
-        rows.cursor = meta["cursor"]
-        rows.last_sync = _datetime(meta.get("last_sync"))
-        return rows
-
-    def _check_meta(self, meta: Any) -> None:
-        if not isinstance(meta, dict):
-            raise _BadFile("it has no meta document")
-        schema = meta.get("schema")
-        if isinstance(schema, int) and schema > SCHEMA:
-            raise _BadFile(f"it was written by a newer hotline (schema {schema}; this one reads {SCHEMA})")
-        if schema != SCHEMA:
-            raise _BadFile(f"its schema is {schema!r}")
-        server = meta.get("server")
-        if not isinstance(server, str) or normalize_server_url(server) != normalize_server_url(
-            self.server_url
-        ):
-            raise _BadFile(f"it belongs to another server ({server!r}, not {self.server_url!r})")
-        cursor = meta.get("cursor")
-        if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 0:
-            raise _BadFile(f"its cursor is {cursor!r}")
-        last_sync = meta.get("last_sync")
-        if last_sync is not None and _datetime(last_sync) is None:
-            raise _BadFile(f"its last_sync is {last_sync!r}")
-
-    def _recover(self) -> tuple[_Rows, int | None]:
+    def _recover(self) -> tuple[RequestIndex, int | None]:
         """Move the bad file aside (under the lock, if it is still the bad one) and start empty."""
         with FileLock(self.path, timeout=self.lock_timeout):
             loaded = self._load()  # another process may have replaced it meanwhile
@@ -424,20 +253,19 @@ class RequestCache:
             try:
                 aside = move_aside(self.path, "bad")
             except FileNotFoundError:  # gone meanwhile: nothing to keep
-                return _Rows(), None
+                return RequestIndex(), None
         self.messages.append(
             f"the cached requests in {self.path} could not be used: {reason}. The file was moved to"
             f" {aside}; the cache starts empty and will be downloaded again from {self.server_url}."
             " Actions not yet sent are kept in the outbox."
         )
-        return _Rows(), None
+        return RequestIndex(), None
 
-    def _install(self, rows: _Rows, fd: int | None) -> None:
+    def _install(self, rows: RequestIndex, fd: int | None) -> None:
         with self._lock:
             self._rows = rows
             self._dirty = rows.rewrite
-            self._lru.clear()
-            self._unchecked.clear()
+            self._validated.clear()
             self._layout = None
             self._set_pin(fd)
 
@@ -460,7 +288,7 @@ class RequestCache:
         with self._lock:
             self._dirty = True
 
-    def _absorb(self, loaded: tuple[_Rows, int | None]) -> None:
+    def _absorb(self, loaded: tuple[RequestIndex, int | None]) -> None:
         """Take what another process wrote: wholesale when we have nothing unflushed, else merged."""
         rows, fd = loaded
         with self._lock:
@@ -470,7 +298,7 @@ class RequestCache:
             self._rows.merge_from(rows)
             self._layout = None
             self._dirty = True
-            self._lru.clear()
+            self._validated.forget_models()
             self._set_pin(fd)
 
     # ----- inside --------------------------------------------------------------------------
@@ -482,8 +310,7 @@ class RequestCache:
             return False
         data = request.__pydantic_serializer__.to_json(request)  # the request's own JSON bytes
         self._rows.set_span(request.id, (data, 0, len(data)), stamp, request.state.value)
-        self._unchecked.discard(request.id)
-        self._remember(request)
+        self._validated.taken(request)
         return True
 
     def _take_json(self, request: RequestStamp, data: bytes) -> bool:
@@ -493,95 +320,27 @@ class RequestCache:
         if ours is not None and ours >= stamp:
             return False
         self._rows.set_span(request.id, (data, 0, len(data)), stamp, request.state.value)
-        self._lru.pop(request.id, None)
-        self._unchecked.add(request.id)
+        self._validated.pulled(request.id)
         return True
-
-    def _remember(self, model: Request) -> None:
-        self._lru[model.id] = model
-        self._lru.move_to_end(model.id)
-        while len(self._lru) > LRU_SIZE:
-            self._lru.popitem(last=False)
 
     def _drop_invalid(self, request_id: str, exc: ValidationError) -> None:
         """A cached request that is not a valid `Request`: forget it.
 
-        Pulled by this process (`_unchecked`), it is the server's copy that is invalid: the
-        cursor stays (pulling it again brings the same copy) and it is left out until the
-        server sends a newer one. Read from the file, it may have been written by another
-        version of hotline: everything is pulled again."""
+        Pulled by this process, it is the server's copy that is invalid: the cursor stays
+        (pulling it again brings the same copy) and it is left out until the server sends a
+        newer one. Read from the file, it may have been written by another version of hotline:
+        everything is pulled again."""
         self._rows.drop(request_id)
         self._dirty = True
-        if request_id in self._unchecked:
-            self._unchecked.discard(request_id)
-            first = exc.errors(include_url=False, include_input=False)[0]
-            field = ".".join(str(part) for part in first["loc"]) or "the request"
-            self.messages.append(
-                f"the central API sent request {request_id} with an invalid field '{field}'"
-                f" ({first['msg']}); it is left out of the cache until the server sends a valid copy."
-            )
-            return
-        self._rows.cursor = 0
-        self.messages.append(
-            f"the cached request {request_id} could not be read ({exc.error_count()} problem(s));"
-            " it was dropped and the cache will be downloaded again."
-        )
+        servers, message = self._validated.invalid(request_id, exc)
+        if not servers:
+            self._rows.cursor = 0
+        self.messages.append(message)
 
-    def _snapshot(self) -> _Snapshot:
-        rows = self._rows
-        meta = {
-            "schema": SCHEMA,
-            "cursor": rows.cursor,
-            "server": self.server_url,
-            "last_sync": rows.last_sync.isoformat() if rows.last_sync else None,
-        }
-        return _Snapshot(
-            list(rows.docid.items()),
-            dict(rows.span),
-            dict(rows.fresh),
-            dict(rows.stamp),
-            dict(rows.state),
-            meta,
-        )
-
-    def _written(self, snapshot: _Snapshot, built: _Built, key: FileKey, fd: int) -> None:
-        """The snapshot is on disk: every request that did not change meanwhile now points at
-        its bytes in what was written, as after reading the file, so that the next flush
-        copies the requests that lie side by side there as one slice.
-
-        Runs under the lock for every cached request, so the common case (nothing changed
-        meanwhile) is done with `map`/`zip`, without a Python loop."""
-        rows = self._rows
-        span, fresh, body = rows.span, rows.fresh, built.body
-        ids = [request_id for request_id, _docid in snapshot.order]
-        starts = [start - _HEADER_LEN for start in built.starts]
-        ends = [end - _HEADER_LEN for end in built.ends]
-        spans: list[Span] = list(zip(itertools.repeat(body, len(ids)), starts, ends, strict=True))
-        current = list(map(span.get, ids))
-        changed = {  # None in `current`: not a span now (written from a dict, or dropped since)
-            *itertools.compress(
-                itertools.count(), map(operator.is_not, current, map(snapshot.span.get, ids))
-            ),
-            *itertools.compress(itertools.count(), map(operator.is_, current, itertools.repeat(None))),
-        }
-        span.update(zip(ids, spans, strict=True))
-        written: list[Span | None] = list(spans)
-        for n in changed:  # these keep what they hold now: the file has an older copy
-            previous = current[n]
-            if previous is None:
-                del span[ids[n]]
-            else:
-                span[ids[n]] = previous
-            written[n] = None
-        if snapshot.fresh:  # requests written from their dicts now keep only their bytes
-            position = {request_id: n for n, request_id in enumerate(ids)}
-            for request_id, raw in snapshot.fresh.items():
-                if fresh.get(request_id) is raw:
-                    del fresh[request_id]
-                    n = position[request_id]
-                    written[n] = span[request_id] = spans[n]
-        self._layout = _Layout(snapshot.order, ids, written, built)
-        rows.key = key
+    def _written(self, snapshot: Snapshot, built: Built, key: FileKey, fd: int) -> None:
+        """The snapshot is on disk: the requests unchanged meanwhile now point into it."""
+        self._layout = point_at_written(self._rows, snapshot, built)
+        self._rows.key = key
         self._set_pin(fd)
 
     def _set_pin(self, fd: int | None) -> None:
@@ -595,275 +354,6 @@ class RequestCache:
         if pin is not None:
             with contextlib.suppress(OSError):
                 os.close(pin)
-
-
-# ----- the file format ---------------------------------------------------------------------
-
-
-def _parse_indexed(blob: bytes) -> _Rows | None:
-    """Rows from a file with our layout (size and CRC checked), or None to parse it whole."""
-    match = _HEADER_RE.match(blob, 0, _HEADER_LEN)
-    if match is None or len(match.group(0)) != _HEADER_LEN:
-        return None
-    layout, size, crc, meta_start, meta_end, index_start, index_end = (int(g) for g in match.groups())
-    if layout != LAYOUT or size != len(blob) or crc != zlib.crc32(memoryview(blob)[_HEADER_LEN:]):
-        return None
-    try:
-        meta = orjson.loads(blob[meta_start:meta_end])
-        index = orjson.loads(blob[index_start:index_end])
-    except orjson.JSONDecodeError:
-        return None
-    columns: list[Any] = [index.get(name) for name in _INDEX_FIELDS] if isinstance(index, dict) else []
-    if not columns or not all(isinstance(c, list) and len(c) == len(columns[0]) for c in columns):
-        return None
-    return _rows_from_index(blob, meta, *columns)
-
-
-def _rows_from_index(
-    blob: bytes,
-    meta: Any,
-    ids: list[str],
-    docids: list[int],
-    states: list[str],
-    seqs: list[int],
-    versions: list[int],
-    starts: list[int],
-    ends: list[int],
-) -> _Rows:
-    rows = _Rows(
-        docid=dict(zip(ids, docids, strict=True)),
-        span={i: (blob, s, e) for i, s, e in zip(ids, starts, ends, strict=True)},
-        stamp=dict(zip(ids, zip(seqs, versions, strict=True), strict=True)),
-        state=dict(zip(ids, states, strict=True)),
-        next_docid=max(docids, default=0) + 1,
-    )
-    for request_id, state in rows.state.items():
-        rows.by_state.setdefault(state, {})[request_id] = None
-    rows.meta_doc = meta
-    return rows
-
-
-def _parse_whole(blob: bytes, path: Path) -> _Rows:
-    """Rows from any TinyDB-format file: every request parsed (slow; once)."""
-    enabled = gc.isenabled()
-    gc.disable()  # millions of new objects: the cyclic GC would run dozens of times for nothing
-    try:
-        data = parse_document(blob, path)
-    except CorruptCache as exc:
-        raise _BadFile(str(exc)) from None
-    finally:
-        if enabled:
-            gc.enable()
-    data = data or {}
-    table = data.get("requests", {})
-    meta_table = data.get("meta", {})
-    if not isinstance(table, dict) or not isinstance(meta_table, dict):
-        raise _BadFile("its tables are not tables")
-    rows = _Rows()
-    if meta_table and not isinstance(meta_table.get("1"), dict):
-        raise _BadFile("its meta table holds no meta document")
-    for doc_id, raw in table.items():
-        _check_row(doc_id, raw)
-        docid = int(doc_id)
-        rows.docid[raw["id"]] = docid
-        rows.next_docid = max(rows.next_docid, docid + 1)
-        rows.set_fresh(raw, (raw["change_seq"], raw["version"]))
-    rows.meta_doc = meta_table.get("1")
-    rows.rewrite = True
-    return rows
-
-
-def _check_row(doc_id: str, raw: Any) -> None:
-    ok = (
-        doc_id.isdigit()
-        and isinstance(raw, dict)
-        and isinstance(raw.get("id"), str)
-        and isinstance(raw.get("state"), str)
-        and isinstance(raw.get("change_seq"), int)
-        and isinstance(raw.get("version"), int)
-    )
-    if not ok:
-        raise _BadFile(f"its request document {doc_id!r} is not a request")
-
-
-@dataclass
-class _Built:
-    """A cache file as `_build` lays it out: the fixed-width header, then the body; where each
-    request's JSON lies in the file (in `_Snapshot.order`)."""
-
-    header: bytes
-    body: bytes
-    starts: list[int]
-    ends: list[int]
-
-
-@dataclass
-class _Layout:
-    """What the last flush wrote (`built`), and each request's span pointing into it (None for
-    one that changed while it was written)."""
-
-    order: list[tuple[str, int]]
-    ids: list[str]
-    spans: list[Span | None]
-    built: _Built
-
-    def kept(self, snapshot: _Snapshot) -> int:
-        """How many requests at the start of `snapshot` are, in the same order, the ones
-        written last time, unchanged since: that part of the file can be copied as it is."""
-        count = len(self.order)
-        if snapshot.order[:count] != self.order:
-            return 0
-        same = list(map(operator.is_, map(snapshot.span.get, self.ids), self.spans))
-        try:
-            return same.index(False)
-        except ValueError:
-            return count
-
-
-def _build(snapshot: _Snapshot, previous: _Layout | None = None) -> _Built:
-    """The whole file, and where each request lies in it.
-
-    The requests unchanged at the start since the `previous` flush are copied from it as one
-    slice (a first pull only appends). A request is copied from the bytes it was read from (or
-    last written to); consecutive ones that lie side by side there (`,"<docid>":{...}`) are
-    copied as one slice, so the pieces number about twice the requests changed since, not the
-    requests cached.
-    """
-    writer = _Writer()
-    kept = previous.kept(snapshot) if previous is not None else 0
-    if previous is not None and kept:
-        built = previous.built
-        writer.copy(built.body, built.ends[kept - 1] - _HEADER_LEN)
-        starts, ends = built.starts[:kept], built.ends[:kept]
-    else:
-        writer.put(b'"requests":{')
-        starts, ends = [], []
-    fresh, spans = snapshot.fresh, snapshot.span
-    for number, (request_id, docid) in enumerate(snapshot.order[kept:], start=kept):
-        raw = fresh.get(request_id)
-        if raw is not None:
-            starts.append(writer.own(number, docid, orjson.dumps(raw)))
-        else:
-            span = spans[request_id]
-            if span[1] == 0 and span[2] == len(span[0]):  # a request's own bytes, not a slice
-                starts.append(writer.own(number, docid, span[0]))
-            else:
-                starts.append(writer.entry(number, docid, span))
-        ends.append(writer.pos)
-    writer.put(b'},"meta":{"1":')
-    meta = writer.put(orjson.dumps(snapshot.meta))
-    writer.put(b'},"index":{"1":')
-    index = writer.put(orjson.dumps(_index(snapshot, starts, ends)))
-    writer.put(b"}}")
-    header, body = writer.finish(meta, index)
-    return _Built(header, body, starts, ends)
-
-
-def _index(snapshot: _Snapshot, starts: list[int], ends: list[int]) -> dict[str, list[Any]]:
-    ids = [request_id for request_id, _docid in snapshot.order]
-    stamps = list(map(snapshot.stamp.__getitem__, ids))
-    return {
-        "ids": ids,
-        "docids": [docid for _request_id, docid in snapshot.order],
-        "states": list(map(snapshot.state.__getitem__, ids)),
-        "seqs": [seq for seq, _version in stamps],
-        "versions": [version for _seq, version in stamps],
-        "starts": starts,
-        "ends": ends,
-    }
-
-
-@dataclass
-class _Run:
-    """Bytes copied as they are: blob[start:end]."""
-
-    blob: bytes
-    start: int
-    end: int
-
-
-class _Writer:
-    """Lays out the file's pieces after the header, keeping their positions in the file."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes | memoryview] = []
-        self.pos = _HEADER_LEN
-        self._run: _Run | None = None  # a copy not yet added to `parts`: it may grow
-
-    def put(self, data: bytes) -> tuple[int, int]:
-        """Add bytes; returns where they lie in the file."""
-        self._end_run()
-        start = self.pos
-        self.parts.append(data)
-        self.pos += len(data)
-        return start, self.pos
-
-    def copy(self, blob: bytes, end: int) -> None:
-        """Start with `blob[:end]`, which an earlier file has at the same place."""
-        self.parts.append(memoryview(blob)[:end])
-        self.pos += end
-
-    def own(self, number: int, docid: int, data: bytes) -> int:
-        """Add `,"<docid>":<json>` for JSON held on its own; returns where the JSON starts."""
-        self._end_run()
-        prefix = (b',"%d":' if number else b'"%d":') % docid
-        self.parts += (prefix, data)
-        start = self.pos + len(prefix)
-        self.pos = start + len(data)
-        return start
-
-    def entry(self, number: int, docid: int, span: Span) -> int:
-        """Add `,"<docid>":<json>` from `span`; returns where the JSON starts in the file."""
-        blob, start, end = span
-        key = b'"%d":' % docid
-        key_start = start - len(key)
-        has_key = key_start >= 0 and blob[key_start:start] == key
-        run = self._run
-        if (
-            has_key
-            and run is not None
-            and run.blob is blob
-            and run.end + 1 == key_start
-            and blob[run.end] == 0x2C
-        ):
-            new_start = self.pos + (start - run.end)  # the next one in the same bytes: extend the copy
-            self.pos += end - run.end
-            run.end = end
-            return new_start
-        self._end_run()
-        if has_key:
-            if number:
-                self.put(b",")
-            self._run = _Run(blob, key_start, end)
-        else:
-            self.put(b"," + key if number else key)
-            self._run = _Run(blob, start, end)
-        self.pos += end - self._run.start
-        return self.pos - (end - start)
-
-    def finish(self, meta: tuple[int, int], index: tuple[int, int]) -> tuple[bytes, bytes]:
-        """The header (with the body's size and CRC) and the body."""
-        self._end_run()
-        body = b"".join(self.parts)
-        header = _HEADER % (LAYOUT, self.pos, zlib.crc32(body), *meta, *index)
-        if len(header) != _HEADER_LEN:
-            raise CacheError(f"the request cache header is {len(header)} bytes, not {_HEADER_LEN}")
-        return header, body
-
-    def _end_run(self) -> None:
-        run, self._run = self._run, None
-        if run is not None:
-            self.parts.append(memoryview(run.blob)[run.start : run.end])
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 __all__ = ["RequestCache"]

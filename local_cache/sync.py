@@ -4,31 +4,10 @@
     summary = await engine.sync_once()     # `hotline sync`: push, then pull, once
     await engine.run()                     # the app: until cancelled; `engine.wake()` after a record
 
-**Push.** Pending actions go out in the order they were recorded, each with its outbox key as
-``Idempotency-Key`` and the version it was based on as ``If-Match``: a retry after a lost answer
-is replayed by the server, never applied twice. For each request the push stops at the request's
-first action that does not go through, so actions on one request always reach the server in
-order; the request's later actions stay pending behind it.
-
-- accepted: the outbox entry is confirmed with the server's request — in batches (one outbox
-  write per `CONFIRM_BATCH` actions or `CONFIRM_EVERY` seconds, and at the end of every push); an
-  action whose confirmation a crash lost is sent again with its key, and the server replays it;
-- ``412`` (someone changed the request first): a *stale* conflict holding both versions (ours and
-  the server's); the request's later actions wait until the dispatcher retries or drops it;
-- ``409``/``422``/``404`` (the server refuses the action itself): a *refused* conflict, with the
-  request as the server holds it now;
-- no answer, a server failure, a bad token, an answer that breaks the contract: the action stays
-  pending (its failure noted), the push stops, and the engine backs off.
-
-Nothing pending is ever deleted here and no conflict is resolved automatically.
-
-**Pull.** Pages of the change feed from the cache's cursor (`HotlineClient.pull_page`: each
-request checked only for its id, state, version and change_seq, kept as the JSON the server
-sent, and validated in full when first read). Each page is checked (its seqs ascend, lie after
-the cursor and end at ``next_since``) before it is applied; the cache is flushed at most every
-`flush_interval` seconds (and never more than a fifth of the time), and a flush writes the
-cursor together with the data it belongs to. A bad page stops the pull with a clear
-error; the cursor stays at the last good page.
+**Push** (`push`): pending actions go out in the order they were recorded, with their keys and
+base versions; a request's queue stops at its first failure; conflicts wait for the dispatcher.
+**Pull** (`pull`): pages of the change feed from the cache's cursor, each checked before it is
+applied; the cursor stays at the last good page.
 
 **Live.** `run()` listens to the event stream from the cursor and pulls on each notice; while the
 stream is down it polls every `poll_interval`; while the server cannot be reached it retries
@@ -52,44 +31,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from api_client.client import HotlineClient
-from api_client.errors import (
-    Conflict,
-    Forbidden,
-    HotlineError,
-    InvalidRequest,
-    InvalidResponse,
-    NotFound,
-    ServerError,
-    Unauthorized,
-    Unreachable,
-)
+from api_client.errors import HotlineError
 from api_client.events import ChangeStream
-from api_client.models import ChangesPage, PulledPage, Request
+from api_client.models import PulledPage
 from api_client.retrying import backoff
 from local_cache.errors import CacheError
 from local_cache.local_store import LocalStore
-from local_cache.outbox import PendingAction
+from local_cache.pull import pull_pages
+from local_cache.push import AUTH_ERRORS, OFFLINE_ERRORS, Push, PushResult
 
-#: Errors that mean "the server is not there (or not working) now": go offline, back off.
-OFFLINE_ERRORS: tuple[type[HotlineError], ...] = (Unreachable, ServerError)
-#: Errors that no other call would get past either (a bad token, a forbidden role).
-AUTH_ERRORS: tuple[type[HotlineError], ...] = (Unauthorized, Forbidden)
-#: Errors that mean "the server refused this action for good": a refused conflict.
-REFUSED_ERRORS: tuple[type[HotlineError], ...] = (InvalidRequest, NotFound)
 #: How often a process that does not own the cache looks for the owner's flushes, at most.
 FOLLOW_INTERVAL = 2.0
-#: Confirmed actions are written to the outbox together: this many at most, …
-CONFIRM_BATCH = 64
-#: … and at least this often (seconds).
-CONFIRM_EVERY = 0.5
 #: How often a backoff looks whether the event stream has reconnected (the server is back).
 STREAM_CHECK = 0.25
 
@@ -105,25 +63,6 @@ class SyncStatus:
     cursor: int
     cached: int
     last_error: str = ""
-
-
-@dataclass(slots=True)
-class PushResult:
-    """What one push did; `failure` is what stopped it early (None when it went through)."""
-
-    pushed: int = 0
-    conflicts: int = 0
-    refused: int = 0
-    held: int = 0
-    failure: HotlineError | None = None
-
-    @property
-    def error(self) -> str:
-        return self.failure.message if self.failure is not None else ""
-
-    @property
-    def offline(self) -> bool:
-        return isinstance(self.failure, OFFLINE_ERRORS)
 
 
 @dataclass(slots=True)
@@ -147,49 +86,6 @@ class SyncSummary:
     def ok(self) -> bool:
         """True when nothing failed (conflicts are results, not failures)."""
         return not self.errors
-
-
-class PageError(InvalidResponse):
-    """A change-feed page that breaks the feed's rules (the pull stops before applying it)."""
-
-
-def check_page(page: ChangesPage | PulledPage, since: int) -> None:
-    """Raise PageError unless `page` is a well-formed page of the feed after `since`.
-
-    Its seqs must strictly ascend, all after `since`, the last one being `next_since`; an empty
-    page keeps `next_since` at `since` and says there is no more; the head is never before
-    either (a head before the cursor means the server's database was replaced).
-    """
-    what = f"the central API sent a malformed change page (since {since})"
-    if page.head < since:
-        raise PageError(
-            f"the central API's change feed ends at {page.head}, before this cache's cursor {since}:"
-            " its database was replaced or restored. Nothing was changed here; ask the administrator"
-            " (pending actions stay queued)",
-            field="head",
-        )
-    seqs = page.seqs if isinstance(page, PulledPage) else [change.seq for change in page.changes]
-    if not seqs:
-        if page.next_since != since or page.has_more:
-            raise PageError(f"{what}: an empty page must end at {since} with has_more false", field="changes")
-        return
-    if seqs[0] <= since:
-        raise PageError(f"{what}: change {seqs[0]} is not after {since}", field="changes.0.seq")
-    for index, (before, after) in enumerate(itertools.pairwise(seqs), start=1):
-        if after <= before:
-            raise PageError(f"{what}: change {after} follows {before}", field=f"changes.{index}.seq")
-    if page.next_since != seqs[-1]:
-        raise PageError(
-            f"{what}: next_since {page.next_since} is not the last change {seqs[-1]}", field="next_since"
-        )
-    if page.head < page.next_since:
-        raise PageError(f"{what}: head {page.head} is before change {page.next_since}", field="head")
-
-
-def _discard(future: asyncio.Future[Any]) -> None:
-    """Retrieve a dropped future's outcome so asyncio does not report it as never retrieved."""
-    if not future.cancelled():
-        future.exception()
 
 
 class SyncEngine:
@@ -231,8 +127,6 @@ class SyncEngine:
         self._stream: ChangeStream | None = None
         self._stream_dropped = False  # the stream was down when the server was lost
         self._published: SyncStatus | None = None
-        self._confirming: list[tuple[str, Request]] = []
-        self._confirm_started = 0.0
 
     # -- status ----------------------------------------------------------------------------
 
@@ -306,23 +200,9 @@ class SyncEngine:
     # -- push ------------------------------------------------------------------------------
 
     async def push(self) -> PushResult:
-        """Send the pending actions in order (see the module docstring); never raises for a
+        """Send the pending actions in order (see `local_cache.push`); never raises for a
         failed action, only for a failure of the local cache itself."""
-        result = PushResult()
-        blocked = {record.action.request_id for record in self.store.conflicts()}
-        try:
-            for action in self.store.pending():
-                if action.request_id in blocked:
-                    result.held += 1
-                    continue
-                if not await self._push_one(action, result):
-                    blocked.add(action.request_id)
-                    if result.failure is not None:
-                        self._confirm_now()
-                        result.held += self._count_after(action)
-                        break
-        finally:
-            self._confirm_now()
+        result = await Push(self.store, self.client, answered=self._succeeded, changed=self._changed).run()
         if result.pushed or result.conflicts or result.refused:
             await self._flush_soon()  # the server's copies the push brought
         if result.failure is not None:
@@ -330,75 +210,7 @@ class SyncEngine:
         self._publish()
         return result
 
-    def _count_after(self, stopped_at: PendingAction) -> int:
-        """Pending actions after `stopped_at` (they are not tried in this push)."""
-        return sum(1 for action in self.store.pending() if action.order > stopped_at.order)
-
-    async def _push_one(self, action: PendingAction, result: PushResult) -> bool:
-        """Send one action; True when the server took it. Updates `result`."""
-        try:
-            request = await self.client.act(
-                action.request_id, action.action, version=action.base_version, idempotency_key=action.key
-            )
-        except Conflict as exc:
-            self._succeeded()
-            self._confirm_now()
-            self.store.conflict(action.key, kind="stale", message=exc.message, server=exc.current)
-            self._changed([action.request_id])
-            result.conflicts += 1
-            return False
-        except REFUSED_ERRORS as exc:
-            self._succeeded()
-            self._confirm_now()
-            await self._refused(action, exc)
-            self._changed([action.request_id])
-            result.refused += 1
-            return False
-        except HotlineError as exc:
-            self.store.note_failure(action.key, exc.message)
-            result.failure = exc
-            return False
-        self._succeeded()
-        self._confirm(action.key, request)
-        result.pushed += 1
-        return True
-
-    def _confirm(self, key: str, request: Request) -> None:
-        """The server took an action: confirm it in the outbox, in batches of `CONFIRM_BATCH` or
-        every `CONFIRM_EVERY` seconds (one outbox write each). Until then the action is still
-        pending here; after a crash it is sent again with its key and the server replays it."""
-        if not self._confirming:
-            self._confirm_started = time.monotonic()
-        self._confirming.append((key, request))
-        if (
-            len(self._confirming) >= CONFIRM_BATCH
-            or time.monotonic() - self._confirm_started >= CONFIRM_EVERY
-        ):
-            self._confirm_now()
-
-    def _confirm_now(self) -> None:
-        if not self._confirming:
-            return
-        batch, self._confirming = self._confirming, []
-        self.store.confirm_many(batch)
-        self._changed([request.id for _key, request in batch])
-
-    async def _refused(self, action: PendingAction, exc: HotlineError) -> None:
-        """Record a refused conflict with the request as the server holds it now (if it can
-        be read)."""
-        server: Request | None = None
-        with contextlib.suppress(HotlineError):
-            server = await self.client.get_request(action.request_id)
-        message = exc.detail if isinstance(exc, InvalidRequest) else exc.message
-        self.store.conflict(action.key, kind="refused", message=message, server=server)
-
     # -- pull ------------------------------------------------------------------------------
-
-    async def _timed_flush(self) -> float:
-        """Flush the cache in a worker thread; returns how long it took."""
-        started = time.monotonic()
-        await asyncio.to_thread(self.store.flush)
-        return time.monotonic() - started
 
     async def pull(self) -> int:
         """Apply every change after the cache's cursor; return how many changes were applied.
@@ -406,46 +218,24 @@ class SyncEngine:
         Raises a HotlineError (after flushing the good pages) when a page cannot be fetched or
         is malformed: the cursor then stays at the last good page.
         """
-        since = self.store.cache.cursor
-        pulled = 0
-        last_flush, flush_cost = time.monotonic(), 0.0
-        flushing: asyncio.Future[float] | None = None
-        fetch = asyncio.ensure_future(self.client.pull_page(since, self.page_size))
         try:
-            while True:
-                page = await fetch
-                check_page(page, since)
-                if page.has_more:  # fetch the next page while this one is applied
-                    fetch = asyncio.ensure_future(self.client.pull_page(page.next_since, self.page_size))
-                self.store.apply_page(page)
-                self._changed([stamp.id for stamp in page.stamps])
-                self._succeeded()
-                pulled += len(page.seqs)
-                since = page.next_since
-                if not page.has_more:
-                    break  # the last page is flushed below, with the cursor
-                # A flush rewrites the whole cache: it runs in a thread while the next pages are
-                # fetched and applied, and never takes more than a fifth of the time.
-                if (flushing is None or flushing.done()) and time.monotonic() - last_flush >= max(
-                    self.flush_interval, 4 * flush_cost
-                ):
-                    if flushing is not None:
-                        await flushing  # a failed flush raises here
-                    flushing = asyncio.ensure_future(self._timed_flush())
-                    last_flush = time.monotonic()
-                if flushing is not None and flushing.done():
-                    flush_cost = await flushing
-                    flushing = None
+            pulled = await pull_pages(
+                self.store,
+                self.client,
+                page_size=self.page_size,
+                flush_interval=self.flush_interval,
+                applied=self._applied,
+            )
         finally:
-            if not fetch.done():  # a prefetch nobody will read: cancel it, and retrieve its outcome
-                fetch.cancel()
-                fetch.add_done_callback(_discard)
-            if flushing is not None:
-                await flushing
             await self._flush_soon()  # at most every flush_interval; `sync_once` forces one
             self._publish()
         self._last_sync = datetime.now(UTC)
         return pulled
+
+    def _applied(self, page: PulledPage) -> None:
+        """A pulled page is in the cache: its requests' views may have changed."""
+        self._changed([stamp.id for stamp in page.stamps])
+        self._succeeded()
 
     # -- one sync --------------------------------------------------------------------------
 

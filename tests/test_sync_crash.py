@@ -182,7 +182,7 @@ from test_sync_support import (  # noqa: E402
 
 from api_client.actions import AddNote  # noqa: E402
 from central_api.server import LiveServer  # noqa: E402
-from local_cache.sync import CONFIRM_BATCH  # noqa: E402
+from local_cache.push import CONFIRM_BATCH  # noqa: E402
 
 
 class Zygote:

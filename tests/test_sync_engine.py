@@ -305,7 +305,7 @@ async def test_on_changed_names_the_requests_a_push_or_a_pull_touched(world: Wor
 
 
 async def test_a_push_confirms_in_batches_and_every_action_reaches_the_server_once(world: World) -> None:
-    from local_cache.sync import CONFIRM_BATCH
+    from local_cache.push import CONFIRM_BATCH
 
     zhang = world.dispatcher("zhang")
     store, engine = await synced_store(zhang)

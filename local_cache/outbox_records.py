@@ -1,0 +1,57 @@
+"""What the outbox holds: pending actions, conflicts, and the server's copies of confirmed ones."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from api_client.actions import Action
+from api_client.models import Request
+
+
+class PendingAction(BaseModel):
+    """One action recorded locally and not yet confirmed by the server."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    key: str  # uuid4, the Idempotency-Key
+    request_id: str
+    action: Action
+    base_version: int  # the request's version the action was taken on (If-Match)
+    actor: str
+    recorded_at: AwareDatetime
+    order: int  # strictly increasing per outbox file, across processes
+    attempts: int = 0
+    last_error: str = ""
+
+
+class ConflictRecord(BaseModel):
+    """An action the server would not apply as it was: stale (412) or refused (409/422)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    action: PendingAction
+    kind: Literal["stale", "refused"]
+    message: str
+    local: Request | None  # the local view before the action
+    server: Request | None  # the server's copy when the conflict was found
+    at: AwareDatetime
+
+
+class ConfirmedCopy(BaseModel):
+    """The server's copy of a request after a confirmed action, kept until the request cache
+    holding it (or a newer one) is on disk: a crash in between must not bring back the older
+    copy, on which a new action would be based on a stale version."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    key: str  # the confirmed action's key
+    request: Request
+    at: AwareDatetime
+
+
+def newer(copy: Request, than: Request | None) -> bool:
+    """Whether `copy` is a later server copy of the request than `than`."""
+    return than is None or (copy.change_seq, copy.version) > (than.change_seq, than.version)
