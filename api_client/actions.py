@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
+from pydantic_core import PydanticCustomError
 
 from api_client.models import Identifier, Incoming, OptionalText, RequiredText, Satisfaction, Tier
 
@@ -23,9 +24,12 @@ class Dispatch(Incoming):
     @model_validator(mode="after")
     def _lead_not_co(self) -> Dispatch:
         if self.lead_unit in self.co_units:
-            raise ValueError("the lead unit cannot also be a co-unit")
+            raise PydanticCustomError(
+                "lead_unit_is_co_unit", "the lead unit cannot also be a co-unit", {"unit": self.lead_unit}
+            )
         if len(set(self.co_units)) != len(self.co_units):
-            raise ValueError("a co-unit is listed twice")
+            twice = next(u for u in self.co_units if self.co_units.count(u) > 1)
+            raise PydanticCustomError("co_unit_twice", "a co-unit is listed twice", {"unit": twice})
         return self
 
 
@@ -69,9 +73,14 @@ class LogCallback(Incoming):
     @model_validator(mode="after")
     def _answers_when_reached(self) -> LogCallback:
         if self.reached and (self.solved is None or self.satisfaction is None):
-            raise ValueError("a callback that reached the citizen needs 'solved' and 'satisfaction'")
+            raise PydanticCustomError(
+                "callback_answers_missing",
+                "a callback that reached the citizen needs 'solved' and 'satisfaction'",
+            )
         if not self.reached and (self.solved is not None or self.satisfaction is not None):
-            raise ValueError("a callback that did not reach the citizen has no answers")
+            raise PydanticCustomError(
+                "callback_answers_unexpected", "a callback that did not reach the citizen has no answers"
+            )
         return self
 
 

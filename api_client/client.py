@@ -20,30 +20,24 @@ from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from importlib import metadata
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 from urllib.parse import quote
 
 import httpx
 import orjson
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter
 
 from api_client.actions import ACTION_ADAPTER, Action
+from api_client.decoding import content_type, decode, json_body, page_from_lines, validate
 from api_client.errors import (
-    Conflict,
-    Forbidden,
-    HotlineError,
     InvalidRequest,
     InvalidResponse,
-    NotFound,
-    ServerError,
-    Unauthorized,
 )
 from api_client.models import (
     CHANGE_LINES,
     AuditEvent,
     AutoDispatchSwitch,
     Category,
-    ChangeLinesHead,
     ChangesPage,
     Community,
     Identity,
@@ -52,7 +46,6 @@ from api_client.models import (
     PhoneReveal,
     PulledPage,
     Request,
-    RequestStamp,
     Role,
     RoutingRule,
     RoutingRuleEvent,
@@ -63,14 +56,10 @@ from api_client.models import (
     Unit,
     UnitUpdate,
 )
-from api_client.retrying import RetryPolicy, origin, retry_after, send
+from api_client.retrying import RetryPolicy, origin, send
+from api_client.status_errors import status_error
 
 T = TypeVar("T")
-
-#: Statuses that mean "your input was refused" (the server's `detail` says why).
-INVALID_REQUEST_STATUSES = frozenset({400, 409, 413, 422, 428})
-#: Longest server sentence we put into a message.
-_MAX_DETAIL = 500
 
 
 def _package_version() -> str:
@@ -90,46 +79,12 @@ class Health(Outgoing):
     head: int = Field(ge=0)
 
 
-class _FieldProblem(Outgoing):
-    field: str = ""
-    message: str = ""
-
-
-class _ErrorBody(Outgoing):
-    """The error body of every `/v1` route (read leniently: it is only used for messages)."""
-
-    detail: str = ""
-    errors: list[_FieldProblem] = Field(default_factory=list)
-
-
-class _ConflictBody(Outgoing):
-    detail: str = ""
-    current: Request
-
-
-class _RuleConflictBody(Outgoing):
-    detail: str = ""
-    current: RoutingRule | None = None
-
-
-class RuleConflict(HotlineError):
-    """A routing rule changed since the version a change was based on; `current` is the rule
-    now (None when it was deleted)."""
-
-    def __init__(self, message: str, *, current: RoutingRule | None, status: int | None = 412) -> None:
-        super().__init__(message, status=status)
-        self.current = current
-
-
 _HEALTH = TypeAdapter(Health)
 _IDENTITY = TypeAdapter(Identity)
 _REQUEST = TypeAdapter(Request)
 _AUDIT = TypeAdapter(list[AuditEvent])
 _PHONE_REVEAL = TypeAdapter(PhoneReveal)
 _CHANGES = TypeAdapter(ChangesPage)
-_STAMPED_CHANGES = TypeAdapter(StampedChangesPage)
-_LINES_HEAD = TypeAdapter(ChangeLinesHead)
-_STAMP = TypeAdapter(RequestStamp)
 _UNIT = TypeAdapter(Unit)
 _UNITS = TypeAdapter(list[Unit])
 _CATEGORIES = TypeAdapter(list[Category])
@@ -140,9 +95,7 @@ _TOKEN = TypeAdapter(TokenCreated)
 _RULE = TypeAdapter(RoutingRule)
 _RULES = TypeAdapter(list[RoutingRule])
 _RULE_EVENTS = TypeAdapter(list[RoutingRuleEvent])
-_ERROR_BODY = TypeAdapter(_ErrorBody)
-_CONFLICT_BODY = TypeAdapter(_ConflictBody)
-_RULE_CONFLICT_BODY = TypeAdapter(_RuleConflictBody)
+_STAMPED_CHANGES = TypeAdapter(StampedChangesPage)
 
 
 class HotlineClient:
@@ -288,9 +241,9 @@ class HotlineClient:
         params = {"since": str(since), "limit": str(limit)}
         accept = {"Accept": f"{CHANGE_LINES}, application/json;q=0.5"}
         response = await self._respond("GET", "/v1/changes", params=params, headers=accept)
-        if _content_type(response) == CHANGE_LINES:
-            return _page_from_lines(response, what)
-        data = _json_body(response, what)
+        if content_type(response) == CHANGE_LINES:
+            return page_from_lines(response, what)
+        data = json_body(response, what)
         page = validate(_STAMPED_CHANGES, data, what, status=response.status_code)
         # Valid, so `data` is a page of change objects, each with a request object: dumped
         # back, each one is exactly the JSON object that was checked.
@@ -428,7 +381,7 @@ class HotlineClient:
         `headers` carry an ``Idempotency-Key``: a write without one is sent exactly once.
         """
         response = await self._respond(method, path, body=body, params=params, headers=headers)
-        return _decode(response, adapter, f"{method.upper()} {path}")
+        return decode(response, adapter, f"{method.upper()} {path}")
 
     async def _respond(
         self,
@@ -444,7 +397,7 @@ class HotlineClient:
         request = self._build(method, path, body=body, params=params, headers=headers)
         response = await send(self._http, request, self.policy)
         if not 200 <= response.status_code < 300:
-            raise _status_error(response, f"{method.upper()} {path}", self._origin)
+            raise status_error(response, f"{method.upper()} {path}", self._origin)
         return response
 
     def _build(
@@ -503,175 +456,3 @@ def _segment(value: str) -> str:
 
 def _dump(model: BaseModel) -> bytes:
     return model.model_dump_json().encode()
-
-
-# -- reading answers ------------------------------------------------------------------------
-
-
-def _decode(response: httpx.Response, adapter: TypeAdapter[T], what: str) -> T:
-    """Validate a success answer's JSON body with `adapter`."""
-    return validate(adapter, _json_body(response, what), what, status=response.status_code)
-
-
-def _content_type(response: httpx.Response) -> str:
-    content_type: str = response.headers.get("Content-Type", "")
-    return content_type.partition(";")[0].strip().lower()
-
-
-def _page_from_lines(response: httpx.Response, what: str) -> PulledPage:
-    """A change page sent as lines (see `ChangeLinesHead`): the head validated, each request
-    line validated as a `RequestStamp` (which also proves it one well-formed JSON object)."""
-    status = response.status_code
-    first, _, rest = response.content.partition(b"\n")
-    head = validate_json(_LINES_HEAD, first, what, status=status)
-    lines = rest.split(b"\n")
-    if lines[-1] == b"":  # the newline that ends the last line
-        lines.pop()
-    if len(lines) != len(head.changes):
-        raise InvalidResponse(
-            f"the central API sent an invalid answer to {what}: {len(lines)} request lines for"
-            f" {len(head.changes)} changes",
-            field="changes",
-            status=status,
-        )
-    stamps = [
-        validate_json(_STAMP, line, what, status=status, at=f"changes.{i}.request")
-        for i, line in enumerate(lines)
-    ]
-    return PulledPage(
-        seqs=[seq for seq, _action in head.changes],
-        stamps=stamps,
-        requests=lines,
-        next_since=head.next_since,
-        head=head.head,
-        has_more=head.has_more,
-    )
-
-
-def _json_body(response: httpx.Response, what: str) -> Any:
-    """A success answer's JSON body, parsed (an InvalidResponse unless it is JSON)."""
-    content_type = _content_type(response)
-    if content_type != "application/json" and not content_type.endswith("+json"):
-        raise InvalidResponse(
-            f"the central API answered {what} with {content_type or 'no content type'} instead of JSON",
-            status=response.status_code,
-        )
-    return _json(response, what)
-
-
-def _json(response: httpx.Response, what: str) -> Any:
-    try:
-        return orjson.loads(response.content)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidResponse(
-            f"the central API answered {what} with malformed JSON ({exc})", status=response.status_code
-        ) from exc
-
-
-def validate(adapter: TypeAdapter[T], data: object, what: str, *, status: int | None = None) -> T:
-    """`adapter.validate_python(data)`, a failure being an InvalidResponse naming the field."""
-    try:
-        return adapter.validate_python(data)
-    except ValidationError as exc:
-        raise _invalid_answer(exc, what, status, "") from exc
-
-
-def validate_json(
-    adapter: TypeAdapter[T], data: bytes, what: str, *, status: int | None = None, at: str = ""
-) -> T:
-    """`adapter.validate_json(data)`, a failure (malformed JSON too) being an InvalidResponse
-    naming the field (under `at`, a dotted path)."""
-    try:
-        return adapter.validate_json(data)
-    except ValidationError as exc:
-        raise _invalid_answer(exc, what, status, at) from exc
-
-
-def _invalid_answer(exc: ValidationError, what: str, status: int | None, at: str) -> InvalidResponse:
-    first = exc.errors(include_url=False, include_input=False)[0]
-    field = ".".join([*([at] if at else []), *(str(part) for part in first["loc"])])
-    where = f"field '{field}'" if field else "the body"
-    return InvalidResponse(
-        f"the central API sent an invalid answer to {what}: {where}: {first['msg']}",
-        field=field,
-        status=status,
-    )
-
-
-def _status_error(response: httpx.Response, what: str, server: str) -> HotlineError:
-    """The error for a non-2xx answer (after whatever retries were safe)."""
-    status = response.status_code
-    if status == 412:
-        return _rule_conflict(response, what) if " /v1/routing-rules/" in what else _conflict(response, what)
-    body = _error_body(response)
-    detail = body.detail
-    if status == 401:
-        return Unauthorized(_sentence("the central API did not accept the token", detail), status=status)
-    if status == 403:
-        return Forbidden(_sentence("your role may not do this", detail), status=status)
-    if status == 404:
-        return NotFound(_sentence("not found", detail), status=status)
-    if status in INVALID_REQUEST_STATUSES:
-        return _invalid_request(status, body)
-    if status == 429:
-        return ServerError(_busy_message(response, server), status=status)
-    if status >= 500:
-        return ServerError(
-            _sentence(f"the central API at {server} failed (HTTP {status})", detail), status=status
-        )
-    return InvalidResponse(f"unexpected answer HTTP {status} to {what}", status=status)
-
-
-def _sentence(lead: str, detail: str) -> str:
-    return f"{lead}: {detail}" if detail else lead
-
-
-def _error_body(response: httpx.Response) -> _ErrorBody:
-    """The `{"detail", "errors"}` body, or an empty one when the server sent something else."""
-    try:
-        body = _ERROR_BODY.validate_python(orjson.loads(response.content))
-    except (orjson.JSONDecodeError, ValidationError):
-        return _ErrorBody()
-    body.detail = body.detail.strip()[:_MAX_DETAIL]
-    return body
-
-
-def _invalid_request(status: int, body: _ErrorBody) -> InvalidRequest:
-    problems = tuple((p.field, p.message) for p in body.errors)
-    detail = body.detail or f"the central API refused the input (HTTP {status})"
-    message = detail
-    if problems:
-        listed = "; ".join(f"{field or 'body'}: {text}" for field, text in problems[:3])
-        message = f"{detail} ({listed})"
-    return InvalidRequest(message, status=status, detail=detail, errors=problems)
-
-
-def _conflict(response: httpx.Response, what: str) -> Conflict:
-    """412: someone changed the request first; the body carries its current state."""
-    body = validate(_CONFLICT_BODY, _json(response, what), what, status=412)
-    current = body.current
-    message = (
-        f"request {current.id} was changed by someone else (now version {current.version}); "
-        "look at it again before acting"
-    )
-    return Conflict(message, current=current, status=412)
-
-
-def _rule_conflict(response: httpx.Response, what: str) -> RuleConflict:
-    """412 on a routing rule: it changed (or was deleted) since the version sent."""
-    body = validate(_RULE_CONFLICT_BODY, _json(response, what), what, status=412)
-    current = body.current
-    if current is None:
-        message = "the routing rule was deleted by someone else; read the rules again"
-    else:
-        message = (
-            f"routing rule {current.id} was changed by {current.updated_by} (now version"
-            f" {current.version}); read it again before changing it"
-        )
-    return RuleConflict(message, current=current)
-
-
-def _busy_message(response: httpx.Response, server: str) -> str:
-    wait = retry_after(response)
-    later = f"in {wait:.0f} s" if wait is not None else "shortly"
-    return f"the central API at {server} is too busy (HTTP 429); try again {later}"

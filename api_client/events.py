@@ -27,10 +27,12 @@ import orjson
 from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 from pydantic import TypeAdapter
 
-from api_client.client import HotlineClient, _status_error, validate
+from api_client.client import HotlineClient
+from api_client.decoding import validate
 from api_client.errors import Forbidden, HotlineError, InvalidResponse, Unauthorized, Unreachable
 from api_client.models import ChangeNotice
 from api_client.retrying import backoff, describe_transport_error
+from api_client.status_errors import status_error
 
 _NOTICE = TypeAdapter(ChangeNotice)
 _WHAT = "GET /v1/events"
@@ -143,7 +145,7 @@ async def _check_opened(source: EventSource, server: str) -> None:
     response = source.response
     if response.status_code != 200:
         await response.aread()
-        raise _status_error(response, _WHAT, server)
+        raise status_error(response, _WHAT, server)
     content_type = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
     if content_type != "text/event-stream":
         raise InvalidResponse(

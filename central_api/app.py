@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from central_api.body_limit import BodyLimitMiddleware
 from central_api.errors import install_error_handlers
 from central_api.notifier import Notifier
-from central_api.open311 import router as open311_router
+from central_api.open311.routes import router as open311_router
 from central_api.routes import ROUTERS
 from central_api.store import Store
 

@@ -9,18 +9,21 @@ reset. Being plain ASGI (not `BaseHTTPMiddleware`), it never buffers responses: 
 
 from __future__ import annotations
 
-from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central_api.errors import error_response
+from central_api.errors import ApiError, error_response
 
 #: At most this many body bytes are read and thrown away before a 413 (beyond: just close).
 DRAIN_CAP = 64 << 20
 
 
-class BodyTooLarge(HTTPException):
+def _too_large(limit: int) -> str:
+    return f"The request body is larger than {limit} bytes."
+
+
+class BodyTooLarge(ApiError):
     def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=f"The request body is larger than {limit} bytes.")
+        super().__init__(413, "payload_too_large", _too_large(limit), {"limit": limit})
 
 
 async def _drain(receive: Receive, already: int = 0) -> None:
@@ -92,7 +95,9 @@ class BodyLimitMiddleware:
         response = error_response(
             scope.get("path", ""),
             413,
-            f"The request body is larger than {limit} bytes.",
+            "payload_too_large",
+            _too_large(limit),
+            {"limit": limit},
             headers={"Connection": "close"},
         )
         await response(scope, _nothing_to_read, send)

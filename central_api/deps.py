@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Annotated, cast
 
 import anyio.to_thread
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from api_client.models import Identity, Role
+from central_api.errors import ApiError
 from central_api.store import Store
 
 #: How long a resolved token is trusted without asking the store again (seconds).
@@ -52,9 +53,10 @@ async def require_identity(request: Request, store: StoreDep) -> Identity:
     database and the threadpool hop (tokens are never changed in place, only created)."""
     token = bearer_token(request)
     if token is None:
-        raise HTTPException(
-            status_code=401,
-            detail="Missing bearer token: send 'Authorization: Bearer <token>'.",
+        raise ApiError(
+            401,
+            "token_missing",
+            "Missing bearer token: send 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     cache = _identity_cache(request)
@@ -64,10 +66,8 @@ async def require_identity(request: Request, store: StoreDep) -> Identity:
         return hit[1]
     identity = await anyio.to_thread.run_sync(store.identify, token)
     if identity is None:
-        raise HTTPException(
-            status_code=401,
-            detail="Unknown or revoked token.",
-            headers={"WWW-Authenticate": "Bearer"},
+        raise ApiError(
+            401, "unauthorized", "Unknown or revoked token.", headers={"WWW-Authenticate": "Bearer"}
         )
     if len(cache) >= IDENTITY_CACHE_SIZE:
         cache.clear()
@@ -91,9 +91,11 @@ def require_role(role: Role) -> Callable[[Identity], Identity]:
 
     def check(identity: IdentityDep) -> Identity:
         if ROLE_RANK[identity.role] < ROLE_RANK[role]:
-            raise HTTPException(
-                status_code=403,
-                detail=f"This needs the {role.value} role; your token has {identity.role.value}.",
+            raise ApiError(
+                403,
+                "forbidden",
+                f"This needs the {role.value} role; your token has {identity.role.value}.",
+                {"required_role": role.value, "role": identity.role.value},
             )
         return identity
 

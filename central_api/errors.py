@@ -1,18 +1,22 @@
 """Error responses: every refusal becomes a clear 4xx body, never a 500 for bad input.
 
-`/v1` errors are `{"detail": "<one sentence>"}`; validation errors add
-`"errors": [{"field": ..., "message": ...}]` (422; malformed JSON or a body that is not an
-object is 400). Under `/open311/` errors are a GeoReport list `[{"code": N, "description": ...}]`,
-and validation errors are 400 there.
+`/v1` errors are `{"code": "<snake_case>", "detail": "<one English sentence>", "params": {...}}`:
+`code` is a stable identifier a client maps to its own words, `params` the sentence's variable
+parts. Validation errors (422) add `"errors": [{"field", "message", "code", "params"}]`, each
+`code` being pydantic's error type (or a validator's own) and `params` its context; malformed JSON
+or a body that is not an object is 400. A stale version (412) adds `current`. Under `/open311/`
+errors are a GeoReport list `[{"code": N, "description": ...}]`, and validation errors are 400
+there.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +28,10 @@ from central_api.store import (
     IdempotencyMismatch,
     InvalidInput,
     RequestNotFound,
+    RuleClash,
+    RuleNotFound,
+    RuleVersionMismatch,
+    RuleVersionRequired,
     StoreError,
     UnitNotFound,
     VersionMismatch,
@@ -42,10 +50,33 @@ _UNION_TAG = frozenset({"union_tag_invalid", "union_tag_not_found"})
 _STORE_STATUS: dict[type[StoreError], int] = {
     RequestNotFound: 404,
     UnitNotFound: 404,
+    RuleNotFound: 404,
     VersionMismatch: 412,
+    RuleVersionMismatch: 412,
+    RuleVersionRequired: 428,
+    RuleClash: 409,
     IdempotencyMismatch: 422,
     InvalidInput: 422,
 }
+#: The code of an HTTP error the framework raised itself (an unknown route, a wrong method).
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+class ApiError(HTTPException):
+    """A refusal raised by a route or a dependency: its status, code, sentence and params."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        params: Mapping[str, object] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status, detail=detail, headers=dict(headers) if headers else None)
+        self.code = code
+        self.params: dict[str, object] = dict(params or {})
 
 
 def is_open311(path: str) -> bool:
@@ -55,24 +86,37 @@ def is_open311(path: str) -> bool:
 def error_response(
     path: str,
     status: int,
-    detail: object,
+    code: str,
+    detail: str,
+    params: Mapping[str, object] | None = None,
     *,
     extra: Mapping[str, object] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """The error body for `path`: the /v1 shape, or a GeoReport list under /open311/."""
     if is_open311(path):
-        if status == 422:
-            status = 400
-        if isinstance(detail, list):  # already a GeoReport error list
-            return JSONResponse(detail, status_code=status, headers=headers)
         return JSONResponse(
-            [{"code": status, "description": str(detail)}], status_code=status, headers=headers
+            [{"code": 400 if status == 422 else status, "description": detail}],
+            status_code=400 if status == 422 else status,
+            headers=headers,
         )
-    content: dict[str, object] = {"detail": detail}
+    content: dict[str, object] = {"code": code, "detail": detail, "params": dict(params or {})}
     if extra:
         content.update(extra)
     return JSONResponse(content, status_code=status, headers=headers)
+
+
+def json_value(value: object) -> object:
+    """`value` as a JSON value: containers kept, anything that is not JSON as its text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_value(v) for v in value]
+    return str(value)
 
 
 def _field(error: Mapping[str, Any], path: str) -> str:
@@ -92,11 +136,19 @@ def _message(error: Mapping[str, Any]) -> str:
         if "tag" in ctx:
             return f"unknown action {ctx['tag']!r}; expected one of: {known}"
         return f"missing; expected one of: {known}"
-    message = str(error.get("msg", "invalid"))
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            message = message[len(prefix) :]
-    return message
+    return str(error.get("msg", "invalid"))
+
+
+def _problem(error: Mapping[str, Any], path: str) -> dict[str, object]:
+    """One item of a 422's `errors`: the field, pydantic's message, its type as the code and
+    its context as the params."""
+    params = json_value(error.get("ctx") or {})
+    return {
+        "field": _field(error, path),
+        "message": _message(error),
+        "code": str(error.get("type", "invalid")),
+        "params": params if isinstance(params, dict) else {},
+    }
 
 
 def _is_json(request: HttpRequest) -> bool:
@@ -104,58 +156,95 @@ def _is_json(request: HttpRequest) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
-async def validation_handler(request: HttpRequest, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+def _body_refusal(request: HttpRequest, errors: list[Any]) -> Response | None:
+    """The 400 for a body that is not JSON, or not a JSON object; None for field errors."""
     path = request.url.path
-    errors = list(exc.errors())
     for error in errors:
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx") or {}
             loc = error.get("loc", ())
-            where = f" at position {loc[1]}" if len(loc) > 1 else ""
-            return error_response(path, 400, f"Malformed JSON{where}: {ctx.get('error', 'cannot parse')}.")
+            position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+            where = f" at position {position}" if position is not None else ""
+            return error_response(
+                path,
+                400,
+                "malformed_json",
+                f"Malformed JSON{where}: {ctx.get('error', 'cannot parse')}.",
+                {"position": position},
+            )
     for error in errors:
         if tuple(error.get("loc", ())) == ("body",) and error.get("type") in _NOT_AN_OBJECT:
             if error.get("type") == "missing":
-                return error_response(path, 400, "A JSON object body is required.")
+                return error_response(path, 400, "body_required", "A JSON object body is required.")
             if not _is_json(request) and not is_open311(path):
-                return error_response(path, 400, "Send the body as JSON (Content-Type: application/json).")
-            return error_response(path, 400, "The body must be a JSON object.")
-    items = [{"field": _field(e, path), "message": _message(e)} for e in errors]
-    first = items[0] if items else {"field": "body", "message": "invalid"}
+                content_type = request.headers.get("content-type", "")
+                return error_response(
+                    path,
+                    400,
+                    "body_not_json",
+                    "Send the body as JSON (Content-Type: application/json).",
+                    {"content_type": content_type},
+                )
+            return error_response(path, 400, "body_not_object", "The body must be a JSON object.")
+    return None
+
+
+async def validation_handler(request: HttpRequest, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    path = request.url.path
+    errors = list(exc.errors())
+    refusal = _body_refusal(request, errors)
+    if refusal is not None:
+        return refusal
+    items = [_problem(e, path) for e in errors]
+    first = items[0] if items else {"field": "body", "message": "invalid", "code": "invalid", "params": {}}
     detail = f"{first['field']}: {first['message']}"
-    return error_response(path, 422, detail, extra={"errors": items})
+    return error_response(
+        path, 422, "invalid_field", detail, {"field": first["field"]}, extra={"errors": items}
+    )
 
 
 async def http_handler(request: HttpRequest, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code < 200 or exc.status_code in (204, 304):
-        return Response(status_code=exc.status_code, headers=exc.headers)
-    return error_response(request.url.path, exc.status_code, exc.detail, headers=exc.headers)
+    status = exc.status_code
+    if status < 200 or status in (204, 304):
+        return Response(status_code=status, headers=exc.headers)
+    if is_open311(request.url.path) and isinstance(exc.detail, list):  # already a GeoReport list
+        return JSONResponse(exc.detail, status_code=status, headers=exc.headers)
+    if isinstance(exc, ApiError):
+        code, params = exc.code, exc.params
+    else:
+        code = _HTTP_CODES.get(status, "http_error")
+        params = {} if status in _HTTP_CODES else {"status": status}
+    return error_response(request.url.path, status, code, str(exc.detail), params, headers=exc.headers)
 
 
 async def store_error_handler(request: HttpRequest, exc: Exception) -> Response:
+    assert isinstance(exc, StoreError)
     path = request.url.path
-    if isinstance(exc, VersionMismatch):
+    status = next((code for cls, code in _STORE_STATUS.items() if isinstance(exc, cls)), 422)
+    if isinstance(exc, VersionMismatch | RuleVersionMismatch):  # 412: the body carries `current`
         current = exc.current
         return error_response(
             path,
-            412,
+            status,
+            exc.code,
             str(exc),
-            extra={"current": current.model_dump(mode="json")},
-            headers={"ETag": f'"{current.version}"'},
+            exc.params,
+            extra={"current": current.model_dump(mode="json") if current is not None else None},
+            headers={"ETag": f'"{current.version}"'} if current is not None else None,
         )
-    status = next((code for cls, code in _STORE_STATUS.items() if isinstance(exc, cls)), 422)
-    return error_response(path, status, str(exc))
+    return error_response(path, status, exc.code, str(exc), exc.params)
 
 
 async def transition_handler(request: HttpRequest, exc: Exception) -> Response:
-    return error_response(request.url.path, 409, str(exc))  # the state machine's own words
+    assert isinstance(exc, TransitionRefused)
+    return error_response(request.url.path, 409, exc.code, str(exc), exc.params)  # the state machine's
 
 
 async def unexpected_handler(request: HttpRequest, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request.url.path, 500, "Internal server error.")
+    return error_response(request.url.path, 500, "internal_error", "Internal server error.")
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -28,7 +28,9 @@ from fastapi import FastAPI
 
 from api_client.models import Role, now_utc
 from central_api.app import create_app
-from central_api.sql_store import Catalogue, DatabaseUnavailable, SqlStore
+from central_api.sql.engine import DatabaseUnavailable
+from central_api.sql.schema import Catalogue
+from central_api.sql_store import SqlStore
 
 #: How long uvicorn lets open requests finish at shutdown before cancelling them.
 GRACEFUL_SECONDS = 3

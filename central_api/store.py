@@ -8,7 +8,7 @@ audit event and its idempotency record commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,27 +35,52 @@ from api_client.models import (
 
 
 class StoreError(Exception):
-    """Base of the errors a store raises; each carries a message for the client."""
+    """Base of the errors a store raises: an English sentence for the client, `code` (a stable
+    snake_case id the client maps to its own words) and `params` (the sentence's variable parts,
+    as JSON values)."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, code: str | None = None, params: Mapping[str, object] | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.params: dict[str, object] = dict(params or {})
 
 
 class RequestNotFound(StoreError):
-    pass
+    code = "request_not_found"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"No request {request_id!r}.", params={"request_id": request_id})
 
 
 class UnitNotFound(StoreError):
-    pass
+    code = "unit_not_found"
+
+    def __init__(self, unit_id: str) -> None:
+        super().__init__(f"No unit {unit_id!r}.", params={"unit_id": unit_id})
 
 
 class VersionMismatch(StoreError):
     """The action was based on an older version; `current` is the request now."""
 
-    def __init__(self, message: str, current: Request) -> None:
-        super().__init__(message)
+    code = "version_mismatch"
+
+    def __init__(self, current: Request, if_match: int) -> None:
+        super().__init__(
+            f"Request {current.id} is at version {current.version}, not {if_match}: it changed since you"
+            " read it.",
+            params={"request_id": current.id, "version": current.version, "if_match": if_match},
+        )
         self.current = current
 
 
 class IdempotencyMismatch(StoreError):
-    """The idempotency key was used before with a different body."""
+    """The idempotency key was used before for another call (`idempotency_key_reused`) or with a
+    different body (`idempotency_body_differs`)."""
+
+    code = "idempotency_key_reused"
 
 
 class InvalidInput(StoreError):
@@ -65,21 +90,52 @@ class InvalidInput(StoreError):
 class RuleNotFound(StoreError):
     """No routing rule has this id."""
 
+    code = "rule_not_found"
+
+    def __init__(self, rule_id: str) -> None:
+        super().__init__(f"No routing rule {rule_id!r}.", params={"rule_id": rule_id})
+
 
 class RuleVersionRequired(StoreError):
     """A routing rule exists with this id: replacing it needs the version it was read at."""
 
+    code = "rule_version_required"
+
+    def __init__(self, current: RoutingRule) -> None:
+        super().__init__(
+            f'Routing rule {current.id} exists (version {current.version}): send If-Match: "<version>"'
+            " to replace it.",
+            params={"rule_id": current.id, "version": current.version},
+        )
+
 
 class RuleVersionMismatch(StoreError):
-    """The routing rule changed (or was deleted: `current` is None) since that version."""
+    """The routing rule changed (`rule_version_mismatch`) or was deleted (`rule_deleted`, and
+    `current` is None) since the version the change was based on."""
 
-    def __init__(self, message: str, current: RoutingRule | None) -> None:
-        super().__init__(message)
+    code = "rule_version_mismatch"
+
+    def __init__(self, rule_id: str, current: RoutingRule | None, if_match: int) -> None:
+        if current is None:
+            super().__init__(
+                f"Routing rule {rule_id} does not exist (any more): it was deleted since you read it.",
+                code="rule_deleted",
+                params={"rule_id": rule_id, "if_match": if_match},
+            )
+        else:
+            super().__init__(
+                f"Routing rule {rule_id} is at version {current.version}, not {if_match}: it changed"
+                " since you read it.",
+                params={"rule_id": rule_id, "version": current.version, "if_match": if_match},
+            )
         self.current = current
 
 
 class RuleClash(StoreError):
-    """Another routing rule already covers the same category and community."""
+    """Another routing rule already covers the same category and community (`rule_clash`), or
+    one appeared meanwhile (`rule_clash_meanwhile`)."""
+
+    code = "rule_clash"
 
 
 @dataclass(frozen=True)

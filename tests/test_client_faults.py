@@ -46,6 +46,7 @@ from api_client import (
     Unreachable,
 )
 from api_client.actions import Accept
+from api_client.errors import FieldError
 from api_client.models import (
     ChangeNotice,
     Channel,
@@ -449,14 +450,19 @@ async def test_error_statuses_map_to_their_errors(status: int, error: type[Excep
 
 async def test_422_carries_detail_and_field_errors() -> None:
     body = {
+        "code": "invalid_field",
         "detail": "the request is invalid",
-        "errors": [{"field": "location.address", "message": "Field required"}],
+        "params": {"field": "location.address"},
+        "errors": [
+            {"field": "location.address", "message": "Field required", "code": "missing", "params": {}}
+        ],
     }
     async with FaultServer(script(response(422, body))) as server, fast_client(server.url) as client:
         with pytest.raises(InvalidRequest) as caught:
             await client.intake(new_request())
     assert caught.value.detail == "the request is invalid"
-    assert caught.value.errors == (("location.address", "Field required"),)
+    assert caught.value.errors == (FieldError("location.address", "Field required", "missing", {}),)
+    assert (caught.value.code, caught.value.params) == ("invalid_field", {"field": "location.address"})
     assert "location.address" in caught.value.message
 
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import bearer
 from server_helpers import act, intake, new_request
 
-from api_client.client import HotlineClient, RuleConflict
-from api_client.errors import Forbidden, InvalidRequest
+from api_client.client import HotlineClient
+from api_client.errors import Forbidden, InvalidRequest, RuleConflict
 from api_client.models import NewRequest, RoutingRuleIn
 from central_api.server import LiveServer
 

@@ -15,7 +15,9 @@ from server_helpers import new_request
 from api_client.actions import Dispatch
 from api_client.models import Category, Community, NewRequest, Role, State, Tier, Unit, UnitKind
 from central_api import catalogue
-from central_api.sql_store import Catalogue, DatabaseUnavailable, SqlStore, database_url
+from central_api.sql.engine import DatabaseUnavailable, database_url
+from central_api.sql.schema import Catalogue
+from central_api.sql_store import SqlStore
 from central_api.store import InvalidInput, RequestFilter, RequestNotFound, UnitNotFound
 
 TINY = Catalogue(

@@ -141,7 +141,8 @@ def _check(response: httpx.Response, what: object) -> None:
     body = response.json()
     assert isinstance(body["detail"], str) and body["detail"], (what, body)
     if response.status_code == 422 and "errors" in body:
-        assert all(set(e) == {"field", "message"} for e in body["errors"])
+        assert all(set(e) == {"field", "message", "code", "params"} for e in body["errors"])
+    assert isinstance(body["code"], str) and isinstance(body["params"], dict), (what, body)
 
 
 @pytest.fixture
@@ -253,7 +254,7 @@ def test_error_shapes(api: Api) -> None:
     )
     assert r.status_code == 422 and r.json()["detail"] == "body: the lead unit cannot also be a co-unit"
     r = client.get("/v1/nowhere")
-    assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
+    assert r.status_code == 404 and r.json() == {"code": "not_found", "detail": "Not Found", "params": {}}
 
 
 def test_body_size_limit(live_server: LiveServer, api: Api, tmp_db: Path) -> None:
@@ -343,6 +344,8 @@ async def test_open311_validation_errors_are_400_lists() -> None:
     response = await validation_handler(HttpRequest(scope("/v1/changes")), exc)
     assert response.status_code == 422
     assert json.loads(bytes(response.body)) == {
+        "code": "invalid_field",
         "detail": "page: not a number",
-        "errors": [{"field": "page", "message": "not a number"}],
+        "params": {"field": "page"},
+        "errors": [{"field": "page", "message": "not a number", "code": "int_parsing", "params": {}}],
     }

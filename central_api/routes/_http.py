@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Header, HTTPException
+from fastapi import Header
 from fastapi.responses import Response
 
 from api_client.models import Request
+from central_api.errors import ApiError
 from central_api.store import Outcome
 
 #: Seqs and versions are 64-bit integers in the database; larger numbers are refused as input.
@@ -34,14 +35,18 @@ def etag(version: int) -> str:
 def parse_if_match(value: str | None) -> int:
     """The version of an `If-Match` header: `"3"`, `3` or `W/"3"`. 428 when absent, 400 when bad."""
     if value is None or not value.strip():
-        raise HTTPException(
-            status_code=428,
-            detail='An action needs If-Match: "<version>" (the version of the request you acted on).',
+        raise ApiError(
+            428,
+            "precondition_required",
+            'An action needs If-Match: "<version>" (the version of the request you acted on).',
         )
     match = _IF_MATCH.match(value.strip())
     if match is None:
-        raise HTTPException(
-            status_code=400, detail=f'If-Match must be a version like "3" (a quoted number), not {value!r}.'
+        raise ApiError(
+            400,
+            "invalid_if_match",
+            f'If-Match must be a version like "3" (a quoted number), not {value!r}.',
+            {"value": value},
         )
     return int(match.group(1) or match.group(2))
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request as HttpRequest
 
 from central_api.deps import IdentityDep, StoreDep
+from central_api.errors import ApiError
 from central_api.notifier import Notifier
 from central_api.routes._http import MAX_INT
 
@@ -47,8 +48,11 @@ def stream_start(
     if last_event_id_header is not None and last_event_id_header.strip():
         text = last_event_id_header.strip()
         if not re.fullmatch(r"[0-9]{1,18}", text):
-            raise HTTPException(
-                status_code=422, detail="Last-Event-ID: must be a non-negative integer (a change seq)."
+            raise ApiError(
+                422,
+                "invalid_last_event_id",
+                "Last-Event-ID: must be a non-negative integer (a change seq).",
+                {"value": text},
             )
         value = int(text)
     return StreamStart(last_event_id=value, head=store.head())

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
-from fastapi import APIRouter, Header, HTTPException, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
 from api_client.models import AutoDispatchSwitch, RoutingRule, RoutingRuleEvent, RoutingRuleIn
 from central_api.deps import IdentityDep, StoreDep, SupervisorDep
 from central_api.routes._http import etag, json_response, parse_if_match
-from central_api.store import RuleClash, RuleNotFound, RuleVersionMismatch, RuleVersionRequired
 
 router = APIRouter(prefix="/v1", tags=["routing"])
 
@@ -42,13 +40,6 @@ _WRITE_ERRORS: dict[int | str, dict[str, object]] = {
 
 def _version(if_match: str | None) -> int | None:
     return None if if_match is None or not if_match.strip() else parse_if_match(if_match)
-
-
-def _stale(exc: RuleVersionMismatch) -> Response:
-    current = exc.current
-    headers = {"ETag": etag(current.version)} if current is not None else None
-    body = {"detail": str(exc), "current": current.model_dump(mode="json") if current is not None else None}
-    return json_response(orjson.dumps(body), status=412, headers=headers)
 
 
 @router.get("/routing-rules", response_model=list[RoutingRule])
@@ -100,16 +91,7 @@ def put_routing_rule(
     if_match: IfMatch = None,
 ) -> Response:
     """Create a rule (no If-Match; 201) or replace it (If-Match: its version; 200)."""
-    try:
-        saved, created = store.put_routing_rule(
-            rule_id, rule, actor=identity.name, if_match=_version(if_match)
-        )
-    except RuleVersionMismatch as exc:
-        return _stale(exc)
-    except RuleVersionRequired as exc:
-        raise HTTPException(status_code=428, detail=str(exc)) from None
-    except RuleClash as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
+    saved, created = store.put_routing_rule(rule_id, rule, actor=identity.name, if_match=_version(if_match))
     headers = {"ETag": etag(saved.version)}
     if created:
         headers["Location"] = f"/v1/routing-rules/{saved.id}"
@@ -129,10 +111,5 @@ def delete_routing_rule(
     rule_id: RuleIdPath, identity: SupervisorDep, store: StoreDep, if_match: IfMatch = None
 ) -> Response:
     """Delete a rule (checking If-Match when given); answers the rule as it was."""
-    try:
-        deleted = store.delete_routing_rule(rule_id, actor=identity.name, if_match=_version(if_match))
-    except RuleVersionMismatch as exc:
-        return _stale(exc)
-    except RuleNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    deleted = store.delete_routing_rule(rule_id, actor=identity.name, if_match=_version(if_match))
     return json_response(deleted.model_dump_json())

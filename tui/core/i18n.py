@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from api_client.domain.untrusted_text import one_line
 from api_client.models import Channel, Satisfaction, State, Tier
-from tui.ui.text import one_line
+from tui.core.error_words import ERRORS
 
 __all__ = ["EN", "MESSAGES", "ZH", "Lang", "Strings", "TableLabels"]
 
@@ -315,8 +316,6 @@ _DISPATCH: dict[str, tuple[str, str]] = {
     "dispatch.no_match": ("没有匹配的单位", "No unit matches"),
     "dispatch.error.no_lead": ("请先选择主办单位", "Choose a lead unit first"),
     "dispatch.error.too_many": ("协办单位最多 {max} 个", "At most {max} co-units"),
-    "dispatch.error.lead_is_co": ("主办单位不能同时是协办单位", "The lead unit cannot also be a co-unit"),
-    "dispatch.error.co_twice": ("协办单位重复", "A co-unit is listed twice"),
     "dispatch.hint": (
         "↑↓ 移动  Enter 选主办/协办  {confirm} 派单  {cancel} 取消  ★ 推荐",
         "↑↓ move  Enter pick lead/co  {confirm} dispatch  {cancel} cancel  ★ suggested",
@@ -372,14 +371,6 @@ _TRANSITIONS: dict[str, tuple[str, str]] = {
     "transition.callback.basically": ("{n} 基本满意", "{n} basically"),
     "transition.callback.not_satisfied": ("{n} 不满意", "{n} not satisfied"),
     "transition.callback.error.reached": ("请选择是否联系上市民", "Say whether the citizen was reached"),
-    "transition.callback.error.answers": (
-        "联系上市民时，须选择是否解决和满意度",
-        "A callback that reached the citizen needs solved and satisfaction",
-    ),
-    "transition.callback.error.no_answers": (
-        "未联系上市民时，不填是否解决和满意度",
-        "A callback that did not reach the citizen has no answers",
-    ),
     "transition.error.required": ("{field}不能为空", "{field} is required"),
     "transition.error.too_long": ("{field}最多 {max} 字", "{field}: at most {max} characters"),
     "transition.error.too_many": ("{field}最多 {max} 个", "{field}: at most {max}"),
@@ -557,7 +548,7 @@ def _merged(*sections: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]
     return merged
 
 
-MESSAGES: Final = _merged(_DOMAIN, _APP, _DISPATCH, _TRANSITIONS, _DETAIL, _FILTERS, _DASHBOARD)
+MESSAGES: Final = _merged(_DOMAIN, _APP, _DISPATCH, _TRANSITIONS, _DETAIL, _FILTERS, _DASHBOARD, ERRORS)
 
 
 def placeholders(template: str) -> set[str]:

@@ -1,0 +1,199 @@
+"""The words for refusals that come as codes: the server's (`{"code", "detail", "params"}`),
+the state machine's (`TransitionRefused.code`) and the action models' (a validation error's
+`type`).
+
+`ERRORS` holds the message `error.<code>` of each code in Chinese and English, its placeholders
+being the error's params (`tui.core.i18n` serves them with every other message). `describe` says
+an error in the dispatcher's language; for a code it has no words for (a newer server), or params
+that do not fill them, it gives the server's own sentence.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+
+from api_client.domain.untrusted_text import one_line
+
+if TYPE_CHECKING:
+    from tui.core.i18n import Strings
+
+ERRORS: Final[dict[str, tuple[str, str]]] = {
+    # -- the state machine
+    "error.transition_refused": (
+        "不能{action}诉求 {request_id}：它现在是「{state}」（可{action}的状态：{allowed}）",
+        "Cannot {action} request {request_id}: it is {state} (allowed from: {allowed})",
+    ),
+    "error.unknown_unit": ("没有这个单位：{units}", "No such unit: {units}"),
+    "error.no_lead_unit": (
+        "诉求 {request_id} 没有主办单位，不能签收",
+        "Request {request_id} has no lead unit to accept it",
+    ),
+    "error.due_not_later": (
+        "新期限 {new_due_at} 必须晚于当前期限 {due_at}",
+        "The new due time {new_due_at} must be later than the current one, {due_at}",
+    ),
+    "error.merge_into_itself": (
+        "诉求 {request_id} 不能并入它自己",
+        "Request {request_id} cannot be merged into itself",
+    ),
+    "error.tier_not_shorter": (
+        "诉求 {request_id} 的时限已是{current_tier}，不能提级为{tier}",
+        "Request {request_id} is already in the {current_tier} tier: it cannot be escalated to {tier}",
+    ),
+    "error.not_merged_into": (
+        "诉求 {request_id} 没有并入 {parent_id}",
+        "Request {request_id} is not merged into {parent_id}",
+    ),
+    "error.parent_not_resolved": ("诉求 {parent_id} 尚未办结", "Request {parent_id} is not resolved"),
+    "error.merge_parent_merged": (
+        "不能并入诉求 {parent_id}：它已并入 {merged_into}",
+        "Cannot merge into request {parent_id}: it is itself merged into {merged_into}",
+    ),
+    "error.merge_has_children": (
+        "诉求 {request_id} 已有其他诉求并入（如 {child_id}），请先取消并单",
+        "Other requests (e.g. {child_id}) are merged into request {request_id}: unmerge them first",
+    ),
+    "error.merge_parent_not_found": (
+        "没有诉求 {parent_id}，无法并入",
+        "There is no request {parent_id} to merge into",
+    ),
+    # -- the action models
+    "error.lead_unit_is_co_unit": ("主办单位不能同时是协办单位", "The lead unit cannot also be a co-unit"),
+    "error.co_unit_twice": ("协办单位重复", "A co-unit is listed twice"),
+    "error.callback_answers_missing": (
+        "联系上市民时，须选择是否解决和满意度",
+        "A callback that reached the citizen needs solved and satisfaction",
+    ),
+    "error.callback_answers_unexpected": (
+        "未联系上市民时，不填是否解决和满意度",
+        "A callback that did not reach the citizen has no answers",
+    ),
+    # -- pydantic's own checks (the code is its error type, the params its context)
+    "error.missing": ("必填", "required"),
+    "error.extra_forbidden": ("不认识的字段", "unknown field"),
+    "error.string_too_short": ("不能为空", "must not be empty"),
+    "error.string_too_long": ("最多 {max_length} 字", "at most {max_length} characters"),
+    "error.too_long": ("最多 {max_length} 个", "at most {max_length} items"),
+    "error.enum": ("只能是 {expected}", "must be one of {expected}"),
+    "error.union_tag_invalid": ("没有这种操作：{tag}", "No such action: {tag}"),
+    # -- the request as a whole
+    "error.invalid_field": ("{field} 无效", "{field} is not valid"),
+    "error.invalid_input": ("服务器不接受这个输入", "The server does not accept this input"),
+    "error.malformed_json": (
+        "请求不是有效的 JSON（位置 {position}）",
+        "The body is not valid JSON (at {position})",
+    ),
+    "error.body_required": ("缺少请求内容", "A body is required"),
+    "error.body_not_json": ("请求内容必须是 JSON", "The body must be JSON"),
+    "error.body_not_object": ("请求内容必须是 JSON 对象", "The body must be a JSON object"),
+    "error.payload_too_large": (
+        "请求太大：最多 {limit} 字节",
+        "The body is too large: at most {limit} bytes",
+    ),
+    "error.text_has_nul": ("文字中不能有 NUL 字符", "Text must not contain NUL characters"),
+    "error.text_not_unicode": ("文字编码无效", "Text must be valid Unicode"),
+    "error.precondition_required": (
+        "操作必须注明所依据的版本（If-Match）",
+        "An action must name the version it is based on (If-Match)",
+    ),
+    "error.invalid_if_match": ("版本号格式不对：{value}", "Not a version: {value}"),
+    "error.invalid_last_event_id": ("事件编号格式不对：{value}", "Not an event id: {value}"),
+    "error.idempotency_key_reused": (
+        "请求标识 {key} 已用于另一个操作（{call}）",
+        "The idempotency key {key} was already used for another call ({call})",
+    ),
+    "error.idempotency_body_differs": (
+        "请求标识 {key} 已用于不同的内容",
+        "The idempotency key {key} was already used with a different body",
+    ),
+    # -- who may do what
+    "error.token_missing": (
+        "没有令牌：请在配置中设置服务器令牌",
+        "No token: set the server's token in the configuration",
+    ),
+    "error.unauthorized": (
+        "服务器不接受这个令牌（未知或已吊销）",
+        "The server does not accept this token (unknown or revoked)",
+    ),
+    "error.forbidden": (
+        "需要 {required_role} 权限，您的令牌是 {role}",
+        "This needs the {required_role} role; your token has {role}",
+    ),
+    # -- what is not there, or changed meanwhile
+    "error.not_found": ("找不到", "Not found"),
+    "error.method_not_allowed": ("服务器不支持这个操作", "The server does not allow this method here"),
+    "error.request_not_found": ("没有诉求 {request_id}", "No request {request_id}"),
+    "error.unit_not_found": ("没有单位 {unit_id}", "No unit {unit_id}"),
+    "error.unknown_category": ("没有这个类别：{category}", "No such category: {category}"),
+    "error.unknown_community": ("没有这个社区：{community}", "No such community: {community}"),
+    "error.version_mismatch": (
+        "诉求 {request_id} 已被他人修改（现为第 {version} 版，您依据的是第 {if_match} 版）",
+        "Request {request_id} was changed meanwhile (now version {version}, you acted on {if_match})",
+    ),
+    "error.rule_not_found": ("没有分派规则 {rule_id}", "No routing rule {rule_id}"),
+    "error.rule_version_required": (
+        "分派规则 {rule_id} 已存在（第 {version} 版）：修改时须注明版本",
+        "Routing rule {rule_id} exists (version {version}): name the version to replace it",
+    ),
+    "error.rule_version_mismatch": (
+        "分派规则 {rule_id} 已被他人修改（现为第 {version} 版，您依据的是第 {if_match} 版）",
+        "Routing rule {rule_id} was changed meanwhile (now version {version}, you read {if_match})",
+    ),
+    "error.rule_deleted": ("分派规则 {rule_id} 已被他人删除", "Routing rule {rule_id} was deleted meanwhile"),
+    "error.rule_clash": (
+        "分派规则 {rule_id} 已覆盖 {community} 的 {category}：请修改或删除它",
+        "Routing rule {rule_id} already routes {category} in {community}: change or delete it instead",
+    ),
+    "error.rule_clash_meanwhile": (
+        "分派规则 {rule_id} 与刚出现的另一条规则冲突：请重新读取",
+        "Routing rule {rule_id} clashes with a rule made meanwhile: read the rules again",
+    ),
+    # -- the server itself
+    "error.internal_error": ("服务器内部错误", "The server failed"),
+    "error.http_error": ("服务器拒绝了请求（HTTP {status}）", "The server refused the call (HTTP {status})"),
+    "error.database_unavailable": ("数据库无法打开", "The database cannot be opened"),
+}
+
+#: Params whose values are words of the domain, shown in the dispatcher's language.
+_VOCABULARY: Final = {
+    "state": "state",
+    "allowed": "state",
+    "action": "action",
+    "tier": "tier",
+    "current_tier": "tier",
+}
+_LIST_SEPARATOR: Final = {"zh": "、", "en": ", "}
+
+
+def describe(code: str | None, params: Mapping[str, object], strings: Strings, detail: str = "") -> str:
+    """The error `code` with `params` in the dispatcher's language, or `detail` (made one safe
+    line) when there are no words for it."""
+    pair = ERRORS.get(f"error.{code}") if code else None
+    if pair is None or not _names(pair[0]) <= params.keys():
+        return one_line(detail) or one_line(code or "")
+    values = {name: _shown(name, value, strings) for name, value in params.items()}
+    return strings(f"error.{code}", **values)
+
+
+def _names(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _shown(name: str, value: object, strings: Strings) -> str:
+    """One param as the words show it: domain words translated, times local, lists joined,
+    and anything from the server made one safe line."""
+    if isinstance(value, list | tuple):
+        return _LIST_SEPARATOR[strings.lang].join(_shown(name, item, strings) for item in value)
+    text = str(value)
+    prefix = _VOCABULARY.get(name)
+    if prefix is not None:
+        return strings.word(prefix, text)
+    if name.endswith("_at"):
+        try:
+            return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            pass
+    return one_line(text)
