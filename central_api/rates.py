@@ -34,7 +34,7 @@ from api_client.models import (
     State,
     Stats,
 )
-from central_api import tables as t
+from central_api.sql import tables as t
 
 
 def responded_in_time(request: Request) -> bool:

@@ -15,8 +15,8 @@ from server_helpers import new_request
 
 from api_client.actions import Accept, Action, Dispatch, LogCallback, Resolve
 from api_client.models import NewRequest, Role, Satisfaction
-from central_api import tables
 from central_api.server import LiveServer
+from central_api.sql import tables
 from central_api.sql_store import SqlStore
 
 URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL", "")

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, insert, select
 
 from api_client.models import AuditEvent, PhoneReveal, Request
-from central_api import tables as t
+from central_api.sql import tables as t
 from central_api.sql.engine import Database
 from central_api.sql.storable import check_text, to_json
 from central_api.store import RequestNotFound

@@ -14,7 +14,7 @@ from api_client.actions import Dispatch
 from api_client.domain.lifecycle import apply_action
 from api_client.domain.routing import best_rule
 from api_client.models import Request, RoutingRule
-from central_api import tables as t
+from central_api.sql import tables as t
 from central_api.sql.routing_rules import load_rules
 
 

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import Connection, select, update
 
 from api_client.models import Category, Community, Tier, Unit, UnitKind
-from central_api import tables as t
+from central_api.sql import tables as t
 from central_api.sql.audit import audit_unit_duty
 from central_api.sql.engine import Database
 from central_api.store import UnitNotFound

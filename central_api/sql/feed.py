@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from api_client.models import Change, Request
-from central_api import tables as t
+from central_api.sql import tables as t
 from central_api.sql.engine import Database
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select
 
 from api_client.models import Request
-from central_api import tables as t
+from central_api.sql import tables as t
 from central_api.sql.feed import snapshot_at
 from central_api.store import IdempotencyMismatch
 

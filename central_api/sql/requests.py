@@ -21,9 +21,9 @@ from api_client.domain.lifecycle import (
     snapshot_diff,
 )
 from api_client.models import NewRequest, Request, State, Tier
-from central_api import tables as t
 from central_api.rates import rate_columns
 from central_api.sql import idempotency
+from central_api.sql import tables as t
 from central_api.sql.audit import audit_row
 from central_api.sql.auto_dispatch import AutoDispatcher, auto_actor, auto_detail
 from central_api.sql.directory import Directory

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api_client.models import ANY_COMMUNITY, RoutingRule, RoutingRuleEvent, RoutingRuleIn
-from central_api import tables as t
+from central_api.sql import tables as t
 from central_api.sql.directory import Directory
 from central_api.sql.engine import Database
 from central_api.sql.storable import check_text, to_json

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 
 from api_client.models import Category, Community, Unit
-from central_api import tables as t
+from central_api.sql import tables as t
 from central_api.sql.engine import Database, DatabaseUnavailable, shown_url
 from central_api.sql.storable import to_json
 

@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import insert, select
 
 from api_client.models import Identity, Role
-from central_api import tables as t
+from central_api.sql import tables as t
 from central_api.sql.engine import Database
 from central_api.sql.storable import check_text, sha256
 
