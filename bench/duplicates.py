@@ -6,7 +6,7 @@ For each seed, `central_api.storm.storm_requests` makes `count` requests over `h
 labelled with the incident it reports (None for a request nothing else reports). The clustering
 runs on them as the app would (all are open and unmerged) with each text method:
 
-- `ngram`: character bigrams, Dice coefficient (in `tui.core.clustering`; what the app uses);
+- `ngram`: character bigrams, Dice coefficient (`tui.core.clustering.text`; what the app uses);
 - `jieba`: jieba word tokens compared with rapidfuzz's `token_set_ratio` (needs the `bench`
   extra: `pip install -e '.[bench]'`; reported as missing otherwise).
 
@@ -22,7 +22,7 @@ Prints one JSON object. Targets for the app's method: precision >= 0.9, recall >
 
 `--errors N` adds where the app's method goes wrong: the N most common false pairs (in one
 cluster, not one incident) and missed pairs (one incident, not in one cluster), counted by the
-two categories, the two problems `tui.core.clustering.problem_of` reads, and whether the two
+two categories, the two problems `tui.core.clustering.problems.problem_of` reads, and whether the two
 addresses name one compound or road (`same base`); a false pair says whether one of the two was
 made as a near-miss of the other's incident.
 """
@@ -47,7 +47,11 @@ from typing import Any
 
 from api_client.models import State
 from central_api.storm import StormCall, storm_requests
-from tui.core.clustering import NGRAM, Cluster, Item, TextMethod, find_clusters, parse_place, problem_of
+from tui.core.clustering.clusters import Cluster, find_clusters
+from tui.core.clustering.items import Item
+from tui.core.clustering.places import parse_place
+from tui.core.clustering.problems import problem_of
+from tui.core.clustering.text import NGRAM, TextMethod
 
 #: The storm of 31 July 2023, 15:00 Beijing time.
 START = datetime(2023, 7, 31, 15, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -9,7 +9,11 @@ import pytest
 from api_client.domain.lifecycle import intake
 from api_client.models import Caller, Channel, Location, NewRequest, RequestType, State, Tier
 from central_api.storm import storm_requests
-from tui.core.clustering import Item, find_clusters, normalize_address, parse_place, problem_of, same_base
+from tui.core.clustering.clusters import find_clusters
+from tui.core.clustering.items import Item
+from tui.core.clustering.places import normalize_address, parse_place
+from tui.core.clustering.problems import problem_of
+from tui.core.clustering.slips import same_base
 
 T0 = datetime(2023, 7, 31, 15, 0, tzinfo=UTC).timestamp()
 
