@@ -37,6 +37,7 @@ from central_api.sql_store import SqlStore
 from local_cache.local_store import LocalStore
 from local_cache.paths import cache_dir
 from local_cache.sync import SyncEngine
+from tui.core.collector import paused
 
 DISPATCHER = "bench"
 CHUNK = 10_000
@@ -46,8 +47,10 @@ COLD_OPEN = """
 import sys, time, json
 from pathlib import Path
 from local_cache.local_store import LocalStore
+from tui.core.collector import paused
 start = time.perf_counter()
-store = LocalStore.open(Path(sys.argv[1]), server_url=sys.argv[2], dispatcher=sys.argv[3])
+with paused():  # as the app opens it (`Session.open`)
+    store = LocalStore.open(Path(sys.argv[1]), server_url=sys.argv[2], dispatcher=sys.argv[3])
 first = next(iter(store.cache.ids()))
 answer = store.view(first)
 new = len(store.cache.by_state("new"))
@@ -107,7 +110,8 @@ def cold_open(directory: Path, url: str) -> dict[str, object]:
 
 
 def record_actions(directory: Path, url: str, count: int) -> list[float]:
-    store = LocalStore.open(directory, server_url=url, dispatcher=DISPATCHER)
+    with paused():
+        store = LocalStore.open(directory, server_url=url, dispatcher=DISPATCHER)
     try:
         ids = list(store.cache.ids())
         timings = []

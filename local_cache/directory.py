@@ -36,7 +36,7 @@ _UNIT_KINDS = frozenset(kind.value for kind in UnitKind)
 
 
 class DirectoryNames(NamedTuple):
-    """Display names by id; the fields and their order are those of `tui.core.queue_model.Names`."""
+    """Display names by id; the fields and their order are those of `tui.core.queue.rows.Names`."""
 
     categories: Mapping[str, str]
     communities: Mapping[str, str]

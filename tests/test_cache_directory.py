@@ -39,7 +39,7 @@ from local_cache.directory import (
     suggested_units,
 )
 from local_cache.errors import UnsafePermissions
-from tui.core.queue_model import Names
+from tui.core.queue.rows import Names
 
 FETCHED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 

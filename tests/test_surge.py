@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api_client.models import State, Tier
-from tui.core.queue_model import make_row
+from tui.core.queue.rows import make_row
 from tui.core.surge import (
     BUCKET_SECONDS,
     Arrival,

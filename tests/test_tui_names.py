@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from app_support import Central, cached_session, seeded_central, until
 
-from tui.core.queue_model import QueueModel
+from tui.core.queue.model import QueueModel
 from tui.core.session import Session
 from tui.ui.app import HotlineApp
 from tui.ui.messages import DirectoryUpdated, RowsChanged, RowsLoaded

@@ -1,7 +1,8 @@
-"""tui.core.queue_model: queue kinds, counts, urgency order, search, filters and live updates."""
+"""tui.core.queue: queue kinds, counts, urgency order, search, filters and live updates."""
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,19 +13,12 @@ import pytest
 
 from api_client.domain.deadlines import DeadlineStatus, deadline_status
 from api_client.models import Caller, Channel, Location, Request, RequestType, State, Tier
-from tui.core.queue_model import (
-    NO_FILTER,
-    Filter,
-    Names,
-    QueueKind,
-    QueueModel,
-    QueueRow,
-    Sort,
-    make_row,
-    row_from_request,
-    urgency_key,
-)
-from tui.core.queue_model import _indices as _indices  # the mask → positions helper
+from tui.core.queue.filters import NO_FILTER, Filter
+from tui.core.queue.kinds import QueueKind
+from tui.core.queue.masks import indices
+from tui.core.queue.model import QueueModel
+from tui.core.queue.rows import Names, QueueRow, make_row, row_from_request
+from tui.core.queue.sorts import Sort, urgency_key
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 HOUR = 3600.0
@@ -487,14 +481,14 @@ def test_empty_model() -> None:
     [b"", b"\x00", b"\x01", b"\x00" * 50, b"\x01" * 50, b"\x01" + b"\x00" * 98 + b"\x01", b"\x00\x01" * 40],
 )
 def test_positions_of_a_mask_sparse_or_dense(flags: bytes) -> None:
-    assert _indices(flags) == [i for i, flag in enumerate(flags) if flag]
+    assert indices(flags) == [i for i, flag in enumerate(flags) if flag]
 
 
 def test_positions_of_random_masks() -> None:
     rng = random.Random(3)
     for density in (0.001, 0.05, 0.5):
         flags = bytes(rng.random() < density for _ in range(5_000))
-        assert _indices(flags) == [i for i, flag in enumerate(flags) if flag]
+        assert indices(flags) == [i for i, flag in enumerate(flags) if flag]
 
 
 def test_a_narrowed_search_and_a_sparse_queue_match_the_plain_python_rule() -> None:
@@ -508,3 +502,15 @@ def test_a_narrowed_search_and_a_sparse_queue_match_the_plain_python_rule() -> N
             assert ids(model.apply(kind, f, now=NOW)) == _reference(
                 rows, kind, f, Sort.urgency, NOW, 2 * HOUR
             )
+
+
+def test_building_a_model_gives_the_collector_back_as_it_was() -> None:
+    was_enabled = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            model = QueueModel(_random_rows(50, seed=4), freeze=False)
+            model.prepare()
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was_enabled else gc.disable)()

@@ -19,16 +19,22 @@ full collection walks and when the one expensive collection happens:
   `longest` seconds anyway.
 
 One policy per process is active at a time (the collector is the process's); `stop` undoes it.
+
+Besides the policy, code that makes a great many long-lived objects at once (the queue model's
+rows, a cache parsed whole) pauses the collector around it (`paused`) and may freeze what it
+made (`freeze_survivors`). This is the only module of the product that touches `gc`.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Final
 
-__all__ = ["CollectorPolicy"]
+__all__ = ["CollectorPolicy", "freeze_survivors", "paused"]
 
 #: Seconds without a key before the dispatcher counts as idle.
 IDLE_AFTER: Final = 10.0
@@ -106,3 +112,51 @@ class CollectorPolicy:
             self._freeze_due = False
             gc.freeze()
         return False
+
+
+class _Pauses:
+    """How many `paused` blocks are running, in every thread, and whether the collector was on
+    before the first of them began."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()  # re-entrant: a finalizer may pause in the middle of it
+        self.running = 0
+        self.was_enabled = False
+
+    def enter(self) -> None:
+        with self.lock:
+            self.running += 1
+            if self.running == 1:
+                self.was_enabled = gc.isenabled()
+                gc.disable()
+
+    def leave(self) -> None:
+        with self.lock:
+            self.running -= 1
+            if self.running == 0 and self.was_enabled:
+                gc.enable()
+
+
+_PAUSES: Final = _Pauses()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No automatic cyclic collection inside (an explicit one, as `CollectorPolicy.tick` runs,
+    still works): for making many objects that form no cycles, which the collector would walk
+    again and again (~10 µs an object instead of ~1).
+
+    Safe from any thread and nested: the collector stays off while any block runs, and is turned
+    back on when the last one leaves, if it was on when the first one began."""
+    _PAUSES.enter()
+    try:
+        yield
+    finally:
+        _PAUSES.leave()
+
+
+def freeze_survivors() -> None:
+    """Move every object alive now out of the collector's sight (`gc.freeze`): full collections
+    stop walking them. They are still freed when their last reference goes; a cycle among them
+    waits for `CollectorPolicy`'s whole collection (or its `stop`)."""
+    gc.freeze()

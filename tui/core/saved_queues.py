@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from local_cache.errors import CacheError
 from local_cache.storage import atomic_write_bytes, move_aside
-from tui.core.queue_model import Filter, QueueKind, Sort
+from tui.core.queue.filters import Filter
+from tui.core.queue.kinds import QueueKind
+from tui.core.queue.sorts import Sort
 
 __all__ = ["QUEUES_FILE", "SavedQueue", "SavedQueues"]
 

@@ -1,7 +1,7 @@
 """Surge detection: is a category or a community suddenly getting many more requests than usual?
 
 Pure: no Textual, no IO. Arrivals are anything with `received_at` (epoch seconds), `category`
-and `community` — `Arrival` here, or the app's `tui.core.queue_model.QueueRow` — so the check runs
+and `community` — `Arrival` here, or the app's `tui.core.queue.rows.QueueRow` — so the check runs
 on the app's in-memory rows.
 
 Time is cut into 15-minute buckets aligned to the clock (…:00, :15, :30, :45; the jurisdiction's
