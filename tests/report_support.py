@@ -18,15 +18,10 @@ from api_client.models import Rates, Request
 from central_api.rates import HANDLING_STATES, stats_from_requests
 from central_api.server import LiveServer
 from central_api.store import RequestFilter
-from tui.core.report import (
-    HOT_WINDOW,
-    PERIODS,
-    Report,
-    build_report,
-    fetch_server_numbers,
-    period_starts,
-    read_local,
-)
+from tui.core.report.analytics import HOT_WINDOW, build_report
+from tui.core.report.fetch import fetch_server_numbers, read_local
+from tui.core.report.model import Report
+from tui.core.report.periods import PERIODS, period_starts
 from tui.core.session import Session
 
 

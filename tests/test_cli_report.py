@@ -17,7 +17,7 @@ from test_sync_cli import environment, hotline, store_of
 from api_client.client import HotlineClient
 from api_client.models import Role
 from central_api.server import LiveServer
-from tui.core.report import Report
+from tui.core.report.model import Report
 from tui.core.session import Session
 
 

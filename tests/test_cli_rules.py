@@ -71,10 +71,11 @@ def test_a_supervisor_sets_replaces_switches_and_deletes_a_rule(
     assert off.returncode == 0 and "1 rule changed" in off.stdout
     assert live_server.store.routing_rules()[0].auto_dispatch is False
 
+    en = {**env, "HOTLINE_LANG": "en"}  # the words below are English
     unknown = hotline(
-        "rules", "set", "roof-c01", "--category", "roof_leak", "--community", "c01", "--lead", "nope", env=env
+        "rules", "set", "roof-c01", "--category", "roof_leak", "--community", "c01", "--lead", "nope", env=en
     )
-    assert failed_in_one_line(unknown) == "hotline: Unknown unit 'nope'."
+    assert failed_in_one_line(unknown) == "hotline: No such unit: nope"  # the words of `unknown_unit`
 
     deleted = hotline("rules", "delete", "roof-any", env=env)
     assert deleted.returncode == 0, deleted.stderr

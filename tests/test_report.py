@@ -22,17 +22,11 @@ from central_api import rates
 from central_api.server import LiveServer
 from local_cache.sync import SyncEngine
 from tui.core.i18n import Strings
-from tui.core.queue_model import Names
-from tui.core.report import (
-    LocalData,
-    Report,
-    build_report,
-    normalize_address,
-    parse_since,
-    to_csv,
-    to_json,
-    to_markdown,
-)
+from tui.core.queue.rows import Names
+from tui.core.report.analytics import build_report, normalize_address
+from tui.core.report.model import LocalData, Report
+from tui.core.report.periods import parse_since
+from tui.core.report.render import to_csv, to_json, to_markdown
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 

@@ -113,11 +113,11 @@ async def test_status_lists_conflicts_and_sync_points_to_them(
     assert "pushed 0 actions, 1 conflict," in synced.stdout
     assert "1 conflict waits for you: `hotline status` lists them" in synced.stdout
 
-    status = hotline("status", env=env)
+    status = hotline("status", env={**env, "HOTLINE_LANG": "en"})  # the conflict in English words
     assert status.returncode == 0
     assert "conflicts   1" in status.stdout
     [line] = [line for line in status.stdout.splitlines() if line.startswith("  ")]
-    assert line.startswith(f"  {world.ids[0]}  dispatch  stale: request {world.ids[0]} was changed")
+    assert line.startswith(f"  {world.ids[0]}  dispatch  stale: Request {world.ids[0]} was changed meanwhile")
 
 
 async def test_a_bad_page_fails_the_sync_clearly_and_moves_nothing(tmp_path: Path) -> None:

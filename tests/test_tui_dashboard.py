@@ -13,7 +13,7 @@ from rich.console import Console
 from textual.widgets import Static
 
 from central_api.server import LiveServer
-from tui.core.report import to_markdown
+from tui.core.report.render import to_markdown
 from tui.core.session import Session
 from tui.ui.app import HotlineApp
 from tui.ui.screens.dashboard import DashboardScreen

@@ -1,0 +1,151 @@
+"""Running the app: `hotline` alone (on the configured server) and `hotline demo` (on an embedded
+central API with seeded data). Textual and the server are imported only when they run."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.cli.options import ask_dispatcher, settings_from
+from tui.cli.output import CliError
+from tui.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from tui.cli.options import Subparsers
+
+__all__ = ["DEMO_COUNT", "DEMO_SEED", "add_parser", "cmd_app", "cmd_demo"]
+
+DEMO_SEED = 12345
+DEMO_COUNT = 1000
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    demo = subparsers.add_parser(
+        "demo",
+        help="start an embedded central API with seeded demo data",
+        description=(
+            "Start an embedded central API on 127.0.0.1 with a deterministic demo data set "
+            "(德胜街道: 20 communities, ~30 units, requests in every state) and a demo token, "
+            "and open the app on it. Everything is removed when it ends (unless --db)."
+        ),
+    )
+    demo.add_argument(
+        "--serve-only", action="store_true", help="only run the server (print how to reach it) until ctrl+c"
+    )
+    demo.add_argument("--lang", choices=("zh", "en"), help="interface language (env HOTLINE_LANG)")
+    demo.add_argument("--db", help="keep the demo database in this file (default: a new temp dir)")
+    demo.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    demo.add_argument(
+        "--count", type=int, default=DEMO_COUNT, help=f"requests to seed (default {DEMO_COUNT})"
+    )
+    demo.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
+    demo.add_argument(
+        "--storm",
+        type=float,
+        metavar="RATE",
+        help="a rainstorm: new requests arrive at RATE per minute while the demo runs (in bursts)",
+    )
+    demo.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from api_client.models import Role
+    from central_api.seed import seed_store
+    from central_api.server import LiveServer
+    from central_api.sql_store import SqlStore
+    from central_api.storm_feed import StormFeed
+
+    if args.storm is not None and args.storm <= 0:
+        raise CliError("--storm RATE must be a positive number of requests per minute")
+    workdir = Path(tempfile.mkdtemp(prefix="hotline-demo-"))  # mkdtemp makes it 0700
+    db = Path(args.db) if args.db else workdir / "demo.db"
+    fresh = not db.exists()
+    store = SqlStore.open(str(db))
+    try:
+        if fresh:
+            print(f"seeding {args.count} demo requests into {db} ...", flush=True)
+            seed_store(store, seed=args.seed, count=args.count, progress=_progress)
+        token = store.create_token("demo-dispatcher", Role.dispatcher)
+    finally:
+        store.close()
+    token_file = workdir / "token"
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    server = LiveServer(str(db), port=args.port)
+    server.start()
+    storm: StormFeed | None = None
+    try:
+        if args.storm is not None:
+            storm = StormFeed(server.store, args.storm, seed=args.seed).start()
+        if args.serve_only:
+            print(f"hotline demo: central API on {server.url}", flush=True)
+            print(f"  export HOTLINE_API_URL={server.url}")
+            print(f"  export HOTLINE_TOKEN_FILE={token_file}")
+            print("press ctrl+c to stop", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                server.wait()
+            return 0
+        settings = load_settings(
+            args.config,
+            api_url=server.url,
+            token_file=token_file,
+            dispatcher="demo-dispatcher",
+            cache_dir=workdir / "cache",
+            lang=args.lang,
+        )
+        return _run_app(settings, token, "demo-dispatcher")
+    finally:
+        if storm is not None:
+            storm.stop()
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)  # the demo token and cache (and the db unless --db)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """`hotline` alone: the app on the configured server."""
+    settings = settings_from(args)
+    token = settings.resolve_token()
+    dispatcher = settings.dispatcher
+    if not dispatcher:
+        if token is None:
+            raise CliError(
+                "no token and no dispatcher name: set HOTLINE_TOKEN_FILE (or HOTLINE_TOKEN), "
+                "or HOTLINE_DISPATCHER to work offline from the local cache"
+            )
+        dispatcher = ask_dispatcher(settings)
+    return _run_app(settings, token, dispatcher)
+
+
+def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
+    from local_cache.errors import CacheError
+    from local_cache.paths import cache_dir, cache_root
+    from tui.core.i18n import Strings
+    from tui.core.session import Session
+    from tui.ui.app import HotlineApp
+
+    directory = cache_dir(cache_root(settings.cache_dir), settings.api_url, dispatcher)
+    try:
+        session = Session.open(directory, api_url=settings.api_url, dispatcher=dispatcher, token=token)
+    except CacheError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        app = HotlineApp(
+            session,
+            strings=Strings(settings.resolved_lang()),
+            keymap=settings.keys,
+            announce_urgent=settings.announce_urgent,
+        )
+        app.run(mouse=settings.mouse)
+    finally:
+        session.close()
+    return app.return_code or 0
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"  {done}/{total} changes written", flush=True)

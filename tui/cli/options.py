@@ -1,0 +1,67 @@
+"""The options every client command takes, and what they resolve to: the settings, the token and
+the dispatcher's name."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+from tui.cli.output import CliError
+from tui.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = ["Subparsers", "ask_dispatcher", "client_options", "require_token", "settings_from"]
+
+
+def client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: $HOTLINE_CONFIG or XDG config dir)"
+    )
+    parser.add_argument("--api-url", help="central API base URL (env HOTLINE_API_URL)")
+    parser.add_argument("--dispatcher", help="dispatcher name (env HOTLINE_DISPATCHER)")
+    parser.add_argument("--lang", choices=("zh", "en"), help="interface language (env HOTLINE_LANG)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        args.config,
+        api_url=args.api_url,
+        dispatcher=args.dispatcher,
+        lang=args.lang,
+    )
+
+
+def require_token(settings: Settings) -> str:
+    token = settings.resolve_token()
+    if token is None:
+        raise CliError("no token: set HOTLINE_TOKEN or HOTLINE_TOKEN_FILE (or token_file in the config file)")
+    return token
+
+
+def ask_dispatcher(settings: Settings) -> str:
+    """The token holder's name from the server, for a command without a configured dispatcher."""
+    need = (
+        "the dispatcher name is needed to find the cache: set HOTLINE_DISPATCHER "
+        "(or dispatcher in the config file)"
+    )
+    token = settings.resolve_token()
+    if token is None:
+        raise CliError(need)
+
+    async def ask() -> str:
+        from api_client.client import HotlineClient
+
+        async with HotlineClient(settings.api_url, token, attempts=1, deadline=5.0) as client:
+            return (await client.me()).name
+
+    from api_client.errors import HotlineError
+
+    try:
+        return asyncio.run(ask())
+    except (HotlineError, ValueError) as exc:
+        reason = exc.message if isinstance(exc, HotlineError) else str(exc)
+        raise CliError(f"{need}; the server could not tell it ({reason})") from exc

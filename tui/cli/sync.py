@@ -1,0 +1,154 @@
+"""`hotline sync` (push the pending actions, pull the changes, once) and `hotline status` (the
+local cache's state, without the network when the dispatcher is configured)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+from api_client.domain.untrusted_text import one_line
+from tui.cli.options import ask_dispatcher, client_options, require_token, settings_from
+from tui.cli.output import CliError, plural
+from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from local_cache.local_store import LocalStore
+    from tui.cli.options import Subparsers
+    from tui.core.i18n import Strings
+
+__all__ = ["add_parser", "cmd_status", "cmd_sync"]
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    sync = subparsers.add_parser(
+        "sync",
+        help="push the pending actions, then pull the changes, once",
+        description=(
+            "Push the local cache's pending actions to the central API (each exactly once, in order "
+            "per request), then pull every change since the saved cursor, and print a summary. "
+            "Exits 1 when it cannot finish; pending actions are never lost."
+        ),
+    )
+    client_options(sync)
+    sync.set_defaults(handler=cmd_sync)
+
+    status = subparsers.add_parser(
+        "status",
+        help="show the local cache: cursor, pending actions, conflicts",
+        description=(
+            "Print the local cache's state: server, dispatcher, cached requests, cursor, last sync, "
+            "pending actions and conflicts. Needs no network when the dispatcher name is configured."
+        ),
+    )
+    client_options(status)
+    status.set_defaults(handler=cmd_status)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    token = require_token(settings)
+    from api_client.errors import HotlineError
+    from local_cache.errors import CacheError
+
+    try:
+        return asyncio.run(_sync(settings, token))
+    except HotlineError as exc:
+        raise CliError(exc.message) from exc
+    except CacheError as exc:
+        raise CliError(str(exc)) from exc
+    except ValueError as exc:  # a malformed URL or token, refused before any network call
+        raise CliError(str(exc)) from exc
+
+
+async def _sync(settings: Settings, token: str) -> int:
+    """One headless sync: push, then pull; a summary on stdout, a failure as a CliError."""
+    from api_client.client import HotlineClient
+    from local_cache.sync import SyncEngine, describe
+
+    async with HotlineClient(settings.api_url, token) as client:
+        dispatcher = settings.dispatcher or (await client.me()).name
+        store = _open_store(settings, dispatcher)
+        try:
+            for message in store.messages:
+                print(f"hotline: {one_line(message)}", file=sys.stderr)
+            if not store.is_sync_owner:
+                raise CliError(
+                    f"another hotline process is syncing the cache in {store.directory}; "
+                    "it delivers every pending action, so nothing is lost"
+                )
+            summary = await SyncEngine(store, client).sync_once()
+            _cached, pending, conflicts = store.counts()
+        finally:
+            store.close()
+    print(describe(summary, settings.api_url))
+    if conflicts:
+        wait = "waits" if conflicts == 1 else "wait"
+        print(f"{plural(conflicts, 'conflict')} {wait} for you: `hotline status` lists them")
+    if summary.errors:
+        stay = "stays" if pending == 1 else "stay"
+        raise CliError(f"{one_line(summary.errors[0])}; {plural(pending, 'action')} {stay} pending")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    from local_cache.errors import CacheError
+    from tui.core.i18n import Strings
+
+    dispatcher = settings.dispatcher or ask_dispatcher(settings)
+    try:
+        store = _open_store(settings, dispatcher)
+        try:
+            lines = _status_lines(store, Strings(settings.resolved_lang()))
+        finally:
+            store.close()
+    except CacheError as exc:
+        raise CliError(str(exc)) from exc
+    print("\n".join(lines))
+    return 0
+
+
+def _open_store(settings: Settings, dispatcher: str) -> LocalStore:
+    """The local cache of `dispatcher` on the configured server (HOTLINE_CACHE_DIR or XDG)."""
+    from local_cache.local_store import LocalStore
+    from local_cache.paths import cache_dir, cache_root
+    from tui.core.collector import paused
+
+    directory = cache_dir(cache_root(settings.cache_dir), settings.api_url, dispatcher)
+    with paused():  # see `Session.open`
+        return LocalStore.open(directory, server_url=settings.api_url, dispatcher=dispatcher)
+
+
+def _status_lines(store: LocalStore, strings: Strings) -> list[str]:
+    """What `hotline status` prints about an open cache; each conflict's error in `strings`."""
+    from tui.core.error_words import describe
+
+    cached, pending, conflicts = store.counts()
+    last_sync = store.cache.last_sync
+    lines = [
+        f"server      {store.server_url}",
+        f"dispatcher  {one_line(store.dispatcher)}",
+        f"cache       {store.directory}",
+        f"cached      {plural(cached, 'request')}",
+        f"cursor      {store.cache.cursor:,}",
+        f"last sync   {last_sync.astimezone().isoformat(' ', 'seconds') if last_sync else 'never'}",
+        f"pending     {plural(pending, 'action')}",
+    ]
+    oldest = store.pending()[:1]
+    if oldest and oldest[0].attempts:
+        first = oldest[0]
+        lines.append(
+            f"  oldest: {one_line(first.request_id)} {first.action.action}, "
+            f"{plural(first.attempts, 'attempt')}, last: {one_line(first.last_error)}"
+        )
+    lines.append(f"conflicts   {conflicts:,}")
+    for record in store.conflicts():
+        action = record.action
+        lines.append(
+            f"  {one_line(action.request_id)}  {action.action.action}  {record.kind}: "
+            f"{describe(record.code, record.params, strings, record.message)}  (id {record.id})"
+        )
+    lines.extend(f"note: {one_line(message)}" for message in store.messages)
+    return lines
