@@ -13,7 +13,7 @@ owner's flushes with `reload_if_changed`. One UI thread and one sync task may ca
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
@@ -23,7 +23,7 @@ from api_client.domain.lifecycle import TransitionRefused, apply_action
 from api_client.models import ChangesPage, PulledPage, Request, now_utc
 from local_cache.errors import UnknownAction, UnknownRequest
 from local_cache.locking import FileLock, try_exclusive
-from local_cache.outbox import ConflictRecord, Outbox, PendingAction
+from local_cache.outbox import ConflictRecord, Outbox, PendingAction, Refusal
 from local_cache.paths import check_private_files, ensure_private_dir
 from local_cache.request_cache import RequestCache
 
@@ -147,17 +147,21 @@ class LocalStore:
 
     def record_batch(
         self, items: Sequence[tuple[str, Action]], *, actor: str
-    ) -> tuple[list[PendingAction], list[tuple[int, str]]]:
+    ) -> tuple[list[PendingAction], list[tuple[int, Refusal]]]:
         """Record many actions in one durable write (a bulk action): each is checked like
         `record` against its request's view; those that do not apply are returned as
-        (item index, reason) and not recorded. Either every accepted action is on disk when
+        (item index, why) and not recorded. Either every accepted action is on disk when
         this returns, or (the write failed) none is."""
         now = now_utc()
 
         def prepare(request_id: str, action: Action, pending: list[PendingAction]) -> int:
             copy = self.server_copy(request_id)
             if copy is None:
-                raise TransitionRefused(f"request {request_id} is not in the local cache")
+                raise TransitionRefused(
+                    f"request {request_id} is not in the local cache",
+                    code="request_not_cached",
+                    params={"request_id": request_id},
+                )
             view = _applied(copy, pending)
             apply_action(view, action, actor=actor, now=now)  # raises TransitionRefused
             return view.version
@@ -200,9 +204,11 @@ class LocalStore:
         kind: Literal["stale", "refused"],
         message: str,
         server: Request | None,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> ConflictRecord:
-        """Move an action to the conflicts, with the local view before it and the server's copy
-        (which the cache also takes, when newer)."""
+        """Move an action to the conflicts, with the local view before it, the server's copy
+        (which the cache also takes, when newer) and the server's error (`code`, `params`)."""
         with self._lock:
             action = self.outbox.get(key)
             if action is None:
@@ -210,7 +216,9 @@ class LocalStore:
             local = self._view_before(action)
             if server is not None:
                 self.cache.put(server)
-            return self.outbox.to_conflict(key, kind=kind, message=message, local=local, server=server)
+            return self.outbox.to_conflict(
+                key, kind=kind, message=message, local=local, server=server, code=code, params=params
+            )
 
     def retry_conflict(self, conflict_id: str) -> PendingAction:
         """Queue a conflict's action again on the request as the server now has it (the cached

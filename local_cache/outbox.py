@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
@@ -35,11 +35,11 @@ from api_client.domain.lifecycle import TransitionRefused
 from api_client.models import Request, now_utc
 from local_cache.errors import CorruptCache, UnknownAction
 from local_cache.locking import FileLock
-from local_cache.outbox_records import ConfirmedCopy, ConflictRecord, PendingAction, newer
+from local_cache.outbox_records import ConfirmedCopy, ConflictRecord, PendingAction, Refusal, newer
 from local_cache.outbox_tables import ACTIONS, CONFIRMED, CONFLICTS, Memo, Tables, check_schema, check_shape
 from local_cache.storage import AtomicJSONStorage, Document, copy_aside, move_aside, read_file
 
-__all__ = ["ConfirmedCopy", "ConflictRecord", "Outbox", "PendingAction"]
+__all__ = ["ConfirmedCopy", "ConflictRecord", "Outbox", "PendingAction", "Refusal"]
 
 T = TypeVar("T")
 
@@ -157,15 +157,15 @@ class Outbox:
         actor: str,
         prepare: Callable[[str, Action, list[PendingAction]], int],
         at: datetime | None = None,
-    ) -> tuple[list[PendingAction], list[tuple[int, str]]]:
+    ) -> tuple[list[PendingAction], list[tuple[int, Refusal]]]:
         """Append many actions in one durable write: all of those `prepare` accepts, or none if
         the write fails. `prepare(request_id, action, pending)` gets the actions pending on the
         request (the batch's earlier ones included) and returns the base version, or raises
-        `TransitionRefused` to leave that item out. Returns (recorded, [(item index, reason)])."""
+        `TransitionRefused` to leave that item out. Returns (recorded, [(item index, why)])."""
 
-        def change(tables: Tables) -> tuple[list[PendingAction], list[tuple[int, str]]]:
+        def change(tables: Tables) -> tuple[list[PendingAction], list[tuple[int, Refusal]]]:
             recorded: list[PendingAction] = []
-            refused: list[tuple[int, str]] = []
+            refused: list[tuple[int, Refusal]] = []
             batch: dict[str, list[PendingAction]] = {}
             when = at or now_utc()
             for index, (request_id, action) in enumerate(items):
@@ -173,7 +173,7 @@ class Outbox:
                 try:
                     base_version = prepare(request_id, action, before)
                 except TransitionRefused as exc:
-                    refused.append((index, str(exc)))
+                    refused.append((index, Refusal(str(exc), exc.code, exc.params)))
                     continue
                 pending = PendingAction(
                     key=str(uuid.uuid4()),
@@ -266,8 +266,11 @@ class Outbox:
         message: str,
         local: Request | None,
         server: Request | None,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> ConflictRecord:
-        """Move an action from the queue to the conflicts, in one write."""
+        """Move an action from the queue to the conflicts, in one write; `code` and `params` are
+        the server's error."""
 
         def change(tables: Tables) -> ConflictRecord:
             doc_id = tables.find(tables.actions, "key", key)
@@ -278,6 +281,8 @@ class Outbox:
                 action=PendingAction.model_validate(tables.actions.pop(doc_id)),
                 kind=kind,
                 message=message,
+                code=code,
+                params=dict(params or {}),
                 local=local,
                 server=server,
                 at=now_utc(),

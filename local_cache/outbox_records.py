@@ -1,10 +1,13 @@
-"""What the outbox holds: pending actions, conflicts, and the server's copies of confirmed ones."""
+"""What the outbox holds: pending actions, conflicts, and the server's copies of confirmed ones;
+and why an action of a bulk write was not recorded."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api_client.actions import Action
 from api_client.models import Request
@@ -27,7 +30,10 @@ class PendingAction(BaseModel):
 
 
 class ConflictRecord(BaseModel):
-    """An action the server would not apply as it was: stale (412) or refused (409/422)."""
+    """An action the server would not apply as it was: stale (412) or refused (409/422).
+
+    `code` and `params` are the server's error (`docs/api.md`, Errors), for the app's words;
+    `message` its English sentence. Records written before codes existed have neither."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -35,6 +41,8 @@ class ConflictRecord(BaseModel):
     action: PendingAction
     kind: Literal["stale", "refused"]
     message: str
+    code: str | None = None
+    params: dict[str, object] = Field(default_factory=dict)
     local: Request | None  # the local view before the action
     server: Request | None  # the server's copy when the conflict was found
     at: AwareDatetime
@@ -50,6 +58,15 @@ class ConfirmedCopy(BaseModel):
     key: str  # the confirmed action's key
     request: Request
     at: AwareDatetime
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why the rules refused an action here: `TransitionRefused`'s code, params and sentence."""
+
+    message: str
+    code: str | None = None
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 def newer(copy: Request, than: Request | None) -> bool:

@@ -16,6 +16,8 @@ order; the request's later actions stay pending behind it.
 - no answer, a server failure, a bad token, an answer that breaks the contract: the action stays
   pending (its failure noted), the push stops, and the engine backs off.
 
+A conflict keeps the server's error: its `code` and `params` for the app's words, and its sentence.
+
 Nothing pending is ever deleted here and no conflict is resolved automatically.
 """
 
@@ -126,7 +128,14 @@ class Push:
         except Conflict as exc:
             self.answered()
             self._confirm_now()
-            self.store.conflict(action.key, kind="stale", message=exc.message, server=exc.current)
+            self.store.conflict(
+                action.key,
+                kind="stale",
+                message=exc.message,
+                server=exc.current,
+                code=exc.code,
+                params=exc.params,
+            )
             self.changed([action.request_id])
             result.conflicts += 1
             return False
@@ -173,4 +182,6 @@ class Push:
         with contextlib.suppress(HotlineError):
             server = await self.client.get_request(action.request_id)
         message = exc.detail if isinstance(exc, InvalidRequest) else exc.message
-        self.store.conflict(action.key, kind="refused", message=message, server=server)
+        self.store.conflict(
+            action.key, kind="refused", message=message, server=server, code=exc.code, params=exc.params
+        )

@@ -1,6 +1,6 @@
 """The words for refusals that come as codes: the server's (`{"code", "detail", "params"}`),
-the state machine's (`TransitionRefused.code`) and the action models' (a validation error's
-`type`).
+the state machine's and the local cache's (`TransitionRefused.code`) and the action models' (a
+validation error's `type`).
 
 `ERRORS` holds the message `error.<code>` of each code in Chinese and English, its placeholders
 being the error's params (`tui.core.i18n` serves them with every other message). `describe` says
@@ -126,6 +126,10 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.not_found": ("找不到", "Not found"),
     "error.method_not_allowed": ("服务器不支持这个操作", "The server does not allow this method here"),
     "error.request_not_found": ("没有诉求 {request_id}", "No request {request_id}"),
+    "error.request_not_cached": (
+        "诉求 {request_id} 不在本地缓存中：请同步后再试",
+        "Request {request_id} is not in the local cache: sync and try again",
+    ),
     "error.unit_not_found": ("没有单位 {unit_id}", "No unit {unit_id}"),
     "error.unknown_category": ("没有这个类别：{category}", "No such category: {category}"),
     "error.unknown_community": ("没有这个社区：{community}", "No such community: {community}"),
