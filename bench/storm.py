@@ -78,7 +78,9 @@ from central_api.sql_store import SqlStore
 from central_api.storm import StormCall, storm_requests
 from tui.core.i18n import Strings
 from tui.core.pinyin import spellings
-from tui.core.queue_model import NO_FILTER, QueueKind, Sort
+from tui.core.queue.filters import NO_FILTER
+from tui.core.queue.kinds import QueueKind
+from tui.core.queue.sorts import Sort
 from tui.core.session import Session
 from tui.ui.app import HotlineApp
 from tui.ui.screens.bulk import BulkScreen

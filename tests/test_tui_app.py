@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -11,9 +13,13 @@ from typing import Any
 
 import pytest
 from app_support import open_session, running_app, seeded_server, server_request, synced, until
+from rich.cells import cell_len
+from textual.geometry import Region
+from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.strip import Strip
-from textual.widgets._toast import Toast
+from textual.widget import Widget
 
 from api_client.actions import Accept, Dispatch
 from api_client.models import Channel, Location, NewRequest, RequestType, Role, State
@@ -21,7 +27,7 @@ from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
 from tui import cli
 from tui.core.i18n import Strings
-from tui.core.queue_model import QueueKind
+from tui.core.queue.kinds import QueueKind
 from tui.core.session import Session
 from tui.ui.app import HotlineApp
 from tui.ui.screens.detail import DetailScreen
@@ -81,7 +87,7 @@ async def dispatched_elsewhere(pilot: Pilot[object], app: HotlineApp, server: Li
 
 
 async def test_the_queues_show_every_request_with_live_counts(server: LiveServer, tmp_path: Path) -> None:
-    async with running_app(open_session(server, tmp_path)) as (app, pilot):
+    async with noting_app(open_session(server, tmp_path)) as (app, pilot, notices):
         await until(pilot, lambda: synced(app, 60), what="the first sync")
         screen = queues(app)
         assert screen.kind is QueueKind.new
@@ -115,7 +121,7 @@ async def test_the_queues_show_every_request_with_live_counts(server: LiveServer
         await until(pilot, lambda: screen.table.row_count == 61)
         assert screen.current_request_id() == selected
         # it is vulnerable and new: it announces itself (the seeded backlog did not)
-        announced = [n.message for n in app._notifications if "urgent" in n.message]
+        announced = [n.message for n in notices if "urgent" in n.message]
         assert len(announced) == 1 and new.id in announced[0]
 
 
@@ -191,11 +197,11 @@ async def test_offline_actions_show_as_unsent_and_are_sent_when_the_server_retur
 
 async def test_a_refused_action_is_said_and_nothing_is_recorded(server: LiveServer, tmp_path: Path) -> None:
     session = open_session(server, tmp_path)
-    async with running_app(session) as (app, pilot):
+    async with noting_app(session) as (app, pilot, notices):
         await until(pilot, lambda: synced(app, 60))
         request_id = first_in(app, State.closed)
         app.record(request_id, Accept())  # the key is hidden for a closed request; the rules still hold
-        await until(pilot, lambda: any("accept" in n.message for n in app._notifications), what="a refusal")
+        await until(pilot, lambda: any("accept" in n.message for n in notices), what="a refusal")
         assert session.store.counts()[1] == 0
 
 
@@ -213,7 +219,7 @@ async def test_the_detail_masks_the_phone_until_revealed_and_the_server_audits_i
         assert isinstance(detail, DetailScreen)
         shown = detail.query_one("#detail").render()
         assert phone not in str(shown) and phone[-4:] in str(shown) and "****" in str(shown)
-        await until(pilot, lambda: detail._audit is not None, what="the audit timeline")
+        await until(pilot, lambda: audit_shown(app, detail), what="the audit timeline")
         await pilot.press("p")
         await until(pilot, lambda: detail.phone == phone, what="the reveal")
         assert phone in str(detail.query_one("#detail").render())
@@ -248,44 +254,84 @@ NASTY_SHOWN = (
 CONTROLS = frozenset(chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))) - {"\n"}
 
 
-def screen_strips(app: HotlineApp) -> list[Strip]:
-    """The lines the terminal would show now: the current screen composed, toasts included."""
-    return app.screen._compositor.render_strips()
+#: One run of text in Rich's SVG export: where it starts (pixels), how long it is, its line, the text.
+SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="([\d.]+)" '
+    r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>'
+)
 
 
 def screen_lines(app: HotlineApp) -> list[str]:
-    return [strip.text for strip in screen_strips(app)]
+    """The lines the terminal would show now, toasts included: read from the screenshot the app
+    exports (Rich's SVG: each run of text at its cell, wide characters taking two)."""
+    width, height = app.size
+    cells = [[" "] * width for _ in range(height)]
+    for x, length, line, escaped in SVG_TEXT.findall(app.export_screenshot()):
+        text = html.unescape(escaped).replace("\xa0", " ").rstrip("\n")
+        if not text or int(line) >= height:
+            continue
+        column = round(float(x) / (float(length) / len(text)))
+        for char in text:
+            if column < width:
+                cells[int(line)][column] = char
+            for _ in range(1, cell_len(char)):
+                column += 1
+                if column < width:
+                    cells[int(line)][column] = ""
+            column += 1
+    return ["".join(row) for row in cells]
+
+
+def widget_strips(widget: Widget) -> list[Strip]:
+    """Every line `widget` renders (border and padding included), whether scrolled into view or not."""
+    return widget.render_lines(Region(0, 0, *widget.outer_size)) if widget.outer_size.area else []
 
 
 def controls_rendered(app: HotlineApp) -> set[str]:
-    """Control characters in any segment of the screen, and any segment that is a control code."""
-    found: set[str] = set()
-    for strip in screen_strips(app):
-        for segment in strip:
-            found |= CONTROLS.intersection(segment.text)
-            if segment.control:
-                found.add(repr(segment.control))
+    """Control characters on the screen, or in any segment any widget of the screen renders (toasts
+    included), and any segment that is a control code."""
+    found = set(CONTROLS.intersection("".join(screen_lines(app))))
+    for widget in app.screen.query("*"):
+        for strip in widget_strips(widget):
+            for segment in strip:
+                found |= CONTROLS.intersection(segment.text)
+                if segment.control:
+                    found.add(repr(segment.control))
     return found
 
 
 @asynccontextmanager
-async def app_with_toasts(
-    session: Session, size: tuple[int, int]
-) -> AsyncIterator[tuple[HotlineApp, Pilot[Any]]]:
-    """`running_app`, with Textual's toasts on (Pilot turns them off): notices are drawn."""
+async def noting_app(
+    session: Session, *, size: tuple[int, int] = (100, 30), toasts: bool = False
+) -> AsyncIterator[tuple[HotlineApp, Pilot[Any], list[Notification]]]:
+    """`running_app`, keeping every notification the app makes (`App.notify`), in order; with
+    `toasts`, Textual's toasts are on (Pilot turns them off), so notices are drawn."""
     app = HotlineApp(session, strings=Strings("en"))
+    notices: list[Notification] = []
+
+    def keep(message: Message) -> None:
+        if isinstance(message, Notify):
+            notices.append(message.notification)
+
     try:
-        async with app.run_test(size=size, notifications=True) as pilot:
-            yield app, pilot
+        async with app.run_test(size=size, notifications=toasts, message_hook=keep) as pilot:
+            yield app, pilot, notices
     finally:
         session.close()
 
 
-def toast_text(app: HotlineApp, toast: Toast) -> str:
-    """The text a toast shows on screen, its lines joined (cropped to its content, no border)."""
-    region = toast.content_region
-    strips = screen_strips(app)
-    return "".join(strips[y].crop(region.x, region.right).text for y in range(region.y, region.bottom))
+def toast_text(toast: Widget) -> str:
+    """The text a toast shows, its lines joined (cropped to its content, no border)."""
+    content = toast.content_region.translate(-toast.region.offset)
+    strips = widget_strips(toast)
+    return "".join(strips[y].crop(content.x, content.right).text for y in range(content.y, content.bottom))
+
+
+def audit_shown(app: HotlineApp, detail: DetailScreen) -> bool:
+    """Whether the detail shows the audit timeline, no longer loading it."""
+    t = app.strings
+    shown = str(detail.query_one("#detail").render())
+    return t("detail.audit") in shown and t("detail.audit_loading") not in shown
 
 
 async def test_untrusted_text_is_shown_literally_everywhere(server: LiveServer, tmp_path: Path) -> None:
@@ -295,7 +341,11 @@ async def test_untrusted_text_is_shown_literally_everywhere(server: LiveServer, 
     reaches the terminal."""
     description, address, caller = f"{NASTY}\n第二行 [dim]", f"地址{NASTY}", f"王[b]{NASTY}"
     description_line = f"{NASTY_SHOWN} 第二行 [dim]"  # one line: the queue row, the notice, dialogs
-    async with app_with_toasts(open_session(server, tmp_path), size=(200, 50)) as (app, pilot):
+    async with noting_app(open_session(server, tmp_path), size=(200, 50), toasts=True) as (
+        app,
+        pilot,
+        notices,
+    ):
         await until(pilot, lambda: synced(app, 60), what="the first sync")
         nasty = server.store.create_request(
             NewRequest(
@@ -314,22 +364,22 @@ async def test_untrusted_text_is_shown_literally_everywhere(server: LiveServer, 
         assert app.model.get(nasty.id).description == description_line  # type: ignore[union-attr]
 
         # The urgent notice: sent as plain text, quoting the description literally, shown so.
-        await until(pilot, lambda: any(nasty.id in n.message for n in app._notifications), what="the notice")
-        notice = next(n for n in app._notifications if nasty.id in n.message)
+        await until(pilot, lambda: any(nasty.id in n.message for n in notices), what="the notice")
+        notice = next(n for n in notices if nasty.id in n.message)
         assert notice.markup is False
         assert notice.message == app.strings(
             "app.urgent", n=1, id=nasty.id, description=description_line[:40]
         )
         assert notice.message.endswith(f"{nasty.id} [bold red]漏雨[/] [@click=app.quit]点我[/] [")
 
-        def toasts() -> list[Toast]:
-            return [t for t in app.screen.query(Toast) if t._notification is notice]
+        def toasts() -> list[Widget]:  # Textual's toasts, by their CSS type, that show the notice
+            return [t for t in app.screen.query("Toast") if str(t.render()) == notice.message]
 
         await until(pilot, lambda: toasts() and toasts()[0].content_region.area > 0, what="the toast")
         await pilot.pause()
         toast = toasts()[0]
-        assert toast.render().plain == notice.message
-        assert "".join(toast_text(app, toast).split()) == "".join(notice.message.split())  # wrapped, not cut
+        assert "".join(toast_text(toast).split()) == "".join(notice.message.split())  # wrapped, not cut
+        assert any(notice.message[-20:] in line for line in screen_lines(app))  # on screen, not hidden
         assert controls_rendered(app) == set()
 
         # The queue row: the description on one line, exactly.
@@ -345,7 +395,7 @@ async def test_untrusted_text_is_shown_literally_everywhere(server: LiveServer, 
         await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.request is not None)
         detail = app.screen
         assert isinstance(detail, DetailScreen)
-        await until(pilot, lambda: detail._audit is not None, what="the audit timeline")
+        await until(pilot, lambda: audit_shown(app, detail), what="the audit timeline")
         await pilot.pause()
         t = app.strings
         content = str(detail.query_one("#detail").render())

@@ -15,7 +15,10 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from api_client.models import State, Tier
-from tui.core.queue_model import Names, QueueModel, QueueRow, make_row
+from tui.core.queue.model import QueueModel
+from tui.core.queue.rows import Names, QueueRow, make_row
+from tui.ui.widgets import queue_table
+from tui.ui.widgets.queue_columns import row_cells
 from tui.ui.widgets.queue_table import EN, FIXED_WIDTH, QueueTable, countdown
 
 NOW = 1_767_225_600.0
@@ -241,6 +244,19 @@ async def test_set_rows_keeps_the_selected_request_when_rows_arrive_above_it() -
         assert table.cursor_id == "R-000040" and table.cursor_row == 20
 
 
+async def test_set_rows_keeps_the_screen_line_when_the_rows_outgrow_the_table() -> None:
+    """From a short queue to a long one (the scrollbar appears): the request under the cursor stays
+    on its screen line, the rows above it scrolled out of view."""
+    app = TableApp(rows(2, start=5))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        table.set_rows(rows(60))
+        await pilot.pause()
+        assert (table.cursor_id, table.cursor_row) == ("R-000005", 5)
+        assert table.scroll_offset.y == 5 and table.show_vertical_scrollbar
+
+
 async def test_set_rows_finds_the_selected_request_far_away_in_a_big_queue() -> None:
     model = QueueModel(rows(20_000))
     app = TableApp(model.apply(now=NOW))
@@ -300,11 +316,19 @@ async def test_a_live_update_of_the_selected_row_repaints_it() -> None:
 # --------------------------------------------------------------------------- painting
 
 
-async def test_only_visible_rows_are_painted_at_100000() -> None:
-    async with counting(rows(100_000)) as (table, pilot):
+async def test_only_visible_rows_are_painted_at_100000(monkeypatch: pytest.MonkeyPatch) -> None:
+    formatted: set[str] = set()  # the rows whose cells were made (each strip is made of a row's cells)
+
+    def noting(row: QueueRow, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        formatted.add(row.id)
+        return row_cells(row, *args, **kwargs)
+
+    monkeypatch.setattr(queue_table, "row_cells", noting)
+    shown = rows(100_000)
+    async with counting(shown) as (table, pilot):
         height = table.size.height
         assert CountingTable.painted <= 3 * height  # a couple of frames, never the 100,000 rows
-        assert len(table._strips) <= height
+        assert formatted and formatted <= {row.id for row in shown[: height - 1]}  # the first page only
         CountingTable.painted = 0
         await pilot.press("j")
         await pilot.pause()

@@ -80,8 +80,16 @@ async def test_the_rule_s_units_come_first_and_auto_dispatch_is_audited(
         await pilot.press("escape", "6", "slash", *water, "enter")
         await until(pilot, lambda: screen.current_request_id() == water)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen._audit is not None)
-        history = str(app.screen.query_one("#detail").render())
+
+        def shown() -> str:
+            """The detail's text once it shows the audit timeline (no longer loading it), else ""."""
+            detail = app.screen
+            text = str(detail.query_one("#detail").render()) if isinstance(detail, DetailScreen) else ""
+            loaded = app.strings("detail.audit") in text and app.strings("detail.audit_loading") not in text
+            return text if loaded else ""
+
+        await until(pilot, shown, what="the audit timeline")
+        history = shown()
         assert "auto:water" in history
         # and a dispatcher can undo it: return puts it back in the new queue
         await pilot.press("r")

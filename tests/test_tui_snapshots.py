@@ -94,7 +94,8 @@ async def detail(pilot: Pilot[Any], app: HotlineApp) -> None:
 
     def shown() -> bool:
         screen = app.screen
-        return isinstance(screen, DetailScreen) and screen.request is not None and bool(screen._audit_error)
+        offline = app.strings("detail.audit_offline")  # the audit timeline comes from the server only
+        return isinstance(screen, DetailScreen) and offline in str(screen.query_one("#detail").render())
 
     await until(pilot, shown, what="the detail and its (offline) audit line")
 

@@ -18,11 +18,12 @@ from api_client.models import Category, Community, Request, Unit
 from local_cache.directory import Directory, DirectoryFile, default_path, suggested_units
 from local_cache.errors import CacheError
 from local_cache.local_store import LocalStore
-from local_cache.outbox import ConflictRecord, PendingAction
-from tui.core.queue_model import Names, QueueRow, row_from_request
+from local_cache.outbox import ConflictRecord, PendingAction, Refusal
+from tui.core.collector import paused
+from tui.core.queue.rows import Names, QueueRow, row_from_request
 from tui.core.saved_queues import QUEUES_FILE, SavedQueues
 
-__all__ = ["RowBatch", "Session"]
+__all__ = ["BatchRecord", "OutboxState", "RequestDetail", "RowBatch", "Session"]
 
 
 @dataclass(slots=True)
@@ -33,6 +34,32 @@ class RowBatch:
     rows: list[QueueRow] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     names: Names = field(default_factory=Names)
+
+
+@dataclass(slots=True)
+class BatchRecord:
+    """A bulk write by item index: the outbox key of each recorded item, the reason of each
+    refused one."""
+
+    keys: dict[int, str] = field(default_factory=dict)
+    refused: dict[int, Refusal] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class OutboxState:
+    """The keys of the actions still waiting to be sent; each conflict by its action's key."""
+
+    pending: set[str]
+    conflicts: dict[str, ConflictRecord]
+
+
+@dataclass(slots=True)
+class RequestDetail:
+    """One request as the dispatcher sees it (None: not cached), its unsent actions, its conflicts."""
+
+    request: Request | None
+    pending: list[PendingAction]
+    conflicts: list[ConflictRecord]
 
 
 class Session:
@@ -61,7 +88,8 @@ class Session:
     def open(cls, directory: Path, *, api_url: str, dispatcher: str, token: str | None) -> Session:
         """Open the dispatcher's cache directory (see `LocalStore.open`) with its directory file
         and saved queues. CacheError when it cannot be used."""
-        store = LocalStore.open(directory, server_url=api_url, dispatcher=dispatcher)
+        with paused():  # opening makes many objects and no cycles: nothing for the collector
+            store = LocalStore.open(directory, server_url=api_url, dispatcher=dispatcher)
         try:
             return cls(
                 store,
@@ -151,17 +179,42 @@ class Session:
         CacheError propagate; nothing is recorded then."""
         return self.store.record(request_id, action, actor=self.dispatcher)
 
-    def record_batch(
-        self, items: Sequence[tuple[str, Action]]
-    ) -> tuple[list[PendingAction], list[tuple[int, str]]]:
-        """Record many actions in one durable write (see `LocalStore.record_batch`)."""
-        return self.store.record_batch(items, actor=self.dispatcher)
+    def record_batch(self, items: Sequence[tuple[str, Action]]) -> BatchRecord:
+        """Record many actions in one durable write (see `LocalStore.record_batch`): all the
+        accepted ones or, when a CacheError propagates, none."""
+        recorded, refused = self.store.record_batch(items, actor=self.dispatcher)
+        result = BatchRecord(refused=dict(refused))
+        taken = iter(recorded)
+        for index in range(len(items)):
+            if index not in result.refused:
+                result.keys[index] = next(taken).key
+        return result
 
-    def pending_for(self, request_id: str) -> list[PendingAction]:
-        return self.store.outbox.pending_for(request_id)
+    def outbox_state(self) -> OutboxState:
+        return OutboxState(
+            pending={action.key for action in self.store.pending()},
+            conflicts={record.action.key: record for record in self.store.conflicts()},
+        )
+
+    def detail(self, request_id: str) -> RequestDetail:
+        return RequestDetail(
+            request=self.store.view(request_id),
+            pending=self.store.outbox.pending_for(request_id),
+            conflicts=[c for c in self.store.conflicts() if c.action.request_id == request_id],
+        )
+
+    # ----- conflicts -----------------------------------------------------------------------
 
     def conflicts(self) -> list[ConflictRecord]:
         return self.store.conflicts()
+
+    def retry_conflict(self, conflict_id: str) -> None:
+        """Queue a conflict's action again (see `LocalStore.retry_conflict`); TransitionRefused
+        when it no longer applies, a CacheError when the conflict is gone or the write failed."""
+        self.store.retry_conflict(conflict_id)
+
+    def drop_conflict(self, conflict_id: str) -> None:
+        self.store.drop_conflict(conflict_id)
 
     def close(self) -> None:
         self.store.close()

@@ -1,133 +1,88 @@
 """`HotlineApp`: the dispatcher's terminal app.
 
-The app owns the data the screens show and every piece of IO, always off the UI thread:
+Its data, the sync and every row shown come from `SyncedApp`. Here are the keys and what they do,
+and what screens ask (`tui.ui.asks`): the app owns every piece of IO, always off the UI thread, and
+answers the screen that asked with a `tui.ui.messages` message.
 
-- the `Session` (local store, directory, saved queues) — read and written in thread workers;
-- the `QueueModel` of every cached request, built in a thread at start-up and kept current from
-  `RowsChanged` messages;
-- the sync engine, run as an async worker on the app's loop: its status and the ids it changed
-  come back as `SyncStatusChanged` and (after the rows are rebuilt in a thread) `RowsChanged`;
-- dispatcher actions: a dialog (when the action needs input), then `Session.record` in a thread
-  (durable on disk), then `ActionRecorded`: only then does the UI say it is done, and the sync
-  engine is woken to send it.
-
-Screens subscribe to `rows_signal` (ids of changed requests) and `status_signal` (SyncStatus).
-The transition keys live here, on the app, and act on the current screen's request
-(`current_request_id()`); `check_action` hides those the request's state does not allow.
+- The transition keys live on the app and act on the current screen's request
+  (`current_request_id()`) or on its marked requests; `check_action` hides those the
+  request's state does not allow.
+- An action: a dialog (when the action needs input), then `Session.record` in a thread (durable
+  on disk), then `ActionRecorded`: only then does the UI say it is done, and the sync engine is
+  woken to send it. A bulk action is recorded in one write for `BulkScreen`.
+- Screens never import this module: they read the app as a `tui.ui.host.Host`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import ClassVar, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import ClassVar
 
-from textual import events, work
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.notifications import SeverityLevel
+from textual import work
+from textual.app import SystemCommand
+from textual.binding import BindingType
 from textual.screen import ModalScreen, Screen
-from textual.signal import Signal
-from textual.timer import Timer
 
 from api_client.actions import Accept, Action, Merge, Unmerge
-from api_client.client import HotlineClient
 from api_client.domain.lifecycle import ALLOWED_FROM, TransitionRefused
 from api_client.errors import HotlineError
-from api_client.models import Request, State, Tier
-from local_cache.directory import fetch_directory
+from api_client.models import Request, State
 from local_cache.errors import CacheError
-from local_cache.sync import SyncEngine, SyncStatus
-from tui.core.collector import CollectorPolicy
+from tui.core.error_words import describe
 from tui.core.i18n import Strings
-from tui.core.queue_model import QueueModel, QueueRow
-from tui.core.saved_queues import SavedQueue
-from tui.core.session import Session
-from tui.ui.keys import translate_bindings
+from tui.core.report.analytics import build_report
+from tui.core.report.fetch import fetch_server_numbers, read_local
+from tui.core.report.files import report_path, write_private
+from tui.core.report.render import to_markdown
+from tui.core.session import BatchRecord, Session
+from tui.ui.asks import (
+    ActOnMany,
+    BuildReport,
+    DropConflict,
+    ExportReport,
+    FollowOutbox,
+    ListConflicts,
+    LoadAudit,
+    LoadDetail,
+    MergeClusters,
+    MergeInto,
+    OpenDetail,
+    RecordBatch,
+    ResolveConflict,
+    RetryConflict,
+    RevealPhone,
+    SaveQueue,
+)
+from tui.ui.global_keys import APP_BINDINGS, OWN_ACTIONS
+from tui.ui.host import HasMarks, HasRequest
 from tui.ui.messages import (
     ActionFailed,
     ActionRecorded,
-    DirectoryUpdated,
+    AuditLoaded,
+    BatchRecorded,
+    ConflictResolved,
+    ConflictsListed,
+    DetailLoaded,
+    OutboxProgress,
     PhoneRevealed,
+    ReportBuilt,
+    ReportExported,
     RowsChanged,
-    RowsLoaded,
-    SyncStatusChanged,
 )
+from tui.ui.synced_app import ClientFactory, SyncedApp
 
 __all__ = ["HotlineApp"]
 
-#: A batch of changed rows larger than this rebuilds the whole model in a thread.
-REBUILD_AT = 5000
-#: New urgent requests received up to this long before the app started are announced too.
-ANNOUNCE_GRACE = 300.0
-#: The app's cache is written (in a thread) at most this often: a flush rewrites the whole file,
-#: and pulled data lost in a crash is pulled again (the outbox is written at once, always).
-FLUSH_EVERY = 10.0
-#: At most one notice of new urgent requests this often (seconds); more are counted into the next.
-ANNOUNCE_EVERY = 10.0
-#: How long to wait before fetching the directory again when the server could not give it.
-DIRECTORY_RETRY = 30.0
 
-ClientFactory = Callable[[str, str], HotlineClient]
-
-
-@runtime_checkable
-class HasRequest(Protocol):
-    def current_request_id(self) -> str | None: ...
-
-
-@runtime_checkable
-class HasMarks(Protocol):
-    """A screen where requests can be marked for a bulk action (the queues)."""
-
-    def bulk_request_ids(self) -> list[str]: ...
-
-    def clear_marks(self) -> None: ...
-
-
-#: The transition keys: (binding id / action name, key). The action name is the lifecycle's.
-TRANSITIONS: tuple[tuple[str, str], ...] = (
-    ("dispatch", "d"),
-    ("accept", "a"),
-    ("return", "r"),
-    ("extend", "e"),
-    ("resolve", "s"),
-    ("callback", "c"),
-    ("close", "x"),
-    ("reopen", "o"),
-    ("note", "n"),
-    ("escalate", "exclamation_mark"),
-)
-
-
-#: Transitions the footer leaves out so that the others fit 80 columns (help and ctrl+p list them).
-_NOT_IN_FOOTER = frozenset({"escalate", "close"})
-
-#: The actions of the app's own bindings (not Textual's focus and palette actions).
-_OWN_ACTIONS = frozenset(
-    {"transition", "merge", "unmerge", "duplicates", "conflicts", "dashboard", "help", "quit"}
-)
-
-
-class HotlineApp(App[None]):
+class HotlineApp(SyncedApp):
     TITLE = "hotline"
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        *(
-            Binding(key, f"transition('{name}')", name, show=name not in _NOT_IN_FOOTER, id=f"request.{name}")
-            for name, key in TRANSITIONS
-        ),
-        Binding("m", "merge", "Merge", id="request.merge"),
-        Binding("u", "unmerge", "Unmerge", show=False, id="request.unmerge"),
-        Binding("C", "conflicts", "Conflicts", show=False, id="app.conflicts"),
-        Binding("D", "duplicates", "Duplicates", show=False, id="app.duplicates"),
-        Binding("b", "dashboard", "Dashboard", show=False, id="app.dashboard"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("q", "quit", "Quit", id="app.quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     CSS = """
     Screen { background: $surface; }
@@ -145,198 +100,22 @@ class HotlineApp(App[None]):
         sync: bool = True,
         client_factory: ClientFactory | None = None,
     ) -> None:
-        super().__init__()
-        self.session = session
-        self.strings = strings or Strings("zh")
-        self.clock = clock
-        self.announce_urgent = announce_urgent
-        self._sync_wanted = sync and session.can_sync
-        self._client_factory = client_factory or (lambda url, token: HotlineClient(url, token))
-        self.model = QueueModel()
-        self.loaded = False
-        self.client: HotlineClient | None = None
-        self.engine: SyncEngine | None = None
-        self.last_status: SyncStatus | None = None
-        self.rows_signal: Signal[Collection[str]] = Signal(self, "rows")
-        self.status_signal: Signal[SyncStatus] = Signal(self, "status")
-        self._dirty: set[str] = set()
-        self._loads = 0  # model builds under way
-        self._changed_while_loading: set[str] = set()
-        self._started = clock()
-        self._urgent: list[QueueRow] = []  # announced at most every ANNOUNCE_EVERY seconds
-        self._last_announced = -ANNOUNCE_EVERY
-        self._urgent_timer: Timer | None = None
-        self._refreshing = False
-        self.collector = CollectorPolicy()
-        translate_bindings(self, self.strings)
+        super().__init__(
+            session,
+            strings=strings,
+            announce_urgent=announce_urgent,
+            clock=clock,
+            sync=sync,
+            client_factory=client_factory,
+        )
         if keymap:
             self.set_keymap(dict(keymap))
 
-    # ----- start and stop --------------------------------------------------------------------
-
     def on_mount(self) -> None:
+        """The queues first; `SyncedApp.on_mount` then loads the rows and starts the sync."""
         from tui.ui.screens.queues import QueuesScreen
 
-        self.collector.start()
-        self.set_interval(1.0, self.collector.tick)
         self.push_screen(QueuesScreen())
-        for message in self.session.messages:
-            self.say(message, severity="warning", timeout=15)
-        self.load_rows()
-        if self._sync_wanted:
-            self.run_sync()
-
-    def on_unmount(self) -> None:
-        self.collector.stop()
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.MouseDown)):
-            self.collector.touched()
-        await super().on_event(event)
-
-    def load_rows(self) -> None:
-        """Build every row and the model from the cache, in a thread (large caches take a
-        while). Requests that change meanwhile are rebuilt again once the model is taken."""
-        self._loads += 1
-        self._build_model()
-
-    @work(thread=True, exclusive=True, group="load")
-    def _build_model(self) -> None:
-        batch = self.session.all_rows()
-        self.post_message(RowsLoaded(QueueModel(batch.rows), batch.names))
-
-    def on_rows_loaded(self, message: RowsLoaded) -> None:
-        self.model = message.model
-        self.loaded = True
-        self._loads = max(0, self._loads - 1)
-        changed, self._changed_while_loading = self._changed_while_loading, set()
-        self.rows_signal.publish(())
-        if message.names is not self.session.names:
-            # Built before the directory came (a thread can finish after a later one): again.
-            self.load_rows()
-        elif changed:  # the snapshot may predate them
-            self._changed(list(changed))
-
-    @work(exclusive=True, group="sync")
-    async def run_sync(self) -> None:
-        """Run the sync engine until the app ends (an async worker on the app's loop)."""
-        token = self.session.token
-        assert token is not None
-        try:
-            client = self._client_factory(self.session.api_url, token)
-        except ValueError as exc:
-            self.say(str(exc), severity="error", timeout=30)
-            return
-        async with client:
-            self.client = client
-            engine = SyncEngine(
-                self.session.store,
-                client,
-                on_status=self._status,
-                on_changed=self._changed,
-                flush_interval=FLUSH_EVERY,
-            )
-            self.engine = engine
-            directory = asyncio.create_task(self._keep_directory(client))
-            try:
-                await engine.run()
-            finally:
-                directory.cancel()
-                self.engine = None
-                self.client = None
-
-    def _status(self, status: SyncStatus) -> None:
-        self.post_message(SyncStatusChanged(status))
-
-    async def _keep_directory(self, client: HotlineClient) -> None:
-        """Fetch units, categories and communities; again later if the server is away."""
-        while True:
-            try:
-                directory = await fetch_directory(client)
-            except HotlineError:
-                await asyncio.sleep(DIRECTORY_RETRY)
-                continue
-            await asyncio.to_thread(self.session.set_directory, directory)
-            self.post_message(DirectoryUpdated())
-            return
-
-    # ----- rows ------------------------------------------------------------------------------
-
-    def _changed(self, request_ids: list[str]) -> None:
-        """The sync engine changed these requests (called on the app's loop)."""
-        self._dirty.update(request_ids)
-        if self._loads:
-            self._changed_while_loading.update(request_ids)
-        if not self._refreshing:
-            self._refreshing = True
-            self.refresh_rows()
-
-    @work(group="rows")
-    async def refresh_rows(self) -> None:
-        """Rebuild the rows of changed requests in a thread until none are left."""
-        try:
-            while self._dirty:
-                ids, self._dirty = self._dirty, set()
-                if len(ids) > REBUILD_AT:
-                    self._loads += 1
-                    batch = await asyncio.to_thread(self.session.all_rows)
-                    model = await asyncio.to_thread(QueueModel, batch.rows)
-                    self.post_message(RowsLoaded(model, batch.names))
-                    continue
-                batch = await asyncio.to_thread(self.session.rows_for, ids)
-                self.post_message(RowsChanged(batch))
-        finally:
-            self._refreshing = False
-
-    def on_rows_changed(self, message: RowsChanged) -> None:
-        batch = message.batch
-        fresh = [row for row in batch.rows if row.id not in self.model]
-        self.model.upsert(batch.rows)
-        self.model.remove(batch.removed)
-        if message.announce and self.loaded:
-            self._announce(fresh)
-        self.rows_signal.publish({row.id for row in batch.rows} | set(batch.removed))
-        if batch.names is not self.session.names:  # built with the directory before this one
-            self._changed([row.id for row in batch.rows])
-
-    def _announce(self, fresh: Iterable[object]) -> None:
-        since = self._started - ANNOUNCE_GRACE  # not the backlog the first sync brings
-        urgent = [
-            row
-            for row in fresh
-            if isinstance(row, QueueRow)
-            and row.state is State.new
-            and (row.tier is Tier.h2 or row.vulnerable)
-            and row.received_at >= since
-        ]
-        if not urgent or not self.announce_urgent:
-            return
-        self._urgent.extend(urgent)
-        wait = self._last_announced + ANNOUNCE_EVERY - time.monotonic()
-        if wait <= 0:
-            self._say_urgent()
-        elif self._urgent_timer is None:  # in a storm: one notice every ANNOUNCE_EVERY seconds
-            self._urgent_timer = self.set_timer(wait, self._say_urgent)
-
-    def _say_urgent(self) -> None:
-        self._urgent_timer = None
-        urgent, self._urgent = self._urgent, []
-        if not urgent:
-            return
-        self._last_announced = time.monotonic()
-        last = urgent[-1]
-        key = "app.urgent" if len(urgent) == 1 else "app.urgent_many"
-        text = self.strings(key, n=len(urgent), id=last.id, description=last.description[:40])
-        self.say(text, severity="warning", timeout=ANNOUNCE_EVERY)
-        self.bell()
-
-    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
-        self.last_status = message.status
-        self.status_signal.publish(message.status)
-
-    def on_directory_updated(self, _message: DirectoryUpdated) -> None:
-        # The names in the rows come from the directory: rebuild them.
-        self.load_rows()
 
     # ----- actions on a request --------------------------------------------------------------
 
@@ -360,7 +139,7 @@ class HotlineApp(App[None]):
         return row is not None and row.state in ALLOWED_FROM.get(name, ())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in _OWN_ACTIONS and isinstance(self.screen, ModalScreen):
+        if action in OWN_ACTIONS and isinstance(self.screen, ModalScreen):
             return False  # a dialog's keys are its own: `q` or `n` there must not quit or act
         if action == "transition":
             name = str(parameters[0]) if parameters else ""
@@ -409,6 +188,9 @@ class HotlineApp(App[None]):
         title = self.strings("bulk.title", action=self.strings.action(name), n=len(request_ids))
         self._start_bulk([(request_id, action) for request_id in request_ids], title)
 
+    def on_act_on_many(self, ask: ActOnMany) -> None:
+        self.bulk_transition(ask.request_ids, ask.name)
+
     def action_merge(self) -> None:
         parent = self.current_request_id()
         children = [r for r in self.marked_ids() if r != parent]
@@ -416,32 +198,24 @@ class HotlineApp(App[None]):
             return
         self.merge(parent, children)
 
-    @work(group="transition")
-    async def merge(self, parent: str, children: list[str]) -> None:
+    def merge(self, parent: str, children: list[str]) -> None:
         """并单: the marked requests become children of the one under the cursor (after a yes)."""
-        from tui.ui.screens.transitions import ConfirmDialog
+        question = self.strings("merge.title", n=len(children), parent=parent)
+        self._merge([(parent, child) for child in children], question)
 
-        question = ConfirmDialog(
-            self.strings("merge.title", n=len(children), parent=parent),
-            self.strings("merge.body"),
-            self.strings,
-        )
-        if not await self.push_screen_wait(question):
-            return
-        title = self.strings("bulk.title", action=self.strings.action("merge"), n=len(children))
-        self._start_bulk([(child, Merge(parent_id=parent)) for child in children], title)
+    def on_merge_into(self, ask: MergeInto) -> None:
+        self.merge(ask.parent, ask.children)
+
+    def on_merge_clusters(self, ask: MergeClusters) -> None:
+        """Many clusters at once, after one confirmation."""
+        self._merge(ask.pairs, self.strings("merge.all_title", n=len(ask.pairs), clusters=ask.clusters))
 
     @work(group="transition")
-    async def merge_many(self, pairs: list[tuple[str, str]], *, clusters: int) -> None:
-        """Merge many clusters at once: (parent, child) pairs, after one confirmation."""
+    async def _merge(self, pairs: list[tuple[str, str]], question: str) -> None:
+        """Each child of the (parent, child) pairs into its parent, once the dispatcher says yes."""
         from tui.ui.screens.transitions import ConfirmDialog
 
-        question = ConfirmDialog(
-            self.strings("merge.all_title", n=len(pairs), clusters=clusters),
-            self.strings("merge.body"),
-            self.strings,
-        )
-        if not await self.push_screen_wait(question):
+        if not await self.push_screen_wait(ConfirmDialog(question, self.strings("merge.body"), self.strings)):
             return
         title = self.strings("bulk.title", action=self.strings.action("merge"), n=len(pairs))
         self._start_bulk([(child, Merge(parent_id=parent)) for parent, child in pairs], title)
@@ -458,12 +232,6 @@ class HotlineApp(App[None]):
         if isinstance(screen, HasMarks):
             screen.clear_marks()
         self.push_screen(BulkScreen(items, title))
-
-    def bulk_recorded(self, request_ids: list[str]) -> None:
-        """A bulk action is on disk: show the new states, send it."""
-        self._changed(request_ids)
-        if self.engine is not None:
-            self.engine.wake()
 
     @work(group="transition")
     async def transition(self, request_id: str, name: str) -> None:
@@ -483,7 +251,8 @@ class HotlineApp(App[None]):
 
         if name == "accept":
             return Accept()
-        dialog = dialogs.dialog_for(name, request, self.session, self.strings)
+        units, suggested = self.session.units, self.session.suggested_units(request)
+        dialog = dialogs.dialog_for(name, request, self.strings, units=units, suggested=suggested)
         if dialog is None:
             return None
         return await self.push_screen_wait(dialog)
@@ -496,7 +265,8 @@ class HotlineApp(App[None]):
         try:
             self.session.record(request_id, action)
         except TransitionRefused as exc:
-            self.post_message(ActionFailed(request_id, action.action, str(exc)))
+            reason = describe(exc.code, exc.params, self.strings, str(exc))
+            self.post_message(ActionFailed(request_id, action.action, reason))
             return
         except CacheError as exc:
             self.post_message(ActionFailed(request_id, action.action, str(exc)))
@@ -509,8 +279,7 @@ class HotlineApp(App[None]):
         online = self.last_status is not None and self.last_status.online
         key = "app.recorded" if online else "app.recorded_offline"
         self.say(self.strings(key, action=self.strings.action(message.action), id=message.request_id))
-        if self.engine is not None:
-            self.engine.wake()
+        self.send_soon()
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.say(
@@ -519,40 +288,94 @@ class HotlineApp(App[None]):
             timeout=10,
         )
 
-    def conflict_resolved(self, request_id: str) -> None:
-        """A conflict was retried or dropped: show the request anew, send what is pending."""
-        self._changed([request_id])
-        if self.engine is not None:
-            self.engine.wake()
+    # ----- a bulk action (`BulkScreen`) ------------------------------------------------------
 
-    # ----- the phone -------------------------------------------------------------------------
+    @work(group="bulk")
+    async def on_record_batch(self, ask: RecordBatch) -> None:
+        """A bulk action in one durable write; then the new states are shown and it is sent."""
+        try:
+            record = await asyncio.to_thread(self.session.record_batch, ask.items)
+        except CacheError as exc:
+            ask.answer(BatchRecorded(BatchRecord(), str(exc)))
+            return
+        self.touched([ask.items[index][0] for index in record.keys])
+        ask.answer(BatchRecorded(record))
+
+    @work(group="bulk-progress")
+    async def on_follow_outbox(self, ask: FollowOutbox) -> None:
+        ask.answer(OutboxProgress(await asyncio.to_thread(self.session.outbox_state)))
+
+    # ----- conflicts -------------------------------------------------------------------------
+
+    @work(group="conflicts")
+    async def on_list_conflicts(self, ask: ListConflicts) -> None:
+        ask.answer(ConflictsListed(await asyncio.to_thread(self.session.conflicts)))
+
+    def on_retry_conflict(self, ask: RetryConflict) -> None:
+        self._resolve_conflict(ask, self.session.retry_conflict, self.strings("conflicts.retried"))
+
+    def on_drop_conflict(self, ask: DropConflict) -> None:
+        self._resolve_conflict(ask, self.session.drop_conflict, self.strings("conflicts.dropped"))
+
+    @work(group="conflicts")
+    async def _resolve_conflict(
+        self, ask: ResolveConflict, resolve: Callable[[str], None], done: str
+    ) -> None:
+        """Retry or drop a conflict in a thread; then show the request anew and send what waits."""
+        try:
+            await asyncio.to_thread(resolve, ask.conflict_id)
+        except (TransitionRefused, CacheError) as exc:
+            why = str(exc)
+            if isinstance(exc, TransitionRefused):
+                why = describe(exc.code, exc.params, self.strings, why)
+            self.say(self.strings("conflicts.still", reason=why), severity="error")
+            ask.answer(ConflictResolved(ask.request_id, ok=False))
+            return
+        self.say(done)
+        self.touched([ask.request_id])
+        ask.answer(ConflictResolved(ask.request_id, ok=True))
+
+    # ----- one request -----------------------------------------------------------------------
+
+    @work(group="detail")
+    async def on_load_detail(self, ask: LoadDetail) -> None:
+        ask.answer(DetailLoaded(await asyncio.to_thread(self.session.detail, ask.request_id)))
+
+    @work(group="audit")
+    async def on_load_audit(self, ask: LoadAudit) -> None:
+        """The audit timeline from the server (offline: why there is none)."""
+        client = self.client
+        if client is None:
+            ask.answer(AuditLoaded(None, self.strings("detail.audit_offline")))
+            return
+        try:
+            events = await client.audit(ask.request_id)
+        except HotlineError as exc:
+            ask.answer(AuditLoaded(None, exc.message))
+            return
+        ask.answer(AuditLoaded(events))
 
     @work(group="reveal", exclusive=True)
-    async def reveal_phone(self, request_id: str) -> None:
+    async def on_reveal_phone(self, ask: RevealPhone) -> None:
         """Ask the server for the caller's phone; it records who saw it."""
-        screen = self.screen
+        request_id = ask.request_id
         if self.client is None or self.last_status is None or not self.last_status.online:
             self.say(self.strings("app.reveal_offline"), severity="warning")
             return
         try:
             reveal = await self.client.reveal_phone(request_id)
         except HotlineError as exc:
-            self.say(self.strings("app.reveal_failed", reason=exc.message), severity="error")
+            reason = describe(exc.code, exc.params, self.strings, exc.message)
+            self.say(self.strings("app.reveal_failed", reason=reason), severity="error")
             return
-        screen.post_message(PhoneRevealed(request_id, reveal.phone))
+        ask.answer(PhoneRevealed(request_id, reveal.phone))
 
     # ----- screens ---------------------------------------------------------------------------
 
-    def say(
-        self, text: str, *, severity: SeverityLevel = "information", timeout: float | None = None
-    ) -> None:
-        """A notification, shown literally (it may quote request ids and server messages)."""
-        self.notify(text, severity=severity, timeout=timeout, markup=False)
-
-    def open_detail(self, request_id: str) -> None:
+    def on_open_detail(self, ask: OpenDetail) -> None:
         from tui.ui.screens.detail import DetailScreen
 
-        self.push_screen(DetailScreen(request_id))
+        self.push_screen(DetailScreen(ask.request_id))
 
     def action_help(self) -> None:
         from tui.ui.screens.help import HelpScreen
@@ -578,17 +401,61 @@ class HotlineApp(App[None]):
 
         self.push_screen(ConflictsScreen())
 
-    def save_queue(self, queue: SavedQueue) -> None:
-        self._save_queue(queue)
+    # ----- files -----------------------------------------------------------------------------
 
-    @work(thread=True, group="saved")
-    def _save_queue(self, queue: SavedQueue) -> None:
+    @work(group="saved")
+    async def on_save_queue(self, ask: SaveQueue) -> None:
         try:
-            self.session.saved_queues.save(queue)
+            await asyncio.to_thread(self.session.saved_queues.save, ask.queue)
         except CacheError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error")
+            self.say(str(exc), severity="error")
             return
-        self.call_from_thread(self.notify, self.strings("app.queue_saved", name=queue.name))
+        self.say(self.strings("app.queue_saved", name=ask.queue.name))
+
+    @work(group="report", exclusive=True)
+    async def on_build_report(self, ask: BuildReport) -> None:
+        """The supervisor's report: the cache read in a thread, the rates from the server when
+        online (`hotline report` builds the same)."""
+        strings = self.strings
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        local = await asyncio.to_thread(read_local, self.session.store)
+        numbers = None
+        reason = strings("status.offline") if self.session.can_sync else strings("status.no_sync")
+        client = self.client
+        if client is not None and self.last_status is not None and self.last_status.online:
+            try:
+                numbers = await fetch_server_numbers(client, now)
+            except HotlineError as exc:
+                reason = exc.message
+        report = build_report(
+            local,
+            numbers,
+            now=now,
+            since=now - ask.shift,
+            names=self.session.names,
+            server_url=self.session.api_url,
+            dispatcher=self.session.dispatcher,
+            rates_missing=reason,
+        )
+        ask.answer(ReportBuilt(report))
+
+    @work(group="report-export")
+    async def on_export_report(self, ask: ExportReport) -> None:
+        """The shift report as Markdown in the user's data dir (private: it names addresses)."""
+        report = ask.report
+        path = report_path(report.generated_at)
+
+        def write() -> None:
+            write_private(path, to_markdown(report, self.strings) + "\n")
+
+        try:
+            await asyncio.to_thread(write)
+        except OSError as exc:
+            failed = self.strings("dashboard.export_failed", reason=exc.strerror or str(exc))
+            self.say(failed, severity="error")
+            return
+        self.say(self.strings("dashboard.exported", path=str(path)), timeout=15)
+        ask.answer(ReportExported(path))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: every action of the app, with its key."""

@@ -18,8 +18,9 @@ from api_client.domain.personal_data import mask_phone
 from api_client.domain.untrusted_text import clean, one_line
 from api_client.models import AuditEvent, Request
 from local_cache.outbox import ConflictRecord, PendingAction
+from tui.core.error_words import describe
 from tui.core.i18n import Strings
-from tui.core.queue_model import Names
+from tui.core.queue.rows import Names
 from tui.ui.widgets.queue_table import countdown
 
 __all__ = ["render_request"]
@@ -146,7 +147,8 @@ def render_request(
     for record in conflicts:
         out.append("\n")
         out.append(f"⚠ {t('detail.conflict')}: ", _ERROR)
-        out.append(f"{t.action(record.action.action.action)} — {one_line(record.message)}\n")
+        said = describe(record.code, record.params, t, record.message)
+        out.append(f"{t.action(record.action.action.action)} — {said}\n")
         if record.server is not None:
             out.append(f"  {t('detail.conflict_server', state=t.state(record.server.state))}\n")
         out.append(f"  {t('detail.conflict_hint')}\n", _MUTED)

@@ -1,22 +1,37 @@
-"""Messages that workers post to the app: the only way IO results reach widgets.
+"""Messages that workers post: the only way IO results reach widgets.
 
-Workers (threads reading and writing the local cache, the sync engine's task) never touch a
-widget; they post one of these and the screen that cares handles it on the UI thread.
+Workers (threads reading and writing the local cache, the sync engine's task, calls to the
+server) never touch a widget; they post one of these to the app, or to the screen that asked
+(`tui.ui.asks`: the answers below the line), and it is handled on the UI thread.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.message import Message
 
+from api_client.models import AuditEvent
+from local_cache.outbox import ConflictRecord
 from local_cache.sync import SyncStatus
-from tui.core.queue_model import Names, QueueModel
-from tui.core.session import RowBatch
+from tui.core.queue.model import QueueModel
+from tui.core.queue.rows import Names
+from tui.core.report.model import Report
+from tui.core.session import BatchRecord, OutboxState, RequestDetail, RowBatch
 
 __all__ = [
     "ActionFailed",
     "ActionRecorded",
+    "AuditLoaded",
+    "BatchRecorded",
+    "ConflictResolved",
+    "ConflictsListed",
+    "DetailLoaded",
     "DirectoryUpdated",
+    "OutboxProgress",
     "PhoneRevealed",
+    "ReportBuilt",
+    "ReportExported",
     "RowsChanged",
     "RowsLoaded",
     "SyncStatusChanged",
@@ -72,10 +87,70 @@ class ActionFailed(Message):
         self.reason = reason
 
 
-class PhoneRevealed(Message):
+# ----- answers to a screen's asks ------------------------------------------------------------
+
+
+class PhoneRevealed(Message, bubble=False):
     """The server returned a caller's full phone number (and audited the reveal)."""
 
     def __init__(self, request_id: str, phone: str) -> None:
         super().__init__()
         self.request_id = request_id
         self.phone = phone
+
+
+class DetailLoaded(Message, bubble=False):
+    def __init__(self, detail: RequestDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class AuditLoaded(Message, bubble=False):
+    """The audit timeline, or (None) why there is none: offline, or the server's refusal."""
+
+    def __init__(self, events: list[AuditEvent] | None, error: str = "") -> None:
+        super().__init__()
+        self.events = events
+        self.error = error
+
+
+class BatchRecorded(Message, bubble=False):
+    """A bulk write is on disk (`record`), or failed whole (`error`: nothing was recorded)."""
+
+    def __init__(self, record: BatchRecord, error: str = "") -> None:
+        super().__init__()
+        self.record = record
+        self.error = error
+
+
+class OutboxProgress(Message, bubble=False):
+    def __init__(self, state: OutboxState) -> None:
+        super().__init__()
+        self.state = state
+
+
+class ConflictsListed(Message, bubble=False):
+    def __init__(self, records: list[ConflictRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+
+class ConflictResolved(Message, bubble=False):
+    """A conflict was retried or dropped (`ok`), or is still there (the app said why)."""
+
+    def __init__(self, request_id: str, ok: bool) -> None:
+        super().__init__()
+        self.request_id = request_id
+        self.ok = ok
+
+
+class ReportBuilt(Message, bubble=False):
+    def __init__(self, report: Report) -> None:
+        super().__init__()
+        self.report = report
+
+
+class ReportExported(Message, bubble=False):
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path

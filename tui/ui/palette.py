@@ -23,7 +23,7 @@ def app_commands(app: HotlineApp, screen: Screen[object]) -> Iterator[SystemComm
     from tui.ui.screens.queues import QueuesScreen
 
     strings = app.strings
-    keymap = dict(app._keymap)
+    keymap = app.keymap
     for line in describe_bindings(app.BINDINGS, keymap, strings):
         binding = next(b for b in app.BINDINGS if getattr(b, "id", None) == line.id)
         action = getattr(binding, "action", "")

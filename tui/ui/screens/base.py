@@ -1,14 +1,12 @@
-"""What every screen of the app shares: its keys in the app's language (`Translated`) and typed
-access to the running `HotlineApp` (`hotline`)."""
+"""What every screen of the app shares: its keys in the app's language (`Translated`) and the
+running app as screens may see it (`host`, read only: IO is asked for with `tui.ui.asks`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import cast
 
+from tui.ui.host import Host
 from tui.ui.keys import Translated
-
-if TYPE_CHECKING:
-    from tui.ui.app import HotlineApp
 
 __all__ = ["AppScreen"]
 
@@ -17,9 +15,5 @@ class AppScreen(Translated):
     """Mix into a `Screen` of the hotline app (before the Textual base class)."""
 
     @property
-    def hotline(self) -> HotlineApp:
-        from tui.ui.app import HotlineApp
-
-        app = self.app
-        assert isinstance(app, HotlineApp)
-        return app
+    def host(self) -> Host:
+        return cast(Host, self.app)

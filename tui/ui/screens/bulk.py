@@ -4,35 +4,34 @@ All the actions are written to the outbox in one durable write (`LocalStore.reco
 crash or a closed terminal leaves either all of them queued or none, never half a bulk action;
 queued ones are sent by the sync engine whenever it runs, also after a restart. Each item gets a
 result line: refused here (the rules, with the reason), queued, sent, or a conflict. The progress
-bar counts the items the server has answered. Escape closes the screen; sending goes on.
+bar counts the items the server has answered. Escape closes the screen; sending goes on. The
+write and the outbox's progress are asked of the app (`RecordBatch`, `FollowOutbox`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, ProgressBar
 from textual.widgets.option_list import Option
 
 from api_client.actions import Action
 from api_client.domain.untrusted_text import one_line
-from local_cache.errors import CacheError
+from local_cache.outbox import Refusal
+from tui.core.error_words import describe
+from tui.ui.asks import FollowOutbox, RecordBatch
+from tui.ui.messages import BatchRecorded, OutboxProgress
 from tui.ui.screens.base import AppScreen
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["BulkScreen"]
 
-#: How often the screen looks at what the server has answered.
+#: How long the screen waits between two looks at what the server has answered.
 POLL = 0.5
 
 
@@ -51,25 +50,12 @@ class BulkScreen(AppScreen, ModalScreen[None]):
     }
     """
 
-    class Recorded(Message):
-        def __init__(self, keys: dict[int, str], refused: dict[int, str], error: str = "") -> None:
-            super().__init__()
-            self.keys = keys  # item index -> outbox key
-            self.refused = refused  # item index -> reason
-            self.error = error
-
-    class Progress(Message):
-        def __init__(self, pending: set[str], conflicts: dict[str, str]) -> None:
-            super().__init__()
-            self.pending = pending
-            self.conflicts = conflicts  # outbox key -> message
-
     def __init__(self, items: Sequence[tuple[str, Action]], title: str) -> None:
         super().__init__()
         self.items = list(items)
         self.title_text = title
-        self.keys: dict[int, str] = {}
-        self.refused: dict[int, str] = {}
+        self.keys: dict[int, str] = {}  # item index -> outbox key
+        self.refused: dict[int, Refusal] = {}  # item index -> why
         self.results: list[str] = ["" for _ in self.items]
         self._shown: list[str] = []
         self.done = False
@@ -83,61 +69,46 @@ class BulkScreen(AppScreen, ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        self.record()
+        self.post_message(RecordBatch(self, self.items))
 
-    @work(thread=True, group="bulk-record")
-    def record(self) -> None:
-        try:
-            recorded, refused = self.hotline.session.record_batch(self.items)
-        except CacheError as exc:
-            self.post_message(self.Recorded({}, {}, str(exc)))
-            return
-        refused_at = dict(refused)
-        keys: dict[int, str] = {}
-        taken = iter(recorded)
-        for index in range(len(self.items)):
-            if index not in refused_at:
-                keys[index] = next(taken).key
-        self.post_message(self.Recorded(keys, refused_at))
-
-    def on_bulk_screen_recorded(self, message: Recorded) -> None:
-        strings = self.hotline.strings
+    def on_batch_recorded(self, message: BatchRecorded) -> None:
+        strings = self.host.strings
         if message.error:
             self.query_one("#bulk-summary", Label).update(Text(strings("bulk.failed", reason=message.error)))
             self.done = True
             return
-        self.keys, self.refused = message.keys, message.refused
+        self.keys, self.refused = message.record.keys, message.record.refused
         for index, reason in self.refused.items():
-            self.results[index] = strings("bulk.refused", reason=one_line(reason))
+            said = describe(reason.code, reason.params, strings, reason.message)
+            self.results[index] = strings("bulk.refused", reason=said)
         for index in self.keys:
             self.results[index] = strings("bulk.queued")
-        self.hotline.bulk_recorded([self.items[i][0] for i in self.keys])
         self._show()
-        self.set_interval(POLL, self.poll)
+        self.set_timer(POLL, self.poll)
 
-    @work(thread=True, exclusive=True, group="bulk-poll")
     def poll(self) -> None:
-        store = self.hotline.session.store
-        pending = {action.key for action in store.pending()}
-        conflicts = {record.action.key: record.message for record in store.conflicts()}
-        self.post_message(self.Progress(pending, conflicts))
+        self.post_message(FollowOutbox(self))
 
-    def on_bulk_screen_progress(self, message: Progress) -> None:
-        strings = self.hotline.strings
+    def on_outbox_progress(self, message: OutboxProgress) -> None:
+        strings = self.host.strings
+        state = message.state
         for index, key in self.keys.items():
-            if key in message.conflicts:
-                self.results[index] = strings("bulk.conflict", reason=one_line(message.conflicts[key]))
-            elif key not in message.pending:
+            if key in state.conflicts:
+                record = state.conflicts[key]
+                said = describe(record.code, record.params, strings, record.message)
+                self.results[index] = strings("bulk.conflict", reason=said)
+            elif key not in state.pending:
                 self.results[index] = strings("bulk.sent")
         self._show()
+        self.set_timer(POLL, self.poll)  # the next look once this one is answered
 
     def _answered(self) -> int:
-        strings = self.hotline.strings
+        strings = self.host.strings
         waiting = strings("bulk.queued")
         return sum(1 for index in self.keys if self.results[index] != waiting)
 
     def _show(self) -> None:
-        strings = self.hotline.strings
+        strings = self.host.strings
         answered = self._answered()
         self.query_one(ProgressBar).update(total=max(len(self.keys), 1), progress=answered)
         self.done = answered == len(self.keys)

@@ -4,30 +4,28 @@ A *stale* conflict: someone changed the request first (our version was old). A *
 the server's rules refused the action. Each shows the action, the server's words and the request
 as the server has it now. The dispatcher retries it on the server's version (`r`), drops it
 (`x`, after a confirmation) or opens the request (`enter`). Nothing is resolved automatically.
+The list, the retry and the drop are asked of the app (`tui.ui.asks`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from api_client.domain.lifecycle import TransitionRefused
 from api_client.domain.untrusted_text import one_line
-from local_cache.errors import CacheError
 from local_cache.outbox import ConflictRecord
+from tui.core.error_words import describe
 from tui.core.i18n import Strings
+from tui.ui.asks import DropConflict, ListConflicts, OpenDetail, RetryConflict
+from tui.ui.messages import ConflictResolved, ConflictsListed
 from tui.ui.screens.base import AppScreen
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["ConflictsScreen", "describe_conflict"]
 
@@ -38,7 +36,7 @@ def describe_conflict(record: ConflictRecord, strings: Strings) -> Text:
     out = Text(end="")
     out.append(f"⚠ {one_line(action.request_id)} ", "bold")
     out.append(f"{strings.action(action.action.action)} · {strings(f'conflicts.{record.kind}')}\n")
-    out.append(f"  {one_line(record.message)}\n", "italic")
+    out.append(f"  {describe(record.code, record.params, strings, record.message)}\n", "italic")
     mine = strings.state(record.local.state) if record.local else "-"
     theirs = strings.state(record.server.state) if record.server else "-"
     out.append(f"  {strings('conflicts.versions', mine=mine, theirs=theirs)}")
@@ -60,29 +58,17 @@ class ConflictsScreen(AppScreen, Screen[None]):
     }
     """
 
-    class Listed(Message):
-        def __init__(self, records: list[ConflictRecord]) -> None:
-            super().__init__()
-            self.records = records
-
-    class Done(Message):
-        def __init__(self, text: str, request_id: str, error: bool = False) -> None:
-            super().__init__()
-            self.text = text
-            self.request_id = request_id
-            self.error = error
-
     def __init__(self) -> None:
         super().__init__()
         self.records: list[ConflictRecord] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(self.hotline.strings("conflicts.title"), id="conflicts-title")
+        yield Static(self.host.strings("conflicts.title"), id="conflicts-title")
         yield OptionList(id="conflicts")
         yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
 
     def on_mount(self) -> None:
-        self.hotline.rows_signal.subscribe(self, lambda _ids: self.load())
+        self.host.rows_signal.subscribe(self, lambda _ids: self.load())
         self.query_one(OptionList).focus()
         self.load()
 
@@ -90,16 +76,15 @@ class ConflictsScreen(AppScreen, Screen[None]):
         record = self._selected()
         return record.action.request_id if record else None
 
-    @work(thread=True, exclusive=True, group="conflicts-load")
     def load(self) -> None:
-        self.post_message(self.Listed(self.hotline.session.conflicts()))
+        self.post_message(ListConflicts(self))
 
-    def on_conflicts_screen_listed(self, message: Listed) -> None:
+    def on_conflicts_listed(self, message: ConflictsListed) -> None:
         self.records = message.records
         options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()
-        strings = self.hotline.strings
+        strings = self.host.strings
         if not self.records:
             options.add_option(Option(Text(strings("conflicts.none"), style="dim"), disabled=True))
             return
@@ -115,12 +100,12 @@ class ConflictsScreen(AppScreen, Screen[None]):
     def action_open(self) -> None:
         record = self._selected()
         if record is not None:
-            self.hotline.open_detail(record.action.request_id)
+            self.post_message(OpenDetail(record.action.request_id))
 
     def action_retry(self) -> None:
         record = self._selected()
         if record is not None:
-            self._resolve(record, drop=False)
+            self.post_message(RetryConflict(self, record.id, record.action.request_id))
 
     def action_drop(self) -> None:
         from tui.ui.screens.transitions import ConfirmDialog
@@ -128,11 +113,11 @@ class ConflictsScreen(AppScreen, Screen[None]):
         record = self._selected()
         if record is None:
             return
-        strings = self.hotline.strings
+        strings = self.host.strings
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._resolve(record, drop=True)
+                self.post_message(DropConflict(self, record.id, record.action.request_id))
 
         self.app.push_screen(
             ConfirmDialog(
@@ -143,28 +128,7 @@ class ConflictsScreen(AppScreen, Screen[None]):
             confirmed,
         )
 
-    @work(thread=True, group="conflicts-resolve")
-    def _resolve(self, record: ConflictRecord, *, drop: bool) -> None:
-        strings = self.hotline.strings
-        session = self.hotline.session
-        try:
-            if drop:
-                session.store.drop_conflict(record.id)
-                text = strings("conflicts.dropped")
-            else:
-                session.store.retry_conflict(record.id)
-                text = strings("conflicts.retried")
-        except (TransitionRefused, CacheError) as exc:
-            self.post_message(
-                self.Done(strings("conflicts.still", reason=str(exc)), record.action.request_id, True)
-            )
-            return
-        self.post_message(self.Done(text, record.action.request_id))
-
-    def on_conflicts_screen_done(self, message: Done) -> None:
-        self.hotline.say(message.text, severity="error" if message.error else "information")
-        if not message.error:
-            self.hotline.conflict_resolved(message.request_id)
+    def on_conflict_resolved(self, _message: ConflictResolved) -> None:
         self.load()
 
     @on(OptionList.OptionSelected)

@@ -7,50 +7,39 @@
     热点                 category × community, the same address, the same caller
     趋势                 arrivals per hour (24 h) and per day (30 days) as sparklines
 
-Everything comes from one `tui.core.report.Report`, the one `hotline report` prints: the local part
-is read from the session's store in a thread, the rates from `app.client` when the app is
-online (offline the screen says the rates are unavailable). It is rebuilt when rows change (at
-most every `REFRESH_EVERY` seconds) and on `r`; `e` writes the shift report (Markdown) to the
-user's data dir and shows the path. Names from the server and citizens' text reach the screen
-only as `tui.ui.text.literal` Text, never as markup.
+Everything comes from one `tui.core.report.Report`, the one `hotline report` prints, which the
+screen asks the app to build (`BuildReport`): the local part from the cache, the rates from the
+server when the app is online (offline the screen says the rates are unavailable). It is rebuilt
+when rows change (at most every `REFRESH_EVERY` seconds) and on `r`; `e` asks the app to write
+the shift report (Markdown) to the user's data dir (`ExportReport`), which shows the path.
+Names from the server and citizens' text reach the screen only as `tui.ui.text.literal` Text,
+never as markup.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
 from api_client.models import Rates
-from tui.core.report import (
-    Report,
-    build_report,
-    fetch_server_numbers,
-    percent,
-    rate_cells,
-    read_local,
-    report_path,
-    to_markdown,
-    write_private,
-)
+from local_cache.sync import SyncStatus
+from tui.core.report.model import Report
+from tui.core.report.render import percent, rate_cells
+from tui.ui.asks import BuildReport, ExportReport
+from tui.ui.messages import ReportBuilt, ReportExported
 from tui.ui.screens.base import AppScreen
 from tui.ui.text import literal
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["SHIFT", "DashboardScreen"]
 
@@ -83,13 +72,6 @@ class DashboardScreen(AppScreen, Screen[None]):
     }
     """
 
-    class Ready(Message):
-        """A report was built (posted by the loading worker)."""
-
-        def __init__(self, report: Report) -> None:
-            super().__init__()
-            self.report = report
-
     def __init__(self) -> None:
         super().__init__()
         self.report: Report | None = None
@@ -99,7 +81,7 @@ class DashboardScreen(AppScreen, Screen[None]):
         self.exported: Path | None = None
 
     def compose(self) -> ComposeResult:
-        strings = self.hotline.strings
+        strings = self.host.strings
         yield Static(Text(strings("dashboard.loading"), style="bold"), id="dash-head")
         with VerticalScroll(id="dash-body"):
             for name in ("rates", "units", "counts", "hot"):
@@ -111,9 +93,8 @@ class DashboardScreen(AppScreen, Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        app = self.hotline
-        app.rows_signal.subscribe(self, self._rows_changed)
-        app.status_signal.subscribe(self, self._status_changed)
+        self.host.rows_signal.subscribe(self, self._rows_changed)
+        self.host.status_signal.subscribe(self, self._status_changed)
         self.query_one("#dash-body").focus()
         self.load()
 
@@ -122,17 +103,15 @@ class DashboardScreen(AppScreen, Screen[None]):
     def _rows_changed(self, _ids: object) -> None:
         self._schedule()
 
-    def _status_changed(self, status: object) -> None:
-        from local_cache.sync import SyncStatus
-
-        if isinstance(status, SyncStatus) and self.report is not None and status.online != self.report.online:
+    def _status_changed(self, status: SyncStatus) -> None:
+        if self.report is not None and status.online != self.report.online:
             self._schedule()
 
     def _schedule(self) -> None:
         """Rebuild soon: now if the last build is old enough, else once when it is."""
         if self._load_pending:
             return
-        wait = self._last_load + REFRESH_EVERY - self.hotline.clock()
+        wait = self._last_load + REFRESH_EVERY - self.host.clock()
         if wait <= 0:
             self.load()
         else:
@@ -141,46 +120,17 @@ class DashboardScreen(AppScreen, Screen[None]):
 
     def load(self) -> None:
         self._load_pending = False
-        self._last_load = self.hotline.clock()
-        self._build()
+        self._last_load = self.host.clock()
+        self.post_message(BuildReport(self, SHIFT))
 
-    @work(exclusive=True, group="dashboard")
-    async def _build(self) -> None:
-        """The report: the cache read in a thread, the rates from the server when online."""
-        from api_client.errors import HotlineError
-
-        app = self.hotline
-        strings = app.strings
-        now = datetime.fromtimestamp(app.clock(), UTC)
-        local = await asyncio.to_thread(read_local, app.session.store)
-        numbers = None
-        reason = strings("status.offline") if app.session.can_sync else strings("status.no_sync")
-        client = app.client
-        if client is not None and app.last_status is not None and app.last_status.online:
-            try:
-                numbers = await fetch_server_numbers(client, now)
-            except HotlineError as exc:
-                reason = exc.message
-        report = build_report(
-            local,
-            numbers,
-            now=now,
-            since=now - SHIFT,
-            names=app.session.names,
-            server_url=app.session.api_url,
-            dispatcher=app.session.dispatcher,
-            rates_missing=reason,
-        )
-        self.post_message(self.Ready(report))
-
-    def on_dashboard_screen_ready(self, message: Ready) -> None:
+    def on_report_built(self, message: ReportBuilt) -> None:
         self.report = message.report
         self._show(message.report)
 
     # ----- showing -----------------------------------------------------------------------------
 
     def _show(self, report: Report) -> None:
-        s = self.hotline.strings
+        s = self.host.strings
         head = Text(end="")
         head.append(s("dashboard.title"), "bold")
         head.append("  ")
@@ -208,7 +158,7 @@ class DashboardScreen(AppScreen, Screen[None]):
         self.query_one("#dash-daily", Sparkline).data = report.daily.counts
 
     def _rates(self, report: Report) -> RenderableType:
-        s = self.hotline.strings
+        s = self.host.strings
         parts: list[RenderableType] = [Text(s("dashboard.rates"), style="bold")]
         for key in ("def_response", "def_resolution", "def_satisfaction", "def_valid"):
             parts.append(Text(f"· {s(f'dashboard.{key}')}", style="dim"))
@@ -222,11 +172,11 @@ class DashboardScreen(AppScreen, Screen[None]):
         return Group(*parts, table)
 
     def _rate_headers(self) -> tuple[str, str, str]:
-        s = self.hotline.strings
+        s = self.host.strings
         return s("dashboard.response"), s("dashboard.resolution"), s("dashboard.satisfaction")
 
     def _units(self, report: Report) -> RenderableType:
-        s = self.hotline.strings
+        s = self.host.strings
         rows = [
             (
                 u.name,
@@ -240,7 +190,7 @@ class DashboardScreen(AppScreen, Screen[None]):
         return Group(Text(s("dashboard.units"), style="bold"), _table(headers, rows, s("dashboard.none")))
 
     def _counts(self, report: Report) -> RenderableType:
-        s = self.hotline.strings
+        s = self.host.strings
         summary = s(
             "dashboard.summary",
             cached=report.cached,
@@ -264,7 +214,7 @@ class DashboardScreen(AppScreen, Screen[None]):
         return Group(*parts)
 
     def _hot(self, report: Report) -> RenderableType:
-        s = self.hotline.strings
+        s = self.host.strings
         none = s("dashboard.none")
         pairs = _table(
             (
@@ -312,23 +262,10 @@ class DashboardScreen(AppScreen, Screen[None]):
 
     def action_export(self) -> None:
         if self.report is not None:
-            self._export(self.report)
+            self.post_message(ExportReport(self, self.report))
 
-    @work(thread=True, group="dashboard-export")
-    def _export(self, report: Report) -> None:
-        app = self.hotline
-        path = report_path(report.generated_at)
-        try:
-            write_private(path, to_markdown(report, app.strings) + "\n")
-        except OSError as exc:
-            failed = app.strings("dashboard.export_failed", reason=exc.strerror or str(exc))
-            app.call_from_thread(app.say, failed, severity="error")
-            return
-        app.call_from_thread(self._exported, path)
-
-    def _exported(self, path: Path) -> None:
-        self.exported = path
-        self.hotline.say(self.hotline.strings("dashboard.exported", path=str(path)), timeout=15)
+    def on_report_exported(self, message: ReportExported) -> None:
+        self.exported = message.path
 
 
 def _table(

@@ -1,34 +1,29 @@
 """`DetailScreen`: one request in full — text, location, caller, units, callbacks, notes, what
 waits in the outbox, conflicts, and the audit timeline from the server.
 
-The request is read from the local store in a worker thread; the audit timeline is fetched from
-the server (when reachable) in another; both arrive as messages. The app's transition keys act
-on the request shown here. `p` reveals the caller's phone: the server records who saw it.
+The screen asks the app for the request as cached (`LoadDetail`) and for its audit timeline
+from the server (`LoadAudit`); both arrive as messages. The app's transition keys act on the
+request shown here. `p` reveals the caller's phone (`RevealPhone`): the server records who saw it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from api_client.errors import HotlineError
 from api_client.models import AuditEvent, Request
 from local_cache.outbox import ConflictRecord, PendingAction
+from tui.ui.asks import LoadAudit, LoadDetail, RevealPhone
 from tui.ui.detail_view import render_request
-from tui.ui.messages import PhoneRevealed
+from tui.ui.messages import AuditLoaded, DetailLoaded, PhoneRevealed
 from tui.ui.screens.base import AppScreen
 from tui.ui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DetailScreen"]
 
@@ -49,21 +44,6 @@ class DetailScreen(AppScreen, Screen[None]):
     }
     """
 
-    class Loaded(Message):
-        def __init__(
-            self, request: Request | None, pending: list[PendingAction], conflicts: list[ConflictRecord]
-        ) -> None:
-            super().__init__()
-            self.request = request
-            self.pending = pending
-            self.conflicts = conflicts
-
-    class AuditLoaded(Message):
-        def __init__(self, events: list[AuditEvent] | None, error: str = "") -> None:
-            super().__init__()
-            self.events = events
-            self.error = error
-
     def __init__(self, request_id: str) -> None:
         super().__init__()
         self.request_id = request_id
@@ -75,23 +55,13 @@ class DetailScreen(AppScreen, Screen[None]):
         self.phone: str | None = None
 
     def compose(self) -> ComposeResult:
-        app = self.hotline
         with VerticalScroll(id="detail-scroll"):
             yield Static(id="detail")
-        yield StatusBar(
-            app.strings,
-            server=app.session.api_url,
-            dispatcher=app.session.dispatcher,
-            sync=app.session.can_sync,
-        )
+        yield StatusBar()
         yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
 
     def on_mount(self) -> None:
-        app = self.hotline
-        app.rows_signal.subscribe(self, self._rows_changed)
-        app.status_signal.subscribe(self, self._status_changed)
-        if app.last_status is not None:
-            self.query_one(StatusBar).status = app.last_status
+        self.host.rows_signal.subscribe(self, self._rows_changed)
         self.query_one("#detail-scroll").focus()
         self.load()
         self.load_audit()
@@ -101,53 +71,39 @@ class DetailScreen(AppScreen, Screen[None]):
 
     # ----- loading ---------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="detail-load")
     def load(self) -> None:
-        session = self.hotline.session
-        request = session.view(self.request_id)
-        pending = session.pending_for(self.request_id)
-        conflicts = [c for c in session.conflicts() if c.action.request_id == self.request_id]
-        self.post_message(self.Loaded(request, pending, conflicts))
+        self.post_message(LoadDetail(self, self.request_id))
 
-    @work(exclusive=True, group="detail-audit")
-    async def load_audit(self) -> None:
-        client = self.hotline.client
-        if client is None:
-            self.post_message(self.AuditLoaded(None, self.hotline.strings("detail.audit_offline")))
-            return
-        try:
-            events = await client.audit(self.request_id)
-        except HotlineError as exc:
-            self.post_message(self.AuditLoaded(None, exc.message))
-            return
-        self.post_message(self.AuditLoaded(events))
+    def load_audit(self) -> None:
+        self.post_message(LoadAudit(self, self.request_id))
 
-    def on_detail_screen_loaded(self, message: Loaded) -> None:
-        self.request, self._pending, self._conflicts = message.request, message.pending, message.conflicts
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        detail = message.detail
+        self.request, self._pending, self._conflicts = detail.request, detail.pending, detail.conflicts
         self.show()
-        self.hotline.refresh_bindings()
+        self.app.refresh_bindings()
 
-    def on_detail_screen_audit_loaded(self, message: AuditLoaded) -> None:
+    def on_audit_loaded(self, message: AuditLoaded) -> None:
         self._audit, self._audit_error = message.events, message.error
         self.show()
 
     def show(self) -> None:
-        app = self.hotline
+        host = self.host
         detail = self.query_one("#detail", Static)
         if self.request is None:
-            detail.update(app.strings("detail.not_cached", id=self.request_id))
+            detail.update(host.strings("detail.not_cached", id=self.request_id))
             return
         detail.update(
             render_request(
                 self.request,
-                strings=app.strings,
-                names=app.session.names,
+                strings=host.strings,
+                names=host.names,
                 phone=self.phone,
                 pending=self._pending,
                 conflicts=self._conflicts,
                 audit=self._audit,
                 audit_error=self._audit_error,
-                now=app.clock(),
+                now=host.clock(),
             )
         )
 
@@ -156,12 +112,6 @@ class DetailScreen(AppScreen, Screen[None]):
             self.load()
             self.load_audit()
 
-    def _status_changed(self, status: object) -> None:
-        from local_cache.sync import SyncStatus
-
-        if isinstance(status, SyncStatus):
-            self.query_one(StatusBar).status = status
-
     # ----- actions ---------------------------------------------------------------------------
 
     def action_scroll(self, step: int) -> None:
@@ -169,7 +119,7 @@ class DetailScreen(AppScreen, Screen[None]):
         scroll.scroll_relative(y=step, animate=False)
 
     def action_reveal_phone(self) -> None:
-        self.hotline.reveal_phone(self.request_id)
+        self.post_message(RevealPhone(self, self.request_id))
 
     def on_phone_revealed(self, message: PhoneRevealed) -> None:
         if message.request_id == self.request_id:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from textual.screen import ModalScreen
 
-from api_client.models import Request
+from api_client.models import Request, Unit
 from tui.core.i18n import Strings
-from tui.core.session import Session
 from tui.ui.screens.dispatch import DispatchDialog
 from tui.ui.screens.transitions import (
     CallbackDialog,
@@ -35,9 +35,17 @@ _TEXT_DIALOGS: dict[str, Any] = {
 }
 
 
-def dialog_for(name: str, request: Request, session: Session, strings: Strings) -> ModalScreen[Any] | None:
-    """The dialog that asks for action `name` on `request` (None: the action needs none here)."""
+def dialog_for(
+    name: str,
+    request: Request,
+    strings: Strings,
+    *,
+    units: Sequence[Unit] = (),
+    suggested: Sequence[str] = (),
+) -> ModalScreen[Any] | None:
+    """The dialog that asks for action `name` on `request` (None: the action needs none here);
+    a dispatch chooses among `units`, the `suggested` ones first."""
     if name == "dispatch":
-        return DispatchDialog(request, session.units, session.suggested_units(request), strings)
+        return DispatchDialog(request, units, suggested, strings)
     dialog = _TEXT_DIALOGS.get(name)
     return dialog(request, strings) if dialog is not None else None

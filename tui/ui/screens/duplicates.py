@@ -1,6 +1,6 @@
 """`DuplicatesScreen`: requests that are likely one incident, for the dispatcher to merge.
 
-The clusters come from `tui.core.clustering.find_clusters` over the app's in-memory rows (open,
+The clusters come from `tui.core.clustering.clusters.find_clusters` over the app's in-memory rows (open,
 unmerged requests), computed in a worker thread. Each line: the suggested parent, how many
 requests, the score, what they share, the parent's text. `m` merges the highlighted cluster into
 its parent after a confirmation (a bulk action through the outbox: every child keeps its caller,
@@ -9,7 +9,7 @@ and `u` on a child undoes it); `enter` opens the parent; `r` computes again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -22,11 +22,10 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from api_client.domain.untrusted_text import one_line
-from tui.core.clustering import Cluster, Item, find_clusters
+from tui.core.clustering.clusters import Cluster, find_clusters
+from tui.core.clustering.items import Item
+from tui.ui.asks import ActOnMany, MergeClusters, MergeInto, OpenDetail
 from tui.ui.screens.base import AppScreen
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DuplicatesScreen"]
 
@@ -61,13 +60,13 @@ class DuplicatesScreen(AppScreen, Screen[None]):
         self._again: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self.hotline.strings("duplicates.title"), id="duplicates-title")
+        yield Static(self.host.strings("duplicates.title"), id="duplicates-title")
         yield OptionList(id="duplicates")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        self.hotline.rows_signal.subscribe(self, self._rows_changed)
+        self.host.rows_signal.subscribe(self, self._rows_changed)
         self.find()
 
     def _rows_changed(self, _ids: object) -> None:
@@ -82,18 +81,18 @@ class DuplicatesScreen(AppScreen, Screen[None]):
 
     @work(thread=True, exclusive=True, group="duplicates")
     def find(self) -> None:
-        rows = self.hotline.model.rows()
+        rows = self.host.model.rows()
         self.post_message(self.Found(find_clusters(Item.from_row(row) for row in rows)))
 
     def on_duplicates_screen_found(self, message: Found) -> None:
         self.clusters = message.clusters
-        strings = self.hotline.strings
+        strings = self.host.strings
         options = self.query_one(OptionList)
         options.clear_options()
         if not self.clusters:
             options.add_option(Option(Text(strings("duplicates.none"), style="dim"), disabled=True))
             return
-        model = self.hotline.model
+        model = self.host.model
         for cluster in self.clusters:
             parent = model.get(cluster.parent_id)
             line = Text(end="")
@@ -118,14 +117,14 @@ class DuplicatesScreen(AppScreen, Screen[None]):
     def action_open(self) -> None:
         cluster = self._selected()
         if cluster is not None:
-            self.hotline.open_detail(cluster.parent_id)
+            self.post_message(OpenDetail(cluster.parent_id))
 
     def action_merge(self) -> None:
         cluster = self._selected()
         if cluster is None:
             return
         children = [member for member in cluster.member_ids if member != cluster.parent_id]
-        self.hotline.merge(cluster.parent_id, children)
+        self.post_message(MergeInto(cluster.parent_id, children))
 
     def action_merge_all(self) -> None:
         """A storm's worth at once: every cluster listed into its own parent, after one yes."""
@@ -136,13 +135,13 @@ class DuplicatesScreen(AppScreen, Screen[None]):
             if member != cluster.parent_id
         ]
         if pairs:
-            self.hotline.merge_many(pairs, clusters=len(self.clusters))
+            self.post_message(MergeClusters(pairs, len(self.clusters)))
 
     def action_escalate(self) -> None:
         """提级响应 for every request of the highlighted cluster: one reason, one bulk action."""
         cluster = self._selected()
         if cluster is not None:
-            self.hotline.bulk_transition(list(cluster.member_ids), "escalate")
+            self.post_message(ActOnMany(cluster.member_ids, "escalate"))
 
     @on(OptionList.OptionSelected)
     def _chosen(self) -> None:

@@ -3,6 +3,7 @@
 `FilterDialog` narrows the current queue by words and by sets of categories, communities,
 units, channels and tiers; with a name typed in "save as" it also saves the result as a named
 queue. It dismisses with `(filter, save_as)` or None. `SavedQueuesDialog` picks a named queue.
+Both only choose: the queues screen asks the app to save.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from textual.widgets.selection_list import Selection
 from api_client.domain.untrusted_text import one_line
 from api_client.models import Channel, Tier
 from tui.core.i18n import Strings
-from tui.core.queue_model import Filter
+from tui.core.queue.filters import Filter
+from tui.core.queue.rows import Names
 from tui.core.saved_queues import SavedQueue
-from tui.core.session import Session
 from tui.ui.keys import Translated
 
 __all__ = ["FilterDialog", "SavedQueuesDialog"]
@@ -55,10 +56,11 @@ class FilterDialog(Translated, ModalScreen[tuple[Filter, str] | None]):
     }
     """
 
-    def __init__(self, current: Filter, session: Session, strings: Strings) -> None:
+    def __init__(self, current: Filter, names: Names, strings: Strings) -> None:
+        """`names`: the directory's categories, communities and units, in its order."""
         super().__init__()
         self._current = current
-        self._session = session
+        self._names = names
         self._strings = strings
 
     def compose(self) -> ComposeResult:
@@ -72,9 +74,9 @@ class FilterDialog(Translated, ModalScreen[tuple[Filter, str] | None]):
                 text.cursor_blink = False
                 yield text
                 lists: dict[str, Sequence[tuple[str, str]]] = {
-                    "categories": [(c.code, c.name) for c in self._session.categories],
-                    "communities": [(c.id, c.name) for c in self._session.communities],
-                    "units": [(u.id, u.name) for u in self._session.units],
+                    "categories": list(self._names.categories.items()),
+                    "communities": list(self._names.communities.items()),
+                    "units": list(self._names.units.items()),
                     "channels": [(c.value, t.channel(c)) for c in Channel],
                     "tiers": [(tier.value, t.tier(tier)) for tier in Tier],
                 }

@@ -16,14 +16,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.core.i18n import Strings
-from tui.ui.keys import Translated, describe_bindings
+from tui.ui.global_keys import APP_BINDINGS
+from tui.ui.keys import Translated, describe_bindings, keymap_of
 
 __all__ = ["HelpScreen", "help_text"]
 
 
 def help_text(strings: Strings, keymap: dict[str, str]) -> Text:
     """The help as text: one section per part of the app."""
-    from tui.ui.app import HotlineApp
     from tui.ui.screens.detail import DetailScreen
     from tui.ui.screens.queues import QueuesScreen
     from tui.ui.widgets.queue_table import QueueTable
@@ -34,7 +34,7 @@ def help_text(strings: Strings, keymap: dict[str, str]) -> Text:
     out.append(f"  ({close.keys}: {close.description})\n", "dim")  # how to leave this screen
     out.append(f"{strings('help.remap')}\n", "dim")
     for title, bindings in (
-        ("help.requests", HotlineApp.BINDINGS),
+        ("help.requests", APP_BINDINGS),
         ("help.queues", [*QueuesScreen.BINDINGS, *QueueTable.BINDINGS]),
         ("help.detail", DetailScreen.BINDINGS),
     ):
@@ -64,7 +64,7 @@ class HelpScreen(Translated, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         strings = getattr(self.app, "strings", Strings())
-        keymap = dict(getattr(self.app, "_keymap", {}))
+        keymap = dict(keymap_of(self.app))
         with VerticalScroll(id="help"):
             yield Static(help_text(strings, keymap))
 

@@ -15,7 +15,7 @@ on the selected request (see `QueueTable.set_rows`).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,18 +24,18 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from tui.core.queue_model import NO_FILTER, Filter, QueueKind, QueueRow, Sort
+from tui.core.queue.filters import NO_FILTER, Filter
+from tui.core.queue.kinds import QueueKind
+from tui.core.queue.rows import QueueRow
+from tui.core.queue.sorts import Sort
 from tui.core.saved_queues import SavedQueue
 from tui.core.surge import Surge, detect_surges
-from tui.ui.keys import translate_bindings
+from tui.ui.asks import OpenDetail, SaveQueue
 from tui.ui.screens.base import AppScreen
 from tui.ui.widgets.queue_bar import QUEUE_ORDER, FilterLine, QueueBar
 from tui.ui.widgets.queue_table import QueueTable
 from tui.ui.widgets.status_bar import StatusBar
 from tui.ui.widgets.surge_banner import SurgeBanner
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["QueuesScreen"]
 
@@ -91,24 +91,20 @@ class QueuesScreen(AppScreen, Screen[None]):
         self._footer_for: object = None  # what the footer's keys were last worked out for
 
     def compose(self) -> ComposeResult:
-        app = self.hotline
-        strings = app.strings
+        host = self.host
+        strings = host.strings
         yield QueueBar(strings)
         yield SurgeBanner(strings)
         yield FilterLine()
         search = Input(placeholder=strings("queues.search_placeholder"), id="search")
         search.cursor_blink = False
         yield search
-        yield QueueTable(clock=app.clock, labels=strings.table, id="queue")
-        yield StatusBar(
-            strings, server=app.session.api_url, dispatcher=app.session.dispatcher, sync=app.session.can_sync
-        )
+        yield QueueTable(clock=host.clock, labels=strings.table, id="queue")
+        yield StatusBar()
         yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
 
     def on_mount(self) -> None:
-        translate_bindings(self.table, self.hotline.strings)  # the table's keys in the footer
-        self.hotline.rows_signal.subscribe(self, self._rows_changed)
-        self.hotline.status_signal.subscribe(self, self._status_changed)
+        self.host.rows_signal.subscribe(self, self._rows_changed)
         self.set_interval(TICK, self.reapply)
         self.set_interval(1.0, self._look_for_surges)
         self.reapply()
@@ -141,14 +137,14 @@ class QueuesScreen(AppScreen, Screen[None]):
         """Work the footer's keys out again when what they depend on changed: the state of the
         request under the cursor and of the marked ones (see `HotlineApp.check_action`).
         Rebuilding the footer is costly, and live updates reapply the queue many times a second."""
-        model = self.hotline.model
+        model = self.host.model
         cursor = self.table.cursor_id
         row = model.get(cursor) if cursor is not None else None
         marked = frozenset(r.state for i in self.marked if (r := model.get(i)) is not None)
         depends_on = (row.state if row is not None else None, marked, any(i != cursor for i in self.marked))
         if depends_on != self._footer_for:
             self._footer_for = depends_on
-            self.hotline.refresh_bindings()
+            self.app.refresh_bindings()
 
     def action_mark(self) -> None:
         """Space: mark or unmark the request under the cursor, and move down."""
@@ -188,9 +184,9 @@ class QueuesScreen(AppScreen, Screen[None]):
 
     def reapply(self) -> None:
         """Show the current queue, filter and sort from the model, and every queue's count."""
-        app = self.hotline
-        now = app.clock()
-        model = app.model
+        host = self.host
+        now = host.clock()
+        model = host.model
         rows = model.apply(self.kind, self.filter, self.sort, now=now)
         table = self.table
         table.set_now(now)
@@ -207,7 +203,7 @@ class QueuesScreen(AppScreen, Screen[None]):
         """Every few seconds, when rows changed (and at each tick): arrivals per 15 minutes."""
         if self._surges_due or self._surge_tick >= SURGE_EVERY:
             self._surges_due, self._surge_tick = False, 0
-            self.find_surges(self.hotline.model.rows(), self.hotline.clock())
+            self.find_surges(self.host.model.rows(), self.host.clock())
         else:
             self._surge_tick += 1
 
@@ -216,23 +212,17 @@ class QueuesScreen(AppScreen, Screen[None]):
         self.post_message(self.SurgesFound(detect_surges(rows, now=now)))
 
     def on_queues_screen_surges_found(self, message: SurgesFound) -> None:
-        names = self.hotline.session.names
+        names = self.host.names
         self.query_one(SurgeBanner).show(message.surges, {**names.categories, **names.communities})
 
-    def _status_changed(self, status: object) -> None:
-        from local_cache.sync import SyncStatus
-
-        if isinstance(status, SyncStatus):
-            self.query_one(StatusBar).status = status
-
     def _describe(self) -> str:
-        strings = self.hotline.strings
+        strings = self.host.strings
         parts: list[str] = []
         if self.saved_name:
             parts.append(f"「{self.saved_name}」")
         if self.filter.text:
             parts.append(f"/ {self.filter.text}")
-        names = self.hotline.session.names
+        names = self.host.names
         for key, values, lookup in (
             ("filters.categories", self.filter.categories, names.categories),
             ("filters.communities", self.filter.communities, names.communities),
@@ -298,28 +288,27 @@ class QueuesScreen(AppScreen, Screen[None]):
             chosen, save_as = result
             if save_as:
                 saved = SavedQueue.of(save_as, self.kind, chosen, self.sort)
-                self.hotline.save_queue(saved)
+                self.post_message(SaveQueue(saved))
                 self.apply_saved(saved)
             else:
                 self.set_view(self.kind, chosen, self.sort, "")
 
-        self.app.push_screen(FilterDialog(self.filter, self.hotline.session, self.hotline.strings), done)
+        self.app.push_screen(FilterDialog(self.filter, self.host.names, self.host.strings), done)
 
     def action_saved_queues(self) -> None:
         from tui.ui.screens.filters import SavedQueuesDialog
 
+        queues = self.host.saved_queues
+
         def done(name: str | None) -> None:
-            if name is None:
-                return
-            queue = self.hotline.session.saved_queues.get(name)
+            queue = next((q for q in queues if q.name == name), None)
             if queue is not None:
                 self.apply_saved(queue)
 
-        queues = list(self.hotline.session.saved_queues)
         if not queues:
-            self.notify(self.hotline.strings("queues.none_saved"))
+            self.notify(self.host.strings("queues.none_saved"))
             return
-        self.app.push_screen(SavedQueuesDialog(queues, self.hotline.strings), done)
+        self.app.push_screen(SavedQueuesDialog(queues, self.host.strings), done)
 
     # ----- search ----------------------------------------------------------------------------
 
@@ -358,7 +347,7 @@ class QueuesScreen(AppScreen, Screen[None]):
 
     @on(QueueTable.Selected)
     def _selected(self, event: QueueTable.Selected) -> None:
-        self.hotline.open_detail(event.request_id)
+        self.post_message(OpenDetail(event.request_id))
 
 
 def _with_text(filter: Filter, text: str) -> Filter:

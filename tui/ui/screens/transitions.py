@@ -7,7 +7,7 @@ Each is a `ModalScreen` the app pushes; it dismisses with the action model (`Ret
 
 A dialog shows which request it is about (id and one-line description, always literal), builds
 its result with the model from `api_client.actions` and shows a refusal inline, in the
-dispatcher's language where the message is ours (pydantic's own wording may stay English).
+dispatcher's language (by the error's code; a code without words shows pydantic's sentence).
 Every binding has an id (`transition.confirm`, `transition.cancel`, `confirm.yes`, `confirm.no`)
 so that a keymap can move it; the hint line shows the keys actually bound.
 
@@ -33,6 +33,7 @@ from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 from api_client.actions import AddNote, Close, Escalate, Extend, LogCallback, Reopen, Resolve, Return
 from api_client.models import Request, Satisfaction, Tier
 from tui.core.due_input import DueInputError, format_delta, parse_due, to_local
+from tui.core.error_words import describe
 from tui.core.i18n import Strings
 from tui.ui.text import literal
 
@@ -54,16 +55,6 @@ ActionT = TypeVar("ActionT", bound=BaseModel)
 
 #: How a due time is shown.
 DUE_FORMAT: Final = "%Y-%m-%d %H:%M"
-
-#: The messages the action models raise themselves, by their English text: shown translated.
-_MODEL_MESSAGES: Final = {
-    "the lead unit cannot also be a co-unit": "dispatch.error.lead_is_co",
-    "a co-unit is listed twice": "dispatch.error.co_twice",
-    "a callback that reached the citizen needs 'solved' and 'satisfaction'": (
-        "transition.callback.error.answers"
-    ),
-    "a callback that did not reach the citizen has no answers": "transition.callback.error.no_answers",
-}
 
 #: What every dialog looks like: a bordered box in the middle that fits 80x24.
 DIALOG_CSS: Final = """
@@ -103,7 +94,7 @@ class RequestHeader(Static):
 
 
 def explain(error: ValidationError, strings: Strings, labels: Mapping[str, str]) -> str:
-    """A model's refusal for the dispatcher: our own messages translated, pydantic's kept.
+    """A model's refusal for the dispatcher, in words for its error codes (`describe`).
 
     `labels` names the fields (`{"reason": "退单原因"}`) as the dialog shows them."""
     lines: list[str] = []
@@ -118,12 +109,11 @@ def explain(error: ValidationError, strings: Strings, labels: Mapping[str, str])
             lines.append(strings("transition.error.too_long", field=label, max=context.get("max_length")))
         elif kind == "too_long":
             lines.append(strings("transition.error.too_many", field=label, max=context.get("max_length")))
-        elif kind == "value_error" and str(context.get("error")) in _MODEL_MESSAGES:
-            lines.append(strings(_MODEL_MESSAGES[str(context.get("error"))]))
         elif label:
-            lines.append(strings("transition.error.invalid", field=label, message=detail["msg"]))
+            message = describe(kind, context, strings, detail["msg"])
+            lines.append(strings("transition.error.invalid", field=label, message=message))
         else:
-            lines.append(detail["msg"])
+            lines.append(describe(kind, context, strings, detail["msg"]))
     return "\n".join(dict.fromkeys(lines))
 
 
@@ -395,10 +385,11 @@ class _Answer(RadioButton):
     """A radio button whose mark tells chosen (●) from not (○) without colour (16 colours,
     NO_COLOR)."""
 
-    @property
-    def _button(self) -> Content:
+    BUTTON_INNER = "○"
+
+    def render(self) -> Content:
         self.BUTTON_INNER = "●" if self.value else "○"
-        return super()._button
+        return super().render()
 
 
 class _Choice(RadioSet):
@@ -413,16 +404,15 @@ class _Choice(RadioSet):
         """`options`: (key, label) pairs."""
         pairs = list(options)
         self._keys = {key: index for index, (key, _) in enumerate(pairs)}
-        super().__init__(*[_Answer(Text(label)) for _, label in pairs], id=id, compact=True)
+        self._answers = [_Answer(Text(label)) for _, label in pairs]
+        super().__init__(*self._answers, id=id, compact=True)
 
     def on_key(self, event: events.Key) -> None:
         index = self._keys.get(event.key)
         if index is not None:
             event.stop()
             event.prevent_default()
-            button = self._nodes[index]
-            assert isinstance(button, RadioButton)
-            button.value = True
+            self._answers[index].value = True
 
     @property
     def chosen(self) -> int | None:

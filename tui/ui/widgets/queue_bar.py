@@ -16,7 +16,7 @@ from textual.widget import Widget
 
 from api_client.domain.untrusted_text import one_line
 from tui.core.i18n import Strings
-from tui.core.queue_model import QueueKind
+from tui.core.queue.kinds import QueueKind
 
 __all__ = ["QUEUE_ORDER", "FilterLine", "QueueBar"]
 

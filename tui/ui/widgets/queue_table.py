@@ -5,12 +5,10 @@ virtual height is the number of rows plus the header, and each screen line is fo
 demand from the list of `QueueRow`s, so 100,000 rows cost no more to show than 50. Textual's
 `DataTable` measures every cell of every row before its first paint (seconds at that size).
 
-- Fixed columns sized for an 80-column terminal: id, deadline countdown (`-1h20m`, `3h05m`,
-  `2d03h`), tier, vulnerable `!`, state, category, community, marks (`*` actions not yet sent,
-  `⚠` conflict) and the description, which takes the rest of the width. Wider terminals give
-  the description more room. The header line stays put while the rows scroll.
-- Every cell is untrusted text passed through `tui.ui.text` (cleaned when the row was built,
-  fitted to its cells here) and painted as plain segments: never parsed as markup, no links.
+- The columns and what each cell holds are `queue_columns`'. Wider terminals give the
+  description more room. The header line stays put while the rows scroll.
+- Every cell is untrusted text, fitted to its cells, painted as plain segments: never parsed as
+  markup, no links.
 - Colours come from component classes (`queue-table--overdue`, `--due-soon`, `--in-time`,
   `--cursor`, …), so themes, 16-colour terminals and `NO_COLOR` (the cursor row is then
   reversed) all work; the countdown's sign tells overdue without colour.
@@ -36,7 +34,6 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import ClassVar, Final
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -48,62 +45,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from api_client.domain.deadlines import DeadlineStatus, deadline_status
-from api_client.domain.untrusted_text import one_line
 from tui.core.i18n import EN, ZH, TableLabels
-from tui.core.queue_model import DUE_WINDOW_S, QueueList, QueueRow
+from tui.core.queue.kinds import DUE_WINDOW_S
+from tui.core.queue.queue_list import QueueList
+from tui.core.queue.rows import QueueRow
 from tui.ui.text import fit
+from tui.ui.widgets.queue_columns import FIXED_WIDTH, Deadline, countdown, header_text, row_cells
 
-__all__ = ["EN", "ZH", "QueueTable", "TableLabels", "countdown"]
+__all__ = ["EN", "FIXED_WIDTH", "ZH", "QueueTable", "TableLabels", "countdown"]
 
-
-# Column widths in cells; one space between columns; the description takes what is left.
-ID_WIDTH: Final = 8
-DUE_WIDTH: Final = 7
-TIER_WIDTH: Final = 4
-STATE_WIDTH: Final = 6
-CATEGORY_WIDTH: Final = 10
-COMMUNITY_WIDTH: Final = 8
-#: Cells before the description: columns, marks and separators.
-FIXED_WIDTH: Final = (
-    ID_WIDTH + DUE_WIDTH + TIER_WIDTH + 1 + STATE_WIDTH + CATEGORY_WIDTH + COMMUNITY_WIDTH + 2 + 8
-)
-
-VULNERABLE_MARK: Final = "!"
-UNSENT_MARK: Final = "*"
-CONFLICT_MARK: Final = "⚠"
-MARKED_MARK: Final = "✓"
 
 _ID: Final = attrgetter("id")
-#: A row's deadline as shown: its colour and its countdown.
-_Deadline = tuple[DeadlineStatus, str]
-_STATUS_CLASS: Final = {
-    DeadlineStatus.overdue: "queue-table--overdue",
-    DeadlineStatus.due_soon: "queue-table--due-soon",
-    DeadlineStatus.in_time: "queue-table--in-time",
-    DeadlineStatus.none: "queue-table--no-deadline",
-}
-
-
-def countdown(remaining: float) -> str:
-    """A deadline as the table shows it: `45m`, `3h05m`, `2d03h`, `12d`; overdue with a minus
-    (`-1h20m`), counting any part of a minute past the deadline as a whole one. At most 7 cells."""
-    overdue = remaining < 0
-    minutes = int(-remaining // 60 + (1 if -remaining % 60 else 0)) if overdue else int(remaining // 60)
-    sign = "-" if overdue else ""
-    if minutes < 60:
-        return f"{sign}{minutes}m"
-    hours, minute = divmod(minutes, 60)
-    if hours < 24:
-        return f"{sign}{hours}h{minute:02d}m"
-    days, hour = divmod(hours, 24)
-    if days < 10:
-        return f"{sign}{days}d{hour:02d}h"
-    return f"{sign}{days}d"
-
-
-def _short_community(name: str) -> str:
-    """`德胜里社区` → `德胜里`: the column is headed 社区 already."""
-    return name[:-2] if name.endswith("社区") and len(name) > 2 else name
 
 
 class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
@@ -244,10 +196,9 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._now = clock()
         self._rows: Sequence[QueueRow] = ()
         self._cursor = 0
-        self._strips: LRUCache[tuple[int, int], tuple[QueueRow, _Deadline, Strip]] = LRUCache(128)
+        self._strips: LRUCache[tuple[int, int], tuple[QueueRow, Deadline, Strip]] = LRUCache(128)
         self._shown: tuple[object, ...] | None = None  # what the last repaint put on screen
         self._header: tuple[int, Strip] | None = None
-        self._fitted: dict[tuple[str, int], str] = {}
         self._highlighted: str | None = None
         self._styles: dict[str, Style] = {}
         self._width = 0
@@ -321,7 +272,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
             return True
         return False
 
-    def _deadline(self, row: QueueRow) -> _Deadline:
+    def _deadline(self, row: QueueRow) -> Deadline:
         status = deadline_status(row.state, row.due_at, self._now, self._due_window)
         return status, countdown(row.due_at - self._now) if status is not DeadlineStatus.none else ""
 
@@ -338,11 +289,21 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         if not self.is_mounted or not self.container_size:
             self.virtual_size = size
             return
-        showing = self.show_vertical_scrollbar
+        showing, shows = self.show_vertical_scrollbar, self._shows_scrollbar(height)
         self.set_reactive(QueueTable.virtual_size, size)
-        self._scroll_update(size)
-        if self.show_vertical_scrollbar != showing:
-            self.refresh(layout=True)
+        if shows:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = height
+            bar.window_size = self.container_size.height - self.scrollbar_size_horizontal
+        if shows != showing:  # at once, as Textual scrolls only what shows a scrollbar; a layout
+            self.show_vertical_scrollbar = shows
+            self.vertical_scrollbar.display = shows
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def _shows_scrollbar(self, height: int) -> bool:
+        """Whether the vertical scrollbar shows for a virtual height of `height`."""
+        overflow = self.styles.overflow_y
+        return overflow == "scroll" or (overflow == "auto" and height > self.container_size.height)
 
     def set_marked(self, ids: Iterable[str]) -> None:
         """Mark these requests (and unmark all others); repaints only what is on screen."""
@@ -480,47 +441,15 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _header_strip(self, width: int) -> Strip:
         if self._header is not None and self._header[0] == width:
             return self._header[1]
-        h = self._labels.headers
-        text = " ".join(
-            (
-                fit(h[0], ID_WIDTH),
-                h[1].rjust(DUE_WIDTH - cell_len(h[1]) + len(h[1])),
-                fit(h[2], TIER_WIDTH),
-                fit(h[3], 1),
-                fit(h[4], STATE_WIDTH),
-                fit(h[5], CATEGORY_WIDTH),
-                fit(h[6], COMMUNITY_WIDTH),
-                fit(h[7], 2),
-                fit(h[8], max(0, width - FIXED_WIDTH)),
-            )
-        )
         style = self._style("queue-table--header")
-        strip = Strip([Segment(fit(text, width), style)], width)
+        strip = Strip([Segment(header_text(self._labels.headers, width), style)], width)
         self._header = (width, strip)
         return strip
 
     def _render_row(self, row: QueueRow, width: int, *, cursor: bool) -> Strip:
         style = self._style
         base = style("")
-        status, due = self._deadline(row)
-        description_width = max(0, width - FIXED_WIDTH)
-        cells = [
-            (fit(row.id, ID_WIDTH) + MARKED_MARK, "queue-table--marked")
-            if row.id in self._marked
-            else (fit(row.id, ID_WIDTH) + " ", ""),
-            (due.rjust(DUE_WIDTH), _STATUS_CLASS[status]),
-            (" " + fit(row.tier, TIER_WIDTH) + " ", ""),
-            (VULNERABLE_MARK, "queue-table--vulnerable") if row.vulnerable else (" ", ""),
-            (
-                f" {self._fit(self._labels.states.get(row.state, row.state), STATE_WIDTH)}"
-                f" {self._fit(row.category_name, CATEGORY_WIDTH)}"
-                f" {self._fit(_short_community(row.community_name), COMMUNITY_WIDTH)} ",
-                "",
-            ),
-            (UNSENT_MARK, "queue-table--unsent") if row.unsent else (" ", ""),
-            (CONFLICT_MARK, "queue-table--conflict") if row.conflict else (" ", ""),
-            (" " + fit(row.description, description_width), ""),
-        ]
+        cells = row_cells(row, self._deadline(row), width, marked=row.id in self._marked, labels=self._labels)
         if cursor:
             segments = [Segment("".join(text for text, _ in cells), style("queue-table--cursor"))]
         else:
@@ -534,20 +463,10 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
                     run, run_class = [], name
                 run.append(text)
             segments.append(Segment("".join(run), style(run_class) if run_class else base))
-        strip = Strip(segments, FIXED_WIDTH + description_width)
+        strip = Strip(segments, max(width, FIXED_WIDTH))
         if strip.cell_length != width:
             strip = strip.crop_extend(0, width, base)
         return strip
-
-    def _fit(self, text: str, width: int) -> str:
-        """`fit` for the few distinct values of a column (state, category, community names)."""
-        key = (text, width)
-        fitted = self._fitted.get(key)
-        if fitted is None:
-            if len(self._fitted) > 4096:
-                self._fitted.clear()
-            fitted = self._fitted[key] = fit(one_line(text), width)
-        return fitted
 
     # ------------------------------------------------------------------ cursor and scrolling
 

@@ -3,13 +3,13 @@
 Online/offline, actions not yet sent, conflicts waiting, the last successful sync, the server
 and the dispatcher, in that order (what matters most first, so a narrow terminal cuts the
 least). Offline and conflicts are coloured and also spelled out (16 colours and `NO_COLOR`
-lose nothing).
+lose nothing). It follows the app's `status_signal` itself: a screen only yields it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, cast
 from urllib.parse import urlsplit
 
 from rich.text import Text
@@ -19,6 +19,7 @@ from textual.widget import Widget
 from api_client.domain.untrusted_text import one_line
 from local_cache.sync import SyncStatus
 from tui.core.i18n import Strings
+from tui.ui.host import Host
 
 __all__ = ["StatusBar"]
 
@@ -43,12 +44,23 @@ class StatusBar(Widget):
 
     status: reactive[SyncStatus | None] = reactive(None, layout=False)
 
-    def __init__(self, strings: Strings, *, server: str, dispatcher: str, sync: bool = True) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._strings = strings
-        self._server = one_line(urlsplit(server).netloc or server)  # host:port is enough here
-        self._dispatcher = one_line(dispatcher)
-        self._sync = sync
+        self._strings = Strings()
+        self._server = self._dispatcher = ""
+        self._sync = True
+
+    def on_mount(self) -> None:
+        host = cast(Host, self.app)
+        self._strings = host.strings
+        self._server = one_line(urlsplit(host.server_url).netloc or host.server_url)  # host:port is enough
+        self._dispatcher = one_line(host.dispatcher)
+        self._sync = host.can_sync
+        self.status = host.last_status
+        host.status_signal.subscribe(self, self._status_changed)
+
+    def _status_changed(self, status: SyncStatus) -> None:
+        self.status = status
 
     def render(self) -> Text:
         t = self._strings
