@@ -68,6 +68,7 @@ PROBES = [
     ("tui/core", "import httpx\n", "no-direct-http"),
     ("tui/core", "from api_client.client import HotlineClient\n", "pure-http"),
     ("tui/core", "from tui.ui.text import clean\n", "core-ui"),
+    ("tui/cli", "from rich.console import Console\n", "cli"),
     ("tui/ui", "import central_api.server\n", "ui-server"),
     ("tui/ui/screens", "from tui.ui.app import HotlineApp\n", "screens-app"),
     ("tui/ui/widgets", "def later() -> None:\n    import tui.ui.app\n", "screens-app"),
