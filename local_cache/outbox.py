@@ -307,6 +307,7 @@ class Outbox:
                 update={
                     "key": str(uuid.uuid4()),
                     "base_version": base_version,
+                    "taken": record.action.taken_order,
                     "order": tables.next_order(),
                     "attempts": 0,
                     "last_error": "",

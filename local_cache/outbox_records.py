@@ -27,6 +27,13 @@ class PendingAction(BaseModel):
     order: int  # strictly increasing per outbox file, across processes
     attempts: int = 0
     last_error: str = ""
+    #: The order the dispatcher took it in, kept when a retry gives it a new `order` (None: `order`).
+    taken: int | None = None
+
+    @property
+    def taken_order(self) -> int:
+        """Where the dispatcher took this action among the others, whatever retries did since."""
+        return self.order if self.taken is None else self.taken
 
 
 class ConflictRecord(BaseModel):

@@ -93,21 +93,32 @@ class Tables:
         self.touched = True
 
     def move_behind(self, retried: PendingAction, again: PendingAction) -> None:
-        """Renumber the actions on the request that came after `retried` to follow `again`, its
-        new place, with base versions following on from it."""
+        """Renumber the pending actions on the request that the dispatcher took after `retried`
+        to follow `again`, its new place, with base versions following on from it. Those taken
+        before it (an earlier conflict retried first) keep their place ahead of it."""
+
+        def taken(doc: dict[str, object]) -> int:
+            return _int(doc.get("taken") if doc.get("taken") is not None else doc.get("order"))
+
         later = sorted(
             (
                 (doc_id, doc)
                 for doc_id, doc in self.actions.items()
                 if _dict(doc).get("request_id") == retried.request_id
-                and retried.order < _int(_dict(doc).get("order")) < again.order
+                and doc_id != str(again.order)
+                and taken(_dict(doc)) > again.taken_order
             ),
-            key=lambda item: _int(item[1].get("order")),
+            key=lambda item: taken(_dict(item[1])),
         )
         for step, (doc_id, doc) in enumerate(later, start=1):
             del self.actions[doc_id]
             order = self.next_order()
-            self.actions[str(order)] = {**doc, "order": order, "base_version": again.base_version + step}
+            self.actions[str(order)] = {
+                **doc,
+                "order": order,
+                "taken": taken(_dict(doc)),
+                "base_version": again.base_version + step,
+            }
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -295,3 +295,21 @@ def test_a_cache_of_100000_requests(tmp_path: Path) -> None:
         assert store.flush() is True
     with LocalStore.open(directory, server_url=SERVER, dispatcher="d") as store:
         assert store.cache.stamp("R-000007") == (count + 1, 2) and len(store.pending()) == 1
+
+
+def test_two_conflicts_on_one_request_retried_in_turn_keep_the_dispatcher_order(tmp_path: Path) -> None:
+    """Retrying the earlier of two conflicts first, then the later one: the request's actions
+    still go out in the order the dispatcher took them."""
+    from local_cache.outbox import Outbox
+
+    outbox = Outbox.open(tmp_path / "outbox.json")
+    notes = [
+        outbox.record("R-000001", AddNote(text=f"note {n}"), base_version=n, actor="d") for n in (1, 2, 3)
+    ]
+    first = outbox.to_conflict(notes[0].key, kind="stale", message="stale", local=None, server=None)
+    second = outbox.to_conflict(notes[1].key, kind="stale", message="stale", local=None, server=None)
+    outbox.retry_conflict(first.id, base_version=5)
+    outbox.retry_conflict(second.id, base_version=7)
+    pending = outbox.pending()
+    assert [p.action for p in pending] == [n.action for n in notes]
+    assert [p.order for p in pending] == sorted(p.order for p in pending)
