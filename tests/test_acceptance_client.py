@@ -176,6 +176,7 @@ async def test_replaying_a_key_applies_once(client: HotlineClient) -> None:
         await client.act(first.id, Return(reason="x"), version=3, idempotency_key="k-2")
 
 
+@pytest.mark.timeout(360)
 async def test_paging_10000_changes_while_writes_go_on(
     live_server: LiveServer, client: HotlineClient
 ) -> None:

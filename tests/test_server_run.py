@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -38,11 +37,13 @@ def test_run_serves_and_stops_on_signal(tmp_db: Path, sig: signal.Signals) -> No
         assert httpx.get(f"{url}/v1/health").json() == {"status": "ok", "head": 0}
         assert httpx.get(f"{url}/v1/me", headers=bearer(token)).json()["name"] == "ops"
         reader = SSEReader(url, token)
-        started = time.monotonic()
         proc.send_signal(sig)
-        assert proc.wait(5) == 0, proc.stderr.read() if proc.stderr else ""
-        assert time.monotonic() - started < 3.0
-        assert reader.finished.wait(2)
+        assert proc.wait(60) == 0
+        # the open stream was ended by the server, not cancelled when the graceful shutdown ran out
+        stderr = proc.stderr.read() if proc.stderr else ""
+        assert "timeout graceful shutdown exceeded" not in stderr, stderr
+        assert "Shutting down" in stderr, stderr  # uvicorn logs to stderr, so the check above can see it
+        assert reader.finished.wait(10)
         reader.close()
     finally:
         if proc.poll() is None:

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 if TYPE_CHECKING:
     from api_client.client import HotlineClient
 
@@ -450,6 +452,7 @@ def check_exactly_once(lane: Lane, server: LiveServer, *, delivered: bool) -> se
     return set(mine)
 
 
+@pytest.mark.timeout(480)
 async def test_kill_minus_nine_two_hundred_times(live_server: LiveServer, tmp_path: Path) -> None:
     world = World(live_server, seed(live_server, 20 + 2 * OTHERS_PER_LANE), tmp_path)
     lanes: list[Lane] = []
