@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
 
-from api_client.models import Identifier, Incoming, OptionalText, RequiredText, Satisfaction, Tier
+from api_client.domain import bounds
+from api_client.input_types import DueAt, Identifier, OptionalText, RequiredText, WireTier
+from api_client.models import Incoming, Satisfaction, Tier
 
 
 class Dispatch(Incoming):
@@ -19,7 +21,7 @@ class Dispatch(Incoming):
 
     action: Literal["dispatch"] = "dispatch"
     lead_unit: Identifier
-    co_units: list[Identifier] = Field(default_factory=list, max_length=20)
+    co_units: list[Identifier] = Field(default_factory=list, max_length=bounds.MAX_CO_UNITS)
 
     @model_validator(mode="after")
     def _lead_not_co(self) -> Dispatch:
@@ -47,11 +49,13 @@ class Return(Incoming):
 
 
 class Extend(Incoming):
-    """延期: a new due time, later than the current one; a reason is required."""
+    """延期: a new due time, later than the current one and within `bounds.due_window`; a reason
+    is required. More than `bounds.MAX_EXTENSION` past the current due time needs a supervisor
+    (`api_client.domain.lifecycle.check_extension`)."""
 
     action: Literal["extend"] = "extend"
     reason: RequiredText
-    new_due_at: AwareDatetime
+    new_due_at: DueAt
 
 
 class Resolve(Incoming):
@@ -117,7 +121,7 @@ class Escalate(Incoming):
     that is sooner. A reason is required. Used on a whole cluster of reports of one incident."""
 
     action: Literal["escalate"] = "escalate"
-    tier: Tier = Tier.h2
+    tier: WireTier = Tier.h2
     reason: RequiredText
 
 

@@ -15,6 +15,8 @@ Proxies: the client never passes ``transport=`` to httpx, so ``HTTPS_PROXY`` / `
 
 from __future__ import annotations
 
+import os
+import ssl
 import uuid
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
@@ -37,6 +39,7 @@ from api_client.models import (
     CHANGE_LINES,
     AuditEvent,
     AutoDispatchSwitch,
+    CallerLookup,
     Category,
     ChangesPage,
     Community,
@@ -58,6 +61,7 @@ from api_client.models import (
 )
 from api_client.retrying import RetryPolicy, origin, send
 from api_client.status_errors import status_error
+from api_client.transport_security import warn_insecure_transport
 
 T = TypeVar("T")
 
@@ -84,6 +88,7 @@ _IDENTITY = TypeAdapter(Identity)
 _REQUEST = TypeAdapter(Request)
 _AUDIT = TypeAdapter(list[AuditEvent])
 _PHONE_REVEAL = TypeAdapter(PhoneReveal)
+_CALLER_LOOKUP = TypeAdapter(CallerLookup)
 _CHANGES = TypeAdapter(ChangesPage)
 _UNIT = TypeAdapter(Unit)
 _UNITS = TypeAdapter(list[Unit])
@@ -104,6 +109,8 @@ class HotlineClient:
     `connect_timeout` and `read_timeout` apply per attempt (the read timeout per chunk);
     `deadline` bounds a whole call, retries and backoff included; `attempts=1` turns retries
     off. `wait_initial`, `wait_max` and `wait_jitter` shape the backoff between attempts.
+    `ca_file` trusts a private certificate authority (PEM) instead of the system's for https.
+    A token sent over plain http to another host warns once per process (`transport_security`).
     """
 
     def __init__(
@@ -119,8 +126,13 @@ class HotlineClient:
         wait_max: float = 3.0,
         wait_jitter: float = 0.5,
         user_agent: str = DEFAULT_USER_AGENT,
+        ca_file: str | os.PathLike[str] | None = None,
     ) -> None:
         url = _check_base_url(base_url)
+        headers = _default_headers(token, user_agent)
+        verify = _verify(ca_file)
+        if token is not None:
+            warn_insecure_transport(str(url), stacklevel=2)
         self.base_url = str(url)
         self.policy = RetryPolicy(
             attempts=attempts,
@@ -135,10 +147,11 @@ class HotlineClient:
         # No `transport=`: a custom transport would silently ignore HTTPS_PROXY and friends.
         self._http = httpx.AsyncClient(
             base_url=url,
-            headers=_default_headers(token, user_agent),
+            headers=headers,
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
             follow_redirects=False,
             trust_env=True,
+            verify=verify,
         )
 
     def __repr__(self) -> str:
@@ -221,6 +234,20 @@ class HotlineClient:
             f"/v1/requests/{_segment(request_id)}/phone-reveals",
             _PHONE_REVEAL,
             body=orjson.dumps({"reason": reason}),
+        )
+
+    async def lookup_caller(self, phone: str, reason: str = "") -> CallerLookup:
+        """The requests of the caller with this phone (a whole number, or its last 4 to 6
+        digits), newest first, masked as everywhere; the server audits every lookup.
+
+        The number goes in the body, never in the URL. Sent exactly once, never retried: each
+        call is one more audit event (and counts against the server's rate of lookups).
+        """
+        return await self.call(
+            "POST",
+            "/v1/callers/lookup",
+            _CALLER_LOOKUP,
+            body=orjson.dumps({"phone": phone, "reason": reason}),
         )
 
     async def changes(self, since: int, limit: int = 500) -> ChangesPage:
@@ -433,6 +460,18 @@ def _check_base_url(base_url: str) -> httpx.URL:
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"the central API address must start with http:// or https://, got {base_url!r}")
     return url
+
+
+def _verify(ca_file: str | os.PathLike[str] | None) -> ssl.SSLContext | bool:
+    """What httpx checks a server's certificate against: the system's authorities (True), or
+    only those in `ca_file`; a ValueError when that file cannot be read as certificates."""
+    if ca_file is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=os.fspath(ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"cannot read the CA file {os.fspath(ca_file)}: {reason}") from None
 
 
 def _default_headers(token: str | None, user_agent: str) -> dict[str, str]:

@@ -10,29 +10,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
+
+from api_client.domain import bounds
 
 # The wire carries the domain's states and tiers.
 from api_client.domain.deadlines import Tier as Tier
+from api_client.domain.personal_data import LOOKUP_FULL_DIGITS, LOOKUP_SUFFIX_DIGITS
 from api_client.domain.states import OPEN_STATES as OPEN_STATES
 from api_client.domain.states import State as State
-
-#: Text a person must type (a reason, a note): stripped, never empty.
-RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-#: Free text that may be empty.
-OptionalText = Annotated[str, StringConstraints(max_length=4000)]
-#: An identifier: a unit id, a community id, a category code.
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+from api_client.input_types import (
+    Address,
+    HappenedAt,
+    Identifier,
+    Name,
+    OptionalIdentifier,
+    Phone,
+    Reason,
+    RequiredText,
+    Street,
+    WireEnum,
+    WireTier,
+)
 
 
 class Incoming(BaseModel):
-    """A body a client sends: unknown fields are an error."""
+    """A body a client sends: unknown fields are an error, and nothing is coerced (`"yes"` is no
+    boolean, a number no datetime or text). Enums are read by value, datetimes from ISO text."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Outgoing(BaseModel):
@@ -41,7 +58,7 @@ class Outgoing(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class Channel(StrEnum):
+class Channel(WireEnum):
     phone = "phone"
     wechat = "wechat"
     app = "app"
@@ -50,7 +67,7 @@ class Channel(StrEnum):
     meeting = "meeting"
 
 
-class RequestType(StrEnum):
+class RequestType(WireEnum):
     """The five types of request the regulations name."""
 
     enquiry = "enquiry"  # 咨询
@@ -60,19 +77,23 @@ class RequestType(StrEnum):
     suggestion = "suggestion"  # 建议
 
 
-class Satisfaction(StrEnum):
+class Satisfaction(WireEnum):
     satisfied = "satisfied"  # 满意
     basically = "basically"  # 基本满意
     not_satisfied = "not_satisfied"  # 不满意
 
 
-class Role(StrEnum):
+class Role(WireEnum):
+    """What a token may do. Dispatcher, supervisor and admin use the /v1 API, each more than
+    the one before; a partner (an Open311 app) is another kind: only `/open311/v2/`."""
+
     dispatcher = "dispatcher"
     supervisor = "supervisor"
     admin = "admin"
+    partner = "partner"
 
 
-class UnitKind(StrEnum):
+class UnitKind(WireEnum):
     community = "community"  # 社区居委会
     property = "property"  # 物业公司
     housing = "housing"  # 房管
@@ -90,8 +111,32 @@ class Location(Outgoing):
 
 
 class Caller(Outgoing):
+    """Who called. The server answers the name and phone masked (`王**`, `138****1234`: see
+    `api_client.domain.personal_data`) and `key`, which is the same for every request of one
+    phone number and tells nothing of it; the full phone and name come only from an audited
+    reveal. At intake a client sends them in full, and no key (the server makes it)."""
+
     name: str = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=40)
+    key: str | None = Field(default=None, max_length=64)
+
+
+class LocationIn(Incoming):
+    """Where, as a client sends it: bounded, and a typo (`adress`) is refused. `Location` (as the
+    server answers) has no such limits, so a value stored before them is still read."""
+
+    street: Street = ""
+    community: OptionalIdentifier = ""  # community id, "" when unknown
+    address: Address = ""
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    long: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+
+
+class CallerIn(Incoming):
+    """Who called, as a client sends it at intake: in full, bounded, nothing else."""
+
+    name: Name = ""
+    phone: Phone = ""
 
 
 class Callback(Outgoing):
@@ -153,11 +198,17 @@ class NewRequest(Incoming):
     type: RequestType
     category: Identifier
     description: RequiredText
-    location: Location
-    caller: Caller = Field(default_factory=Caller)
+    location: LocationIn
+    caller: CallerIn = Field(default_factory=CallerIn)
     vulnerable: bool = False
-    received_at: AwareDatetime | None = None  # default: when the server stores it
-    tier: Tier | None = None  # default: the category's tier
+    received_at: HappenedAt | None = None  # default: when the server stores it
+    tier: WireTier | None = None  # default: the category's tier
+
+    @field_validator("location", "caller", mode="before")
+    @classmethod
+    def _as_sent(cls, value: object) -> object:
+        """A `Location` or `Caller` as the server answers them is read by the fields it sets."""
+        return value.model_dump(exclude_defaults=True) if isinstance(value, Outgoing) else value
 
 
 class Unit(Outgoing):
@@ -201,7 +252,7 @@ class RoutingRuleIn(Incoming):
     category: Identifier
     community: Identifier = ANY_COMMUNITY
     lead_unit: Identifier
-    co_units: list[Identifier] = Field(default_factory=list, max_length=20)
+    co_units: list[Identifier] = Field(default_factory=list, max_length=bounds.MAX_CO_UNITS)
     auto_dispatch: bool = False
 
     @model_validator(mode="after")
@@ -268,7 +319,7 @@ class AuditEvent(Outgoing):
 class PhoneRevealRequest(Incoming):
     """The optional body of a phone reveal: why the dispatcher needs the full number."""
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    reason: Reason = ""
 
 
 class PhoneReveal(Outgoing):
@@ -285,6 +336,45 @@ class PhoneReveal(Outgoing):
     revealed_by: str
     revealed_at: AwareDatetime
     audit_id: int
+
+
+#: What a phone lookup may be, as the OpenAPI document says it.
+_LOOKUP_PATTERN = (
+    rf"^\s*[ +\-]*(?:\d[ +\-]*){{{LOOKUP_SUFFIX_DIGITS.start},{LOOKUP_FULL_DIGITS.stop - 1}}}\s*$"
+)
+
+
+class CallerLookupRequest(Incoming):
+    """The body of a phone lookup: a whole number, or its last 4 to 6 digits (digits, spaces,
+    `+` and `-` only), and why the dispatcher looks the caller up."""
+
+    phone: Annotated[
+        Phone,
+        StringConstraints(strip_whitespace=True, min_length=1),
+        Field(json_schema_extra={"pattern": _LOOKUP_PATTERN}),  # `personal_data.lookup_digits` decides
+    ]
+    reason: Reason = ""
+
+
+class CallerLookup(Outgoing):
+    """The requests of the callers whose phone matched a lookup, newest first (masked as
+    everywhere); `truncated` when there were more than the server answers."""
+
+    requests: list[Request]
+    truncated: bool = False
+
+
+class CallerLookupEvent(Outgoing):
+    """One phone lookup as the audit keeps it: who, when, why, the number masked as asked
+    (`****1234`) and how many requests it found. `id` numbers events in order."""
+
+    id: int
+    actor: str
+    at: AwareDatetime
+    query: str
+    matched: int
+    truncated: bool = False
+    reason: str = ""
 
 
 class Change(Outgoing):
@@ -401,6 +491,17 @@ class TokenCreated(Outgoing):
     name: str
     role: Role
     token: str
+
+
+class TokenInfo(Outgoing):
+    """A token as `GET /v1/tokens` lists it (never the token itself): its unique name, role, when
+    it was made, last used (to the minute) and revoked."""
+
+    name: str
+    role: Role
+    created_at: AwareDatetime
+    last_used_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
 
 
 class ChangeNotice(Outgoing):

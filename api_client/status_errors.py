@@ -28,7 +28,9 @@ from api_client.models import Outgoing, Request, RoutingRule
 from api_client.retrying import retry_after
 
 #: Statuses that mean "your input was refused" (the server's `detail` says why).
-INVALID_REQUEST_STATUSES = frozenset({400, 409, 413, 422, 428})
+INVALID_REQUEST_STATUSES = frozenset({400, 409, 413, 414, 422, 428})
+#: 403s that refuse one call's input, not the token: the outbox keeps them as refused conflicts.
+REFUSED_FORBIDDEN_CODES = frozenset({"extension_needs_supervisor"})
 #: Longest server sentence we put into a message.
 _MAX_DETAIL = 500
 
@@ -76,6 +78,8 @@ def status_error(response: httpx.Response, what: str, server: str) -> HotlineErr
             code=code,
             params=params,
         )
+    if status == 403 and code in REFUSED_FORBIDDEN_CODES:
+        return _invalid_request(status, body)
     if status == 403:
         return Forbidden(
             _sentence("your role may not do this", detail), status=status, code=code, params=params

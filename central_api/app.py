@@ -1,22 +1,29 @@
 """`create_app(store)`: the central API's FastAPI application (/v1 and Open311 GeoReport v2).
 
-The app keeps the store in `app.state.store` and the SSE `Notifier` in `app.state.notifier`; its
-lifespan starts the notifier and, when the store offers `add_listener` (SqlStore does), has it
-woken by every committed write in this process.
+The app keeps the store in `app.state.store`, the SSE `Notifier` in `app.state.notifier` and
+whether Open311 reads are public in `app.state.open311_public`; its lifespan starts the notifier
+and, when the store offers `add_listener` (SqlStore does), has it woken by every committed write
+in this process.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol, runtime_checkable
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request as HttpRequest
+from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from central_api.body_limit import BodyLimitMiddleware
 from central_api.errors import install_error_handlers
 from central_api.notifier import Notifier
 from central_api.open311.routes import router as open311_router
+from central_api.openapi import install_document
 from central_api.routes import ROUTERS
 from central_api.store import Store
 
@@ -28,9 +35,11 @@ class ChangeListening(Protocol):
     def remove_listener(self, listener: Callable[[int], None]) -> None: ...
 
 
-def create_app(store: Store, *, max_body_bytes: int = 1 << 20) -> FastAPI:
-    """The application over `store`; request bodies over `max_body_bytes` get 413."""
-    notifier = Notifier(store.head)
+def create_app(store: Store, *, max_body_bytes: int = 1 << 20, open311_public: bool = False) -> FastAPI:
+    """The application over `store`; request bodies over `max_body_bytes` get 413. With
+    `open311_public`, anyone may read Open311 services and service requests without a key (what
+    is public carries no personal data: `central_api.open311.mapping.public_service_request`)."""
+    notifier = Notifier(store.head, read_tokens_version=store.tokens_version)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,9 +62,34 @@ def create_app(store: Store, *, max_body_bytes: int = 1 << 20) -> FastAPI:
     )
     app.state.store = store
     app.state.notifier = notifier
+    app.state.open311_public = open311_public
     install_error_handlers(app)
+    _allow_every_method(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(open311_router)
+    install_document(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     return app
+
+
+def _allow_every_method(app: FastAPI) -> None:
+    """A 405's `Allow` names the methods of every route on the path (Starlette names only those
+    of the first one, and a path's methods may be routes of their own)."""
+    answer = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: HttpRequest, exc: Exception) -> Response:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+            methods = {
+                method
+                for route in app.router.routes
+                if isinstance(route, Route)
+                and route.methods
+                and route.matches(request.scope)[0] is not Match.NONE
+                for method in route.methods
+            }
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(methods))}
+        response = answer(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,28 +1,39 @@
 """FastAPI dependencies shared by the routers: the store, and bearer-token identity with role checks.
 
 `get_store` is what every router (the /v1 routes and Open311) uses to reach the `Store`.
-`require_identity` resolves `Authorization: Bearer <token>` to an `Identity` (401 otherwise);
-`require_role(role)` additionally demands at least that role (403 otherwise).
+`require_identity` resolves `Authorization: Bearer <token>` to a `TokenHolder` of a /v1 role (401
+for a missing, unknown or revoked token; 403 `partner_not_allowed` for a partner's, which works
+only under `/open311/v2/`); `require_role(role)` additionally demands at least that role (403).
+
+Identities are remembered per process for at most `IDENTITY_TTL` seconds, and forgotten at once
+when the tokens version moves (a revocation anywhere: the notifier polls it with the change head),
+so a revoked token is refused by every process sharing the database within `REVOCATION_SECONDS`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, cast
 
 import anyio.to_thread
 from fastapi import Depends, Request
 
-from api_client.models import Identity, Role
+from api_client.models import Role
 from central_api.errors import ApiError
-from central_api.store import Store
+from central_api.notifier import Notifier
+from central_api.store import Store, TokenHolder
 
-#: How long a resolved token is trusted without asking the store again (seconds).
-IDENTITY_TTL = 60.0
+#: The promise: a revoked token is refused everywhere within this many seconds.
+REVOCATION_SECONDS = 5.0
+#: How long a resolved token is trusted without asking the store again (seconds), should the
+#: poll of the tokens version fail (`events.WAIT_SECONDS` + this stays within the promise).
+IDENTITY_TTL = 3.0
 IDENTITY_CACHE_SIZE = 10_000
 
-#: Roles from least to most powerful; a role may do everything the ones before it may.
+#: The roles of the /v1 API, from least to most powerful; a role may do everything the ones
+#: before it may. A partner is not among them: it is another kind of token, not a lesser one.
 ROLE_RANK: dict[Role, int] = {Role.dispatcher: 0, Role.supervisor: 1, Role.admin: 2}
 
 
@@ -46,11 +57,43 @@ def bearer_token(request: Request) -> str | None:
     return token
 
 
-async def require_identity(request: Request, store: StoreDep) -> Identity:
-    """Who is calling; 401 when the token is missing or unknown.
+@dataclass(frozen=True)
+class _Known:
+    expires: float
+    tokens_version: int
+    holder: TokenHolder
 
-    Known tokens are remembered for `IDENTITY_TTL` seconds per app, so most calls skip the
-    database and the threadpool hop (tokens are never changed in place, only created)."""
+
+async def identify(request: Request, store: Store, token: str) -> TokenHolder | None:
+    """Who holds `token` (None: unknown or revoked), remembered as the module says."""
+    notifier: Notifier = request.app.state.notifier
+    cache = _identity_cache(request)
+    now = time.monotonic()
+    hit = cache.get(token)
+    if hit is not None and hit.expires > now and hit.tokens_version == notifier.tokens_version:
+        return hit.holder
+    version = notifier.tokens_version  # read before the store: a revocation meanwhile is not missed
+    holder = await anyio.to_thread.run_sync(store.identify, token)
+    if holder is None:
+        cache.pop(token, None)
+        return None
+    if len(cache) >= IDENTITY_CACHE_SIZE:
+        cache.clear()
+    cache[token] = _Known(now + IDENTITY_TTL, version, holder)
+    return holder
+
+
+def _identity_cache(request: Request) -> dict[str, _Known]:
+    state = request.app.state
+    cache: dict[str, _Known] | None = getattr(state, "identity_cache", None)
+    if cache is None:
+        cache = state.identity_cache = {}
+    return cache
+
+
+async def require_identity(request: Request, store: StoreDep) -> TokenHolder:
+    """Who is calling the /v1 API: 401 when the token is missing, unknown or revoked; 403 for a
+    partner's token."""
     token = bearer_token(request)
     if token is None:
         raise ApiError(
@@ -59,38 +102,30 @@ async def require_identity(request: Request, store: StoreDep) -> Identity:
             "Missing bearer token: send 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    cache = _identity_cache(request)
-    now = time.monotonic()
-    hit = cache.get(token)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    identity = await anyio.to_thread.run_sync(store.identify, token)
-    if identity is None:
+    holder = await identify(request, store, token)
+    if holder is None:
         raise ApiError(
             401, "unauthorized", "Unknown or revoked token.", headers={"WWW-Authenticate": "Bearer"}
         )
-    if len(cache) >= IDENTITY_CACHE_SIZE:
-        cache.clear()
-    cache[token] = (now + IDENTITY_TTL, identity)
-    return identity
+    if holder.role not in ROLE_RANK:
+        raise ApiError(
+            403,
+            "partner_not_allowed",
+            f"A {holder.role.value} token works only under /open311/v2/.",
+            {"role": holder.role.value},
+        )
+    return holder
 
 
-def _identity_cache(request: Request) -> dict[str, tuple[float, Identity]]:
-    state = request.app.state
-    cache: dict[str, tuple[float, Identity]] | None = getattr(state, "identity_cache", None)
-    if cache is None:
-        cache = state.identity_cache = {}
-    return cache
+IdentityDep = Annotated[TokenHolder, Depends(require_identity)]
 
 
-IdentityDep = Annotated[Identity, Depends(require_identity)]
+def require_role(role: Role) -> Callable[[TokenHolder], TokenHolder]:
+    """A dependency demanding at least `role` (a /v1 role); 403 for a weaker one."""
+    needed = ROLE_RANK[role]
 
-
-def require_role(role: Role) -> Callable[[Identity], Identity]:
-    """A dependency demanding at least `role`; 403 for a weaker one."""
-
-    def check(identity: IdentityDep) -> Identity:
-        if ROLE_RANK[identity.role] < ROLE_RANK[role]:
+    def check(identity: IdentityDep) -> TokenHolder:
+        if ROLE_RANK[identity.role] < needed:
             raise ApiError(
                 403,
                 "forbidden",
@@ -102,5 +137,5 @@ def require_role(role: Role) -> Callable[[Identity], Identity]:
     return check
 
 
-SupervisorDep = Annotated[Identity, Depends(require_role(Role.supervisor))]
-AdminDep = Annotated[Identity, Depends(require_role(Role.admin))]
+SupervisorDep = Annotated[TokenHolder, Depends(require_role(Role.supervisor))]
+AdminDep = Annotated[TokenHolder, Depends(require_role(Role.admin))]

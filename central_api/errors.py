@@ -93,24 +93,36 @@ def error_response(
     extra: Mapping[str, object] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """The error body for `path`: the /v1 shape, or a GeoReport list under /open311/."""
+    """The error body for `path`: the /v1 shape, or a GeoReport list under /open311/. Text that
+    no JSON document can hold (a lone surrogate) is replaced, so an error never fails to render."""
+    detail = _text(detail)
     if is_open311(path):
         return JSONResponse(
             [{"code": 400 if status == 422 else status, "description": detail}],
             status_code=400 if status == 422 else status,
             headers=headers,
         )
-    content: dict[str, object] = {"code": code, "detail": detail, "params": dict(params or {})}
+    content: dict[str, object] = {"code": code, "detail": detail, "params": json_value(dict(params or {}))}
     if extra:
-        content.update(extra)
+        content.update({key: json_value(value) for key, value in extra.items()})
     return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def json_value(value: object) -> object:
     """`value` as a JSON value: containers kept, anything that is not JSON as its text."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        return _text(value)
+    if value is None or isinstance(value, int | float | bool):
         return value
     if isinstance(value, Mapping):
         return {str(k): json_value(v) for k, v in value.items()}
@@ -243,8 +255,12 @@ async def transition_handler(request: HttpRequest, exc: Exception) -> Response:
 
 
 async def unexpected_handler(request: HttpRequest, exc: Exception) -> Response:
+    """500. The server then drops the connection (the exception goes on to it): `Connection:
+    close` tells the client not to send its next call on it."""
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request.url.path, 500, "internal_error", "Internal server error.")
+    return error_response(
+        request.url.path, 500, "internal_error", "Internal server error.", headers={"Connection": "close"}
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -23,9 +23,9 @@ from datetime import UTC, datetime, time, timedelta
 from api_client.actions import Merge
 from api_client.domain.lifecycle import apply_action, intake
 from api_client.models import (
-    Caller,
+    CallerIn,
     Community,
-    Location,
+    LocationIn,
     NewRequest,
     Request,
     RequestType,
@@ -207,10 +207,10 @@ class _Generator:
             type=req_type,
             category=category,
             description=text,
-            location=Location(
+            location=LocationIn(
                 street=STREET_OFFICE, community=community.id, address=addr.full, lat=lat, long=long
             ),
-            caller=Caller(name=name, phone=phone),
+            caller=CallerIn(name=name, phone=phone),
             vulnerable=vulnerable,
             received_at=received,
             tier=tier,

@@ -1,8 +1,8 @@
 """Serving the central API with uvicorn.
 
-- `run(db, host, port)`: the command-line server. Prints
-  `hotline central API listening on http://HOST:PORT` (flushed) once uvicorn is listening and
-  serves until SIGINT/SIGTERM, then returns normally.
+- `run(db, host, port, tls=...)`: the command-line server. Prints
+  `hotline central API listening on http://HOST:PORT` (`https://` with `TlsFiles`; flushed) once
+  uvicorn is listening and serves until SIGINT/SIGTERM, then returns normally.
 - `LiveServer`: a real uvicorn server in a background thread on 127.0.0.1 (tests, `hotline demo`);
   `.start()`, `.stop()`, `.url`; restartable on the same port and database.
 
@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import signal
 import socket
+import ssl
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -89,9 +92,38 @@ class ServeError(Exception):
     The message is one sentence for the operator."""
 
 
-def run(db: str, host: str, port: int) -> None:
+@dataclass(frozen=True)
+class TlsFiles:
+    """The server's certificate chain and its private key (PEM files), to serve https."""
+
+    cert: Path
+    key: Path
+
+    def check(self) -> None:
+        """Refuse a key file other users may read or write, and a pair that does not load."""
+        try:
+            mode = self.key.stat().st_mode
+        except OSError as exc:
+            raise ServeError(f"cannot read the TLS key file {self.key}: {exc.strerror or exc}") from exc
+        if mode & stat.S_IRWXO:
+            raise ServeError(
+                f"the TLS key file {self.key} is readable by other users (mode {stat.S_IMODE(mode):04o}); "
+                f"run: chmod 600 {self.key}"
+            )
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(self.cert, self.key)
+        except OSError as exc:
+            raise ServeError(
+                f"cannot load the TLS certificate {self.cert} with its key {self.key}: {exc.strerror or exc}"
+            ) from exc
+
+
+def run(db: str, host: str, port: int, *, tls: TlsFiles | None = None, open311_public: bool = False) -> None:
     """Serve the API over the database `db` (a file path or a SQLAlchemy URL) until SIGINT or
-    SIGTERM, then return. Raises ServeError when it cannot start."""
+    SIGTERM, then return; over https with `tls`; Open311 reads without a key with
+    `open311_public`. Raises ServeError when it cannot start."""
+    if tls is not None:
+        tls.check()
     try:
         store = SqlStore.open(db)
     except DatabaseUnavailable as exc:
@@ -101,7 +133,7 @@ def run(db: str, host: str, port: int) -> None:
             sock = _listening_socket(host, port)
         except OSError as exc:
             raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-        app = create_app(store)
+        app = create_app(store, open311_public=open311_public)
         config = uvicorn.Config(
             app,
             host=host,
@@ -109,11 +141,14 @@ def run(db: str, host: str, port: int) -> None:
             log_level="info",
             access_log=False,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            ssl_certfile=tls.cert if tls is not None else None,
+            ssl_keyfile=tls.key if tls is not None else None,
         )
+        scheme = "https" if tls is not None else "http"
 
         def listening(bound_host: str, bound_port: int) -> None:
             shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-            print(f"hotline central API listening on http://{shown}:{bound_port}", flush=True)
+            print(f"hotline central API listening on {scheme}://{shown}:{bound_port}", flush=True)
 
         server = _Server(config, on_shutdown=_notifier_closer(app), on_listening=listening)
         with _signals_end_quietly(), suppress(KeyboardInterrupt):
@@ -156,8 +191,10 @@ class LiveServer:
         catalogue: Catalogue | None = None,
         clock: Callable[[], datetime] = now_utc,
         max_body_bytes: int = 1 << 20,
+        open311_public: bool = False,
     ) -> None:
         self.db = db
+        self.open311_public = open311_public
         self.host = host
         self.port = port
         self.catalogue = catalogue
@@ -190,7 +227,7 @@ class LiveServer:
             raise RuntimeError("the server is already running")
         store = SqlStore.open(self.db, catalogue=self.catalogue, clock=self.clock)
         try:
-            app = create_app(store, max_body_bytes=self.max_body_bytes)
+            app = create_app(store, max_body_bytes=self.max_body_bytes, open311_public=self.open311_public)
             sock = _listening_socket(self.host, self.port)
         except BaseException:
             store.close()

@@ -18,10 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from api_client.actions import Action
 from api_client.models import (
     AuditEvent,
+    CallerLookup,
+    CallerLookupEvent,
     Category,
     Change,
     Community,
-    Identity,
     NewRequest,
     PhoneReveal,
     Request,
@@ -30,10 +31,12 @@ from api_client.models import (
     RoutingRuleEvent,
     RoutingRuleIn,
     Stats,
+    TokenInfo,
     Unit,
     now_utc,
 )
 from central_api.sql.audit import AuditTrail
+from central_api.sql.callers import Callers
 from central_api.sql.directory import Directory
 from central_api.sql.engine import Database, DatabaseUnavailable, database_url, shown_url
 from central_api.sql.feed import Feed
@@ -42,7 +45,7 @@ from central_api.sql.routing_rules import RoutingRules
 from central_api.sql.schema import Catalogue, bootstrap
 from central_api.sql.stats import StatsReader
 from central_api.sql.tokens import Tokens
-from central_api.store import Outcome, RequestFilter
+from central_api.store import Outcome, RequestFilter, TokenHolder
 
 
 class SqlStore:
@@ -67,7 +70,8 @@ class SqlStore:
         except DatabaseUnavailable:
             self._db.close()
             raise
-        self._requests = Requests(self._db, self._directory)
+        self._callers = Callers(self._db)
+        self._requests = Requests(self._db, self._directory, self._callers)
         self._feed = Feed(self._db)
         self._audit = AuditTrail(self._db)
         self._rules = RoutingRules(self._db, self._directory)
@@ -111,8 +115,12 @@ class SqlStore:
         self._db.remove_listener(listener)
 
     # --- requests -------------------------------------------------------------------------
-    def create_request(self, new: NewRequest, *, actor: str, idempotency_key: str | None) -> Outcome:
-        return self._requests.create_request(new, actor=actor, idempotency_key=idempotency_key)
+    def create_request(
+        self, new: NewRequest, *, actor: str, idempotency_key: str | None, token_id: int = 0
+    ) -> Outcome:
+        return self._requests.create_request(
+            new, actor=actor, idempotency_key=idempotency_key, token_id=token_id
+        )
 
     def create_requests(self, news: Sequence[NewRequest], *, actor: str) -> list[Request]:
         """Intake many requests in one transaction (imports, benchmarks): all or none."""
@@ -129,9 +137,15 @@ class SqlStore:
         actor: str,
         if_match: int,
         idempotency_key: str | None,
+        token_id: int = 0,
     ) -> Outcome:
         return self._requests.apply(
-            request_id, action, actor=actor, if_match=if_match, idempotency_key=idempotency_key
+            request_id,
+            action,
+            actor=actor,
+            if_match=if_match,
+            idempotency_key=idempotency_key,
+            token_id=token_id,
         )
 
     def list_requests(self, flt: RequestFilter) -> list[Request]:
@@ -142,6 +156,12 @@ class SqlStore:
 
     def reveal_phone(self, request_id: str, *, actor: str, reason: str = "") -> PhoneReveal:
         return self._audit.reveal_phone(request_id, actor=actor, reason=reason)
+
+    def lookup_caller(self, phone: str, *, actor: str, reason: str = "") -> CallerLookup:
+        return self._callers.lookup(phone, actor=actor, reason=reason)
+
+    def caller_lookups(self, limit: int) -> list[CallerLookupEvent]:
+        return self._callers.lookups(limit)
 
     # --- change feed ----------------------------------------------------------------------
     def changes_raw(self, since: int, limit: int) -> tuple[list[tuple[int, str, str]], int]:
@@ -192,8 +212,17 @@ class SqlStore:
         return self._stats.unit_stats(since=since, until=until)
 
     # --- tokens ---------------------------------------------------------------------------
-    def create_token(self, name: str, role: Role) -> str:
-        return self._tokens.create_token(name, role)
+    def create_token(self, name: str, role: Role, *, actor: str = "server") -> str:
+        return self._tokens.create_token(name, role, actor=actor)
 
-    def identify(self, token: str) -> Identity | None:
+    def identify(self, token: str) -> TokenHolder | None:
         return self._tokens.identify(token)
+
+    def tokens(self) -> list[TokenInfo]:
+        return self._tokens.tokens()
+
+    def revoke_token(self, name: str, *, actor: str) -> TokenInfo:
+        return self._tokens.revoke_token(name, actor=actor)
+
+    def tokens_version(self) -> int:
+        return self._tokens.tokens_version()

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from api_client.actions import Action
 from api_client.models import (
     AuditEvent,
+    CallerLookup,
+    CallerLookupEvent,
     Category,
     Change,
     Community,
@@ -30,6 +32,7 @@ from api_client.models import (
     RoutingRuleIn,
     State,
     Stats,
+    TokenInfo,
     Unit,
 )
 
@@ -138,6 +141,46 @@ class RuleClash(StoreError):
     code = "rule_clash"
 
 
+class TooManyLookups(StoreError):
+    """A token holder made `rate` phone lookups within `window`; `retry_after` seconds until the
+    next may be made."""
+
+    code = "lookup_rate_limited"
+
+    def __init__(self, rate: int, window: timedelta, retry_after: int) -> None:
+        minutes = int(window.total_seconds() // 60)
+        super().__init__(
+            f"At most {rate} phone lookups in {minutes} minutes; try again in {retry_after} s.",
+            params={"rate": rate, "minutes": minutes, "retry_after": retry_after},
+        )
+        self.retry_after = retry_after
+
+
+class TokenNameTaken(StoreError):
+    """Another token, revoked or not, has this name: names are unique."""
+
+    code = "token_name_taken"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"A token named {name!r} exists already: choose another name.", params={"name": name}
+        )
+
+
+class TokenNotFound(StoreError):
+    code = "token_not_found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No token named {name!r}.", params={"name": name})
+
+
+class TokenHolder(Identity):
+    """Who is calling, as the server knows it: the name and role, and the id of the token used
+    (idempotency keys are scoped by it). Answered as an `Identity`."""
+
+    token_id: int
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The result of a write: the request, and whether it is a replay of an earlier call."""
@@ -168,9 +211,12 @@ class Store(Protocol):
         ...
 
     # --- requests -------------------------------------------------------
-    def create_request(self, new: NewRequest, *, actor: str, idempotency_key: str | None) -> Outcome:
-        """Store a new request. The same key with the same body returns the first result
-        (replayed=True); the same key with another body raises IdempotencyMismatch.
+    def create_request(
+        self, new: NewRequest, *, actor: str, idempotency_key: str | None, token_id: int = 0
+    ) -> Outcome:
+        """Store a new request. The same key from the same token (`token_id`; 0 for callers
+        without one) with the same body returns the first result (replayed=True); with another
+        body it raises IdempotencyMismatch.
 
         When the routing rule that decides for its category and community (`best_rule`) has
         `auto_dispatch` and its lead unit is on duty, the request is dispatched to the rule's
@@ -190,10 +236,11 @@ class Store(Protocol):
         actor: str,
         if_match: int,
         idempotency_key: str | None,
+        token_id: int = 0,
     ) -> Outcome:
         """Apply a dispatcher action. Raises RequestNotFound, VersionMismatch,
-        api_client.domain.lifecycle.TransitionRefused, IdempotencyMismatch. A replayed key returns
-        the first outcome (replayed=True) before any version check."""
+        api_client.domain.lifecycle.TransitionRefused, IdempotencyMismatch. A key replayed by the
+        same token returns the first outcome (replayed=True) before any version check."""
         ...
 
     def list_requests(self, flt: RequestFilter) -> list[Request]: ...
@@ -203,9 +250,21 @@ class Store(Protocol):
         ...
 
     def reveal_phone(self, request_id: str, *, actor: str, reason: str = "") -> PhoneReveal:
-        """The caller's full phone, recorded as a `reveal_phone` audit event (detail `{"reason"}`
+        """The caller's full phone and name (the only answer that carries them: every other
+        one carries them masked), recorded as a `reveal_phone` audit event (detail `{"reason"}`
         when one is given). The request's version and change_seq stay as they are and the change
         feed gets no entry: a reveal makes nobody's pending action stale. Raises RequestNotFound."""
+        ...
+
+    def lookup_caller(self, phone: str, *, actor: str, reason: str = "") -> CallerLookup:
+        """The requests of the caller with this phone (a whole number, or its last 4 to 6
+        digits), newest first, capped; recorded as a `lookup_phone` audit event (who, when,
+        why, the number masked, how many matched). Raises InvalidInput for a query that is not
+        a phone, TooManyLookups when `actor` made too many lately."""
+        ...
+
+    def caller_lookups(self, limit: int) -> list[CallerLookupEvent]:
+        """The latest phone lookups, newest first."""
         ...
 
     # --- change feed ----------------------------------------------------
@@ -263,10 +322,25 @@ class Store(Protocol):
         ...
 
     # --- tokens ---------------------------------------------------------
-    def create_token(self, name: str, role: Role) -> str:
-        """Store a new token (hashed) and return it; it is never shown again."""
+    def create_token(self, name: str, role: Role, *, actor: str = "server") -> str:
+        """Store a new token (hashed) and return it; it is never shown again. Audited as a token
+        event by `actor`. Raises TokenNameTaken, InvalidInput (a name with control characters)."""
         ...
 
-    def identify(self, token: str) -> Identity | None:
-        """Who holds this token, or None."""
+    def identify(self, token: str) -> TokenHolder | None:
+        """Who holds this token, or None when it is unknown or revoked."""
+        ...
+
+    def tokens(self) -> list[TokenInfo]:
+        """Every token, revoked ones too, in the order they were made."""
+        ...
+
+    def revoke_token(self, name: str, *, actor: str) -> TokenInfo:
+        """Revoke the token named `name` (audited; revoking it again changes nothing) and move
+        `tokens_version`. Raises TokenNotFound."""
+        ...
+
+    def tokens_version(self) -> int:
+        """A number that moves whenever a token is revoked (servers poll it to drop what they
+        remember of tokens)."""
         ...

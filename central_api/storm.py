@@ -31,7 +31,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from api_client.models import Caller, Channel, Location, NewRequest
+from api_client.models import CallerIn, Channel, LocationIn, NewRequest
 from central_api.catalogue import STREET_OFFICE, category_by_code
 from central_api.seed import coords, request_type
 from central_api.seed_data import (
@@ -165,13 +165,13 @@ class _Storm:
 
     # ---- people
 
-    def caller(self) -> Caller:
+    def caller(self) -> CallerIn:
         rng = self.rng
         surname = rng.choice(SURNAMES)
         title = rng.choices(["女士", "先生", "阿姨", "大爷"], weights=[46, 46, 4, 4])[0]
         name = "" if rng.random() < 0.02 else surname + title
         phone = rng.choice(MOBILE_PREFIXES) + "".join(rng.choice("0123456789") for _ in range(8))
-        return Caller(name=name, phone=phone)
+        return CallerIn(name=name, phone=phone)
 
     # ---- requests
 
@@ -182,7 +182,7 @@ class _Storm:
         community: str,
         address: str,
         text: str,
-        caller: Caller,
+        caller: CallerIn,
         *,
         incident: int = -1,
         near_miss_of: int = -1,
@@ -204,7 +204,9 @@ class _Storm:
             type=request_type(rng, category),
             category=category,
             description=description,
-            location=Location(street=STREET_OFFICE, community=community, address=address, lat=lat, long=long),
+            location=LocationIn(
+                street=STREET_OFFICE, community=community, address=address, lat=lat, long=long
+            ),
             caller=caller,
             vulnerable=vulnerable,
             received_at=at.replace(microsecond=0),
@@ -280,7 +282,7 @@ class _Storm:
         return inc.start + timedelta(minutes=min(delay, 180))
 
     def report(
-        self, idx: int, at: datetime, caller: Caller, *, again: bool = False, near_miss_of: int = -1
+        self, idx: int, at: datetime, caller: CallerIn, *, again: bool = False, near_miss_of: int = -1
     ) -> None:
         """One call about incident `idx`, in the caller's own words."""
         rng = self.rng
@@ -364,7 +366,7 @@ class _Storm:
             at, category, community, address, text, caller, incident=idx, near_miss_of=near_miss_of, key=key
         )
 
-    def near_misses(self, idx: int, callers: list[Caller]) -> None:
+    def near_misses(self, idx: int, callers: list[CallerIn]) -> None:
         """Requests that look like incident `idx` and are not part of it."""
         rng = self.rng
         inc = self.incidents[idx]
@@ -386,7 +388,12 @@ class _Storm:
             self.ordinary(at, category, b, caller, near_miss_of=idx)
 
     def ordinary(
-        self, at: datetime, category: str, b: Building | None = None, caller: Caller | None = None, **kw: int
+        self,
+        at: datetime,
+        category: str,
+        b: Building | None = None,
+        caller: CallerIn | None = None,
+        **kw: int,
     ) -> None:
         """A request of an everyday category, worded as the demo data words it."""
         rng = self.rng
@@ -426,7 +433,7 @@ class _Storm:
             text = rng.choice(HOUSE_LEAK).format(addr=address, detail=rng.choice(LEAK_DETAILS))
             self.emit(inc.start, "roof_leak", b.community, address, text, self.caller(), key=b.name)
             return
-        callers: list[Caller] = []
+        callers: list[CallerIn] = []
         for i in range(inc.reports):
             at = self.report_time(inc, i)
             again = bool(callers) and rng.random() < 0.05

@@ -84,7 +84,7 @@ def request(n: int, **fields: Any) -> Request:
         "category": "roof_leak",
         "description": "漏雨",
         "location": {"community": "c01", "address": f"德胜里{n}号楼"},
-        "caller": {"name": f"市民{n}", "phone": f"1380000{n:04d}"},
+        "caller": {"name": "市**", "phone": f"138****{n:04d}", "key": f"{n:016x}"},  # as the server sends
         "tier": "7d",
         "due_at": NOW + timedelta(days=6),
         "state": state,
@@ -108,6 +108,10 @@ def common(**overrides: Any) -> dict[str, Any]:
     return values | overrides
 
 
+#: A caller as the server sends them: masked, with the key that stands for their number.
+LI = {"name": "李**", "phone": "139****5678", "key": "3c0f5e1a9b7d2468"}
+
+
 def test_hot_spots_find_frequent_pairs_repeated_addresses_and_repeated_callers() -> None:
     day = timedelta(days=1)
     made = [
@@ -115,11 +119,15 @@ def test_hot_spots_find_frequent_pairs_repeated_addresses_and_repeated_callers()
         request(1, location={"community": "c02", "address": "德胜里 3号楼，2单元"}),
         request(2, location={"community": "c02", "address": "德胜里3号楼2单元"}, received_at=NOW - 2 * day),
         request(3, location={"community": "c02", "address": "德胜里３号楼 ２单元"}, received_at=NOW - day),
-        # one caller, four calls about two things (one of them 40 days ago: outside the window)
-        request(4, caller={"name": "李先生", "phone": "139-1234-5678"}, category="noise"),
-        request(5, caller={"name": "李先生", "phone": "13912345678"}, category="noise"),
-        request(6, caller={"name": "李先生", "phone": "13912345678"}, category="parking"),
-        request(7, caller={"name": "李先生", "phone": "13912345678"}, received_at=NOW - 40 * day),
+        # one caller (one key), four calls about two things (one of them 40 days ago: outside the
+        # window); the server masked the phone as typed, the key is the same
+        request(4, caller={**LI, "phone": "139******5678"}, category="noise"),
+        request(5, caller=LI, category="noise"),
+        request(6, caller=LI, category="parking"),
+        request(7, caller=LI, received_at=NOW - 40 * day),
+        # masked phones that look alike, without a key: nobody can tell they are one caller
+        request(8, caller={"name": "赵**", "phone": "137****0000"}),
+        request(9, caller={"name": "赵**", "phone": "137****0000"}),
         # a pair rising: roof leaks in c03, 3 this week, 1 the week before
         *(request(10 + i, location={"community": "c03", "address": ""}) for i in range(3)),
         request(13, location={"community": "c03", "address": ""}, received_at=NOW - 10 * day),
@@ -130,7 +138,7 @@ def test_hot_spots_find_frequent_pairs_repeated_addresses_and_repeated_callers()
     assert address.shown == "德胜里 3号楼，2单元" and address.ids == ["R-000001", "R-000003", "R-000002"]
     [caller] = report.hot_callers
     assert caller.count == 3 and caller.people == 2  # noise and parking
-    assert caller.shown == "139****5678 李先生" and "1391234" not in to_json(report)
+    assert caller.shown == "139******5678 李**" and caller.ids == ["R-000006", "R-000005", "R-000004"]
     top = report.hot_pairs[0]
     assert (top.category, top.community, top.count) == ("roof_leak", "c03", 4)
     assert (top.category_name, top.last_week, top.week_before) == ("房屋漏雨", 3, 1)

@@ -73,6 +73,28 @@ def test_config_file_holding_a_token_must_be_private(tmp_path: Path) -> None:
     assert load_settings(config).resolve_token() == "abc"
 
 
+@pytest.mark.parametrize("key", ["TOKEN", "Token", "toKEN"])
+def test_the_token_check_reads_keys_as_the_loader_does(tmp_path: Path, key: str) -> None:
+    """The loader takes `TOKEN = ...` as the token (keys in any case), so the check does too."""
+    config = write_private(tmp_path / "config.toml", f'{key} = "abc"\n', mode=0o640)
+    with pytest.raises(ConfigError, match=r"holds a token\) .* is readable by other users"):
+        load_settings(config)
+    config.chmod(0o600)
+    assert load_settings(config).resolve_token() == "abc"
+    other = write_private(tmp_path / "shared.toml", f'{key.replace("K", "k")}_file = "/x"\n', mode=0o644)
+    assert load_settings(other).token_file == Path("/x")  # a token file's path is no secret
+
+
+def test_a_private_certificate_authority_from_the_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_private(tmp_path / "config.toml", 'ca_file = "~/ca.pem"\n', mode=0o644)
+    assert load_settings(config).ca_file == Path("~/ca.pem")
+    monkeypatch.setenv("HOTLINE_CA_FILE", str(tmp_path / "env-ca.pem"))
+    assert load_settings(config).ca_file == tmp_path / "env-ca.pem"
+    assert load_settings(tmp_path / "none.toml").ca_file == tmp_path / "env-ca.pem"
+
+
 def test_token_is_not_shown_in_errors(tmp_path: Path) -> None:
     config = write_private(tmp_path / "config.toml", 'token = "abc"\nlang = "fr"\n')
     with pytest.raises(ConfigError) as excinfo:

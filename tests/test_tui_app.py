@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from api_client.actions import Accept, Dispatch
+from api_client.domain.personal_data import mask_name
 from api_client.models import Channel, Location, NewRequest, RequestType, Role, State
 from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
@@ -205,13 +207,20 @@ async def test_a_refused_action_is_said_and_nothing_is_recorded(server: LiveServ
         assert session.store.counts()[1] == 0
 
 
+def full_caller(server: LiveServer, request_id: str) -> tuple[str, str]:
+    """The (phone, name) the server keeps apart from the request, read from its database file."""
+    with sqlite3.connect(server.store.url.removeprefix("sqlite:///")) as db:
+        row = db.execute("SELECT phone, name FROM callers WHERE request_id = ?", (request_id,)).fetchone()
+    return row[0], row[1]
+
+
 async def test_the_detail_masks_the_phone_until_revealed_and_the_server_audits_it(
     server: LiveServer, tmp_path: Path
 ) -> None:
     async with running_app(open_session(server, tmp_path)) as (app, pilot):
         await until(pilot, lambda: synced(app, 60))
-        request_id = next(r.id for r in app.model.rows() if server_request(server, r.id).caller.phone)
-        phone = server_request(server, request_id).caller.phone
+        request_id = next(r.id for r in app.model.rows() if all(full_caller(server, r.id)))
+        phone, name = full_caller(server, request_id)
         await show_request(pilot, app, request_id)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.request is not None)
@@ -219,10 +228,12 @@ async def test_the_detail_masks_the_phone_until_revealed_and_the_server_audits_i
         assert isinstance(detail, DetailScreen)
         shown = detail.query_one("#detail").render()
         assert phone not in str(shown) and phone[-4:] in str(shown) and "****" in str(shown)
+        assert name not in str(shown) and f"{name[0]}{'*' * (len(name) - 1)}" in str(shown)
         await until(pilot, lambda: audit_shown(app, detail), what="the audit timeline")
         await pilot.press("p")
         await until(pilot, lambda: detail.phone == phone, what="the reveal")
-        assert phone in str(detail.query_one("#detail").render())
+        assert phone in str(detail.query_one("#detail").render()) and detail.caller_name == name
+        assert name in str(detail.query_one("#detail").render())
         reveals = [e for e in server.store.audit(request_id) if e.action == "reveal_phone"]
         assert [e.actor for e in reveals] == ["张敏"]
         await pilot.press("escape")
@@ -401,12 +412,12 @@ async def test_untrusted_text_is_shown_literally_everywhere(server: LiveServer, 
         content = str(detail.query_one("#detail").render())
         assert f"\n{NASTY_SHOWN}\n第二行 [dim]\n" in content
         assert f"{t('detail.address')} 地址{NASTY_SHOWN}\n" in content
-        assert f"{t('detail.caller')} 王[b]{NASTY_SHOWN}   {t('detail.phone')} " in content
+        assert f"{t('detail.caller')} {mask_name(caller)}   {t('detail.phone')} " in content  # masked
         lines = [line.strip() for line in screen_lines(app)]
         at = lines.index(NASTY_SHOWN)  # the description's first line, alone on its line
         assert lines[at - 1 : at + 2] == [t("detail.description"), NASTY_SHOWN, "第二行 [dim]"]
         assert f"{t('detail.address')} 地址{NASTY_SHOWN}" in lines
-        assert any(line.startswith(f"{t('detail.caller')} 王[b]{NASTY_SHOWN}   ") for line in lines)
+        assert any(line.startswith(f"{t('detail.caller')} {mask_name(caller)}   ") for line in lines)
         assert controls_rendered(app) == set()
         detail_screen = app.export_screenshot()
 

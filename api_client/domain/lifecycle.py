@@ -27,7 +27,8 @@ from api_client.actions import (
     Return,
     Unmerge,
 )
-from api_client.models import Callback, NewRequest, Note, Request, Satisfaction, State, Tier
+from api_client.domain import bounds
+from api_client.models import Callback, Caller, Location, NewRequest, Note, Request, Satisfaction, State, Tier
 
 #: For each action, the states it may start from.
 ALLOWED_FROM: dict[str, frozenset[State]] = {
@@ -74,8 +75,8 @@ def intake(new: NewRequest, *, request_id: str, tier: Tier, now: datetime, chang
         type=new.type,
         category=new.category,
         description=new.description,
-        location=new.location,
-        caller=new.caller,
+        location=Location.model_validate(new.location.model_dump()),
+        caller=Caller.model_validate(new.caller.model_dump()),
         vulnerable=new.vulnerable,
         tier=tier,
         due_at=received + tier.duration,
@@ -84,6 +85,25 @@ def intake(new: NewRequest, *, request_id: str, tier: Tier, now: datetime, chang
         version=1,
         change_seq=change_seq,
     )
+
+
+def check_extension(request: Request, action: Extend) -> None:
+    """Refuse (`extension_needs_supervisor`) an extension that moves the due time more than
+    `bounds.MAX_EXTENSION` past the current one: only a supervisor may grant it, and the server
+    checks the role before applying the action."""
+    if not bounds.extension_within_limit(request.due_at, action.new_due_at):
+        days = bounds.MAX_EXTENSION.days
+        raise TransitionRefused(
+            f"an extension of request {request.id} to more than {days} days past its due time"
+            f" {request.due_at.isoformat()} needs the supervisor role",
+            code="extension_needs_supervisor",
+            params={
+                "request_id": request.id,
+                "new_due_at": action.new_due_at.isoformat(),
+                "due_at": request.due_at.isoformat(),
+                "max_days": days,
+            },
+        )
 
 
 def allowed_actions(state: State) -> list[str]:

@@ -1,12 +1,14 @@
 """Open311 GeoReport v2 over the store: `/open311/v2/…` (the routes are in `routes`).
 
-One service per category (`service_code` = category code). The service list is public; reading
-and posting service requests needs `api_key` = a hotline token, because requests carry citizens'
-addresses and words (personal data stays with those who handle it). Errors are GeoReport lists
+One service per category (`service_code` = category code). The service list is public; posting
+service requests needs `api_key` = a hotline token (`keys`: a header is preferred), and so does
+reading them unless the server makes reads public (`--open311-public`), which then carry no
+personal data (`mapping.public_service_request`). Errors are GeoReport lists
 `[{"code": <status>, "description": "..."}]`:
 
-- 400: a parameter missing or invalid, an unknown `service_code` on POST or as a filter;
-- 403: `api_key` missing or unknown (reading or posting requests);
+- 400: a parameter missing or invalid, an unknown `service_code` on POST or as a filter, keys
+  that differ;
+- 403: `api_key` missing (where it is needed), unknown or revoked;
 - 404: unknown `service_request_id`, unknown `service_code` on `services/{code}.json`.
 
 Mapping to the hotline: `status` is open|closed (closed and merged are closed), `status_notes`

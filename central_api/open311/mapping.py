@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
+from api_client.domain.personal_data import mask_digit_runs
 from api_client.domain.states import OPEN_STATES
 from api_client.models import Category, Community, Request, RequestType, State, Tier, Unit
 from central_api.catalogue import CATEGORY_DETAILS
@@ -34,14 +35,24 @@ TYPE_LABELS: dict[RequestType, str] = {
 }
 
 
+def _beijing(value: datetime) -> datetime:
+    """`value` in Beijing time; as it is when that lies beyond the calendar (a far-future time
+    stored by an older version must not fail a read)."""
+    try:
+        return value.astimezone(BEIJING)
+    except OverflowError:
+        return value
+
+
 def local_time(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(BEIJING).isoformat(timespec="seconds")
+    return None if value is None else _beijing(value).isoformat(timespec="seconds")
 
 
 def service_notice(request: Request) -> str:
     """The citizen-facing promise: the deadline tier and the due time."""
-    due = request.due_at.astimezone(BEIJING)
-    return f"已受理，办理时限{TIER_LABELS[request.tier]}，应于{due:%Y-%m-%d %H:%M}（北京时间）前办结。"
+    due = _beijing(request.due_at)
+    zone = "北京时间" if due.utcoffset() == BEIJING.utcoffset(None) else due.tzname()
+    return f"已受理，办理时限{TIER_LABELS[request.tier]}，应于{due:%Y-%m-%d %H:%M}（{zone}）前办结。"
 
 
 def status_notes(request: Request) -> str:
@@ -77,6 +88,43 @@ def as_service_request(
         "long": request.location.long,
         "media_url": None,
     }
+
+
+#: What an Open311 read without a key may show: the spec's service request fields, none of
+#: which names the caller.
+PUBLIC_FIELDS: tuple[str, ...] = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+)
+
+
+def public_service_request(
+    request: Request, categories: Mapping[str, Category], units: Mapping[str, Unit]
+) -> dict[str, object]:
+    """A service request as anyone may read it (`hotline serve --open311-public`): only
+    `PUBLIC_FIELDS`, and phone-like digit runs in the description and the address masked."""
+    full = as_service_request(request, categories, units)
+    public = {name: full.get(name) for name in PUBLIC_FIELDS}
+    for name in ("description", "address"):
+        value = public[name]
+        if isinstance(value, str):
+            public[name] = mask_digit_runs(value)
+    return public
 
 
 def as_service(category: Category) -> dict[str, object]:

@@ -1,5 +1,7 @@
 """Reading GeoReport v2 input: the query of `GET requests.json` as a store filter, and a POSTed
-form as a `NewRequest`. Naive date-times are Beijing time; a bare date is its midnight."""
+form as a `NewRequest` with the note of its extras. Naive date-times are Beijing time; a bare date
+is its midnight. Every value is held to `api_client.domain.bounds`; a POST is checked whole
+before anything is stored."""
 
 from __future__ import annotations
 
@@ -11,18 +13,27 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from api_client.actions import AddNote
+from api_client.domain import bounds
 from api_client.domain.states import OPEN_STATES
-from api_client.models import Caller, Category, Channel, Community, Location, NewRequest, RequestType, State
+from api_client.models import (
+    CallerIn,
+    Category,
+    Channel,
+    Community,
+    LocationIn,
+    NewRequest,
+    RequestType,
+    State,
+)
 from central_api.catalogue import STREET_OFFICE
 from central_api.open311.errors import Open311Error
 from central_api.open311.mapping import BEIJING
 from central_api.store import RequestFilter
 
 DEFAULT_WINDOW = timedelta(days=90)
-MAX_RECORDS = 1000
-MAX_DESCRIPTION = 4000
-_TRUE = frozenset({"true", "1", "yes", "y", "t", "on"})
-_FALSE = frozenset({"false", "0", "no", "n", "f", "off", ""})
+MAX_RECORDS = bounds.MAX_PAGE_SIZE
+MAX_DESCRIPTION = bounds.MAX_TEXT
 
 
 def _text(form: FormData | Mapping[str, Any], name: str, *, limit: int, errors: list[str]) -> str:
@@ -35,6 +46,9 @@ def _text(form: FormData | Mapping[str, Any], name: str, *, limit: int, errors: 
     value = value.strip()
     if len(value) > limit:
         errors.append(f"{name} is too long: at most {limit} characters")
+        return ""
+    if bounds.has_bad_character(value):
+        errors.append(f"{name} must not contain NUL characters or lone surrogates")
         return ""
     return value
 
@@ -51,29 +65,53 @@ def _coordinate(raw: str, name: str, bound: float, errors: list[str]) -> float |
     return value
 
 
-def parse_datetime(raw: str, name: str) -> datetime:
-    """An ISO 8601 date-time; naive ones are Beijing time, a bare date is its midnight."""
+def parse_datetime(raw: str, name: str, now: datetime) -> datetime:
+    """An ISO 8601 date-time in `bounds.filter_window`; naive ones are Beijing time, a bare date
+    is its midnight."""
     text = raw.strip()
     if len(text) > 19 and text[19] == " ":  # an unescaped '+' in the query string became a space
         text = f"{text[:19]}+{text[20:]}"
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), BEIJING)
-        value = datetime.fromisoformat(text.replace("z", "Z"))
+            value = datetime.combine(date.fromisoformat(text), time(0), BEIJING)
+        else:
+            value = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise Open311Error(
-            400, f"{name} must be an ISO 8601 date-time such as 2024-07-31T09:30:00+08:00, not {raw!r}"
+            400, f"{name} must be an ISO 8601 date-time such as 2024-07-31T09:30:00+08:00, not {raw[:40]!r}"
         ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=BEIJING)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=BEIJING)
+    window = bounds.filter_window(now)
+    if not bounds.in_window(value, window):
+        low, high = (end.isoformat(timespec="seconds") for end in window)
+        raise Open311Error(400, f"{name} must be between {low} and {high}")
+    return value
+
+
+#: The media types of a GeoReport POST body.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def check_form_type(content_type: str) -> None:
+    """Raise Open311Error(400) for a POST body that is not a form (JSON, for one); a body without
+    a content type is read as an empty form."""
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type and media_type not in FORM_TYPES:
+        raise Open311Error(
+            400,
+            f"The body must be form-encoded (application/x-www-form-urlencoded), not {media_type[:60]!r}.",
+        )
 
 
 def _int_param(raw: str | None, name: str, default: int, low: int, high: int | None) -> int:
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 20 else None
     except ValueError:
-        raise Open311Error(400, f"{name} must be a whole number, not {raw!r}") from None
+        value = None
+    if value is None:
+        raise Open311Error(400, f"{name} must be a whole number, not {raw[:40]!r}")
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise Open311Error(400, f"{name} must be {bounds}")
@@ -86,45 +124,50 @@ def _comma_list(raw: str | None) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def request_filter(
-    query: Mapping[str, str], categories: Mapping[str, Category], now: datetime
-) -> RequestFilter:
-    """The store filter for `GET requests.json`'s query parameters (raises Open311Error)."""
-    ids = _comma_list(query.get("service_request_id"))
-    if ids:  # "overrides all other arguments"
-        if len(ids) > MAX_RECORDS:
-            raise Open311Error(400, f"service_request_id lists at most {MAX_RECORDS} ids")
-        return RequestFilter(ids=list(dict.fromkeys(ids)), limit=MAX_RECORDS)
-    codes = _comma_list(query.get("service_code"))
-    unknown = [c for c in codes if c not in categories]
-    if unknown:
-        raise Open311Error(400, *(f"service_code not found: {c!r}" for c in unknown))
+def _states(raw: str | None) -> list[State]:
+    """The states of a `status` filter (empty: any)."""
     states: list[State] = []
-    for status in _comma_list(query.get("status")):
+    for status in _comma_list(raw):
         if status.lower() == "open":
             states.extend(s for s in State if s in OPEN_STATES)
         elif status.lower() == "closed":
             states.extend(s for s in State if s not in OPEN_STATES)
         else:
             raise Open311Error(
-                400, f"status must be open or closed (or both, comma-separated), not {status!r}"
+                400, f"status must be open or closed (or both, comma-separated), not {status[:40]!r}"
             )
-    if len(set(states)) == len(State):
-        states = []
+    return [] if len(set(states)) == len(State) else list(dict.fromkeys(states))
+
+
+def request_filter(
+    query: Mapping[str, str], categories: Mapping[str, Category], now: datetime
+) -> RequestFilter:
+    """The store filter for `GET requests.json`'s query parameters (raises Open311Error). Every
+    parameter must be well-formed, also those `service_request_id` overrides."""
+    page = _int_param(query.get("page"), "page", 1, 1, bounds.MAX_PAGE)
+    page_size = _int_param(query.get("page_size"), "page_size", MAX_RECORDS, 1, MAX_RECORDS)
+    states = _states(query.get("status"))
     start_raw, end_raw = query.get("start_date"), query.get("end_date")
-    start = parse_datetime(start_raw, "start_date") if start_raw else None
-    end = parse_datetime(end_raw, "end_date") if end_raw else None
+    start = parse_datetime(start_raw, "start_date", now) if start_raw else None
+    end = parse_datetime(end_raw, "end_date", now) if end_raw else None
+    if start is not None and end is not None and end < start:
+        raise Open311Error(400, "end_date must not be before start_date")
+    ids = _comma_list(query.get("service_request_id"))
+    if ids:  # "overrides all other arguments"
+        if len(ids) > MAX_RECORDS:
+            raise Open311Error(400, f"service_request_id lists at most {MAX_RECORDS} ids")
+        return RequestFilter(ids=list(dict.fromkeys(ids)), limit=MAX_RECORDS)
+    codes = list(dict.fromkeys(_comma_list(query.get("service_code"))))
+    unknown = [c for c in codes if c not in categories]
+    if unknown:
+        raise Open311Error(400, *(f"service_code not found: {c[:80]!r}" for c in unknown))
     # without start_date: the spec's default span of 90 days, ending at end_date or now; a given
     # start_date is honoured as it is (page and page_size bound the size of the answer)
     if start is None:
         start = (end or now) - DEFAULT_WINDOW
-    if end is not None and end < start:
-        raise Open311Error(400, "end_date must not be before start_date")
-    page = _int_param(query.get("page"), "page", 1, 1, None)
-    page_size = _int_param(query.get("page_size"), "page_size", MAX_RECORDS, 1, MAX_RECORDS)
     return RequestFilter(
         categories=codes,
-        states=list(dict.fromkeys(states)),
+        states=states,
         received_from=start.astimezone(UTC),
         received_to=end.astimezone(UTC) if end is not None else None,
         offset=(page - 1) * page_size,
@@ -148,19 +191,19 @@ def new_request(
     Raises Open311Error(400) listing every problem found.
     """
     errors: list[str] = []
-    lat_raw = _text(form, "lat", limit=40, errors=errors)
-    long_raw = _text(form, "long", limit=40, errors=errors)
-    address = _text(form, "address_string", limit=500, errors=errors)
-    address_id = _text(form, "address_id", limit=200, errors=errors)
+    lat_raw = _text(form, "lat", limit=bounds.MAX_NUMBER_TEXT, errors=errors)
+    long_raw = _text(form, "long", limit=bounds.MAX_NUMBER_TEXT, errors=errors)
+    address = _text(form, "address_string", limit=bounds.MAX_ADDRESS, errors=errors)
+    address_id = _text(form, "address_id", limit=bounds.MAX_EXTERNAL_ID, errors=errors)
     description = _text(form, "description", limit=MAX_DESCRIPTION, errors=errors)
-    first_name = _text(form, "first_name", limit=100, errors=errors)
-    last_name = _text(form, "last_name", limit=100, errors=errors)
-    phone = _text(form, "phone", limit=40, errors=errors)
-    email = _text(form, "email", limit=254, errors=errors)
-    media_url = _text(form, "media_url", limit=2000, errors=errors)
-    device_id = _text(form, "device_id", limit=200, errors=errors)
-    account_id = _text(form, "account_id", limit=200, errors=errors)
-    community_raw = _text(form, "attribute[community]", limit=64, errors=errors)
+    first_name = _text(form, "first_name", limit=bounds.MAX_NAME // 2 - 1, errors=errors)
+    last_name = _text(form, "last_name", limit=bounds.MAX_NAME // 2, errors=errors)  # joined: MAX_NAME
+    phone = _text(form, "phone", limit=bounds.MAX_PHONE, errors=errors)
+    email = _text(form, "email", limit=bounds.MAX_EMAIL, errors=errors)
+    media_url = _text(form, "media_url", limit=bounds.MAX_URL, errors=errors)
+    device_id = _text(form, "device_id", limit=bounds.MAX_EXTERNAL_ID, errors=errors)
+    account_id = _text(form, "account_id", limit=bounds.MAX_EXTERNAL_ID, errors=errors)
+    community_raw = _text(form, "attribute[community]", limit=bounds.MAX_ID, errors=errors)
     type_raw = _text(form, "attribute[type]", limit=32, errors=errors)
     vulnerable_raw = _text(form, "attribute[vulnerable]", limit=8, errors=errors).lower()
 
@@ -187,10 +230,8 @@ def new_request(
         except ValueError:
             allowed = ", ".join(t.value for t in RequestType)
             errors.append(f"attribute[type] must be one of {allowed}, not {type_raw!r}")
-    vulnerable = False
-    if vulnerable_raw in _TRUE:
-        vulnerable = True
-    elif vulnerable_raw not in _FALSE:
+    vulnerable = vulnerable_raw == "true"
+    if vulnerable_raw not in ("true", "false", ""):
         errors.append(f"attribute[vulnerable] must be true or false, not {vulnerable_raw!r}")
     if errors:
         raise Open311Error(400, *errors)
@@ -206,14 +247,14 @@ def new_request(
             type=request_type,
             category=category.code,
             description=description or category.name,
-            location=Location(
+            location=LocationIn(
                 street=STREET_OFFICE,
                 community=_community(community_raw, communities),
                 address=address or address_id,
                 lat=lat,
                 long=long,
             ),
-            caller=Caller(name=name, phone=phone),
+            caller=CallerIn(name=name, phone=phone),
             vulnerable=vulnerable,
         )
     except ValidationError as exc:
@@ -232,4 +273,9 @@ def new_request(
         if value
     ]
     note = "Open311 提交的附加信息 — " + "；".join(extras) if extras else ""
+    if note:
+        try:  # checked now: a note that cannot be stored must refuse the POST before it stores anything
+            note = AddNote(text=note).text
+        except ValidationError as exc:
+            raise Open311Error(400, *(e["msg"] for e in exc.errors())) from None
     return new, note

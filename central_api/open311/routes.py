@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from fastapi import APIRouter
@@ -12,20 +13,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from api_client.actions import AddNote
-from api_client.models import Identity, now_utc
+from api_client.models import Category, Request, Unit, now_utc
 from central_api.catalogue import STREET_OFFICE
 from central_api.deps import StoreDep
 from central_api.open311.errors import Open311Error, error_list
+from central_api.open311.keys import reader, require_key
 from central_api.open311.mapping import (
     BEIJING,
     as_service,
     as_service_request,
     local_time,
+    public_service_request,
     service_definition,
     service_notice,
 )
-from central_api.open311.parsing import new_request, request_filter
-from central_api.store import InvalidInput, RequestNotFound, Store
+from central_api.open311.openapi import LIST_PARAMETERS, POST_FORM
+from central_api.open311.parsing import check_form_type, new_request, request_filter
+from central_api.openapi import OPEN311_KEY, georeport_errors
+from central_api.store import InvalidInput, Outcome, RequestNotFound, Store, TokenHolder
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +50,10 @@ def discovery(request: HttpRequest) -> Response:
         {
             "changeset": changeset,
             "contact": f"{STREET_OFFICE}接诉即办 — 12345 市民服务热线",
-            "key_service": "api_key 为调度系统令牌，请向热线管理员申请（hotline token）。",
+            "key_service": (
+                "api_key 为热线令牌（合作方用 partner 角色），请向热线管理员申请（hotline token create）；"
+                "建议放在请求头 X-Api-Key 或 Authorization: Bearer 中，查询串会被代理记入日志。"
+            ),
             "endpoints": [
                 {
                     "specification": SPECIFICATION,
@@ -65,7 +73,7 @@ def services(store: StoreDep) -> Response:
     return JSONResponse([as_service(c) for c in store.categories()])
 
 
-@router.get("/services/{service_code}.json", response_model=None)
+@router.get("/services/{service_code}.json", response_model=None, responses=georeport_errors(404))
 def service(service_code: str, store: StoreDep) -> Response:
     """One service's definition: its optional attributes."""
     category = next((c for c in store.categories() if c.code == service_code), None)
@@ -74,51 +82,25 @@ def service(service_code: str, store: StoreDep) -> Response:
     return JSONResponse(service_definition(category, store.communities()))
 
 
-_POST_FIELDS = {
-    "api_key": "A hotline token (required).",
-    "service_code": "The category code from services.json (required).",
-    "lat": "Latitude, WGS 84 (with long; or give address_string / address_id).",
-    "long": "Longitude, WGS 84.",
-    "address_string": "The address as text.",
-    "address_id": "An address identifier.",
-    "description": "What happened (at most 4000 characters).",
-    "first_name": "The citizen's given name.",
-    "last_name": "The citizen's family name.",
-    "phone": "The citizen's phone number.",
-    "email": "The citizen's e-mail address.",
-    "device_id": "The reporting device (makes the channel 'app').",
-    "account_id": "The citizen's account in the reporting app.",
-    "media_url": "A public URL of a photo.",
-    "attribute[community]": "A community id or name (see services/{code}.json).",
-    "attribute[type]": "enquiry, help (default), complaint, tip_off or suggestion.",
-    "attribute[vulnerable]": "true when an elderly person living alone or similar is affected.",
-}
-
-
 @router.post(
     "/requests.json",
     status_code=201,
     response_model=None,
+    dependencies=OPEN311_KEY,
+    responses=georeport_errors(400, 403, 413),
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["api_key", "service_code"],
-                        "properties": {
-                            name: {"type": "string", "description": text}
-                            for name, text in _POST_FIELDS.items()
-                        },
-                    }
-                }
-            },
+            "content": {"application/x-www-form-urlencoded": {"schema": POST_FORM}},
         }
     },
 )
 async def post_request(request: HttpRequest, store: StoreDep) -> Response:
     """Create a service request from a form-encoded body."""
+    try:
+        check_form_type(request.headers.get("content-type", ""))
+    except Open311Error as exc:
+        return exc.response()
     try:
         form = await request.form()
     except Exception:  # malformed multipart and the like
@@ -129,18 +111,11 @@ async def post_request(request: HttpRequest, store: StoreDep) -> Response:
         await form.close()
 
 
-def key_holder(store: Store, api_key: object) -> Identity | JSONResponse:
-    """Who holds `api_key`, or the 403 answer when it is missing or unknown."""
-    if not isinstance(api_key, str) or not api_key.strip():
-        return error_list(403, "api_key was not provided")
-    identity = store.identify(api_key.strip())
-    return identity if identity is not None else error_list(403, "api_key is not valid")
-
-
 async def _post_request(form: FormData, request: HttpRequest, store: Store) -> Response:
-    identity = await run_in_threadpool(key_holder, store, form.get("api_key"))
-    if isinstance(identity, JSONResponse):
-        return identity
+    try:
+        identity = await run_in_threadpool(require_key, store, request, form)
+    except Open311Error as exc:
+        return exc.response()
     code = form.get("service_code")
     if not isinstance(code, str) or not code.strip():
         return error_list(400, "service_code was not provided")
@@ -154,83 +129,80 @@ async def _post_request(form: FormData, request: HttpRequest, store: Store) -> R
     except Open311Error as exc:
         return exc.response()
     key = request.headers.get("idempotency-key") or None
-    try:
-        outcome = await run_in_threadpool(
-            lambda: store.create_request(new, actor=identity.name, idempotency_key=key)
-        )
-    except InvalidInput as exc:
-        return error_list(400, str(exc))
-    created = outcome.request
-    if note and not outcome.replayed:
-        try:
-            await run_in_threadpool(
-                lambda: store.apply(
-                    created.id,
+
+    def store_all() -> Outcome:
+        """The request and the note of its extras, in one transaction: both or nothing."""
+        with store.batch():
+            outcome = store.create_request(
+                new, actor=identity.name, idempotency_key=key, token_id=identity.token_id
+            )
+            if note and not outcome.replayed:
+                store.apply(
+                    outcome.request.id,
                     AddNote(text=note),
                     actor=identity.name,
-                    if_match=created.version,
+                    if_match=outcome.request.version,
                     idempotency_key=None,
                 )
-            )
-        except Exception:  # the request is stored; losing the extras must not fail the intake
-            log.exception("could not add the Open311 extras to %s", created.id)
+            return outcome
+
+    try:
+        created = (await run_in_threadpool(store_all)).request
+    except InvalidInput as exc:
+        return error_list(400, str(exc))
     return JSONResponse(
         [{"service_request_id": created.id, "service_notice": service_notice(created), "account_id": None}],
         status_code=201,
     )
 
 
-_GET_PARAMS = [
-    ("service_request_id", "Comma-separated ids; overrides every other parameter."),
-    ("service_code", "Comma-separated service codes."),
-    ("start_date", "Received at or after (ISO 8601; default 90 days before end_date or now)."),
-    ("end_date", "Received at or before (ISO 8601)."),
-    ("status", "open, closed, or both comma-separated."),
-    ("page", "1-based page number (default 1)."),
-    ("page_size", "Records per page, 1..1000 (default 1000)."),
-]
-
-
 @router.get(
     "/requests.json",
     response_model=None,
-    openapi_extra={
-        "parameters": [
-            {
-                "name": name,
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": text,
-            }
-            for name, text in _GET_PARAMS
-        ]
-    },
+    dependencies=OPEN311_KEY,
+    responses=georeport_errors(400, 403),
+    openapi_extra={"parameters": LIST_PARAMETERS},
 )
 def list_requests(request: HttpRequest, store: StoreDep) -> Response:
-    """Service requests, newest first: by ids, or filtered (default: the last 90 days, 1000 at most)."""
-    holder = key_holder(store, request.query_params.get("api_key"))
-    if isinstance(holder, JSONResponse):
-        return holder
+    """Service requests, newest first: by ids, or filtered (default: the last 90 days, 1000 at most).
+    Without a key when reads are public: no personal data (`public_service_request`)."""
+    try:
+        shown = _shown_to(reader(store, request))
+    except Open311Error as exc:
+        return exc.response()
     categories = {c.code: c for c in store.categories()}
     try:
         flt = request_filter(request.query_params, categories, now_utc())
     except Open311Error as exc:
         return exc.response()
     units = {u.id: u for u in store.units()}
-    return JSONResponse([as_service_request(r, categories, units) for r in store.list_requests(flt)])
+    return JSONResponse([shown(r, categories, units) for r in store.list_requests(flt)])
 
 
-@router.get("/requests/{service_request_id}.json", response_model=None)
+@router.get(
+    "/requests/{service_request_id}.json",
+    response_model=None,
+    dependencies=OPEN311_KEY,
+    responses=georeport_errors(400, 403, 404),
+)
 def get_request(service_request_id: str, request: HttpRequest, store: StoreDep) -> Response:
-    """One service request, as a list of one."""
-    holder = key_holder(store, request.query_params.get("api_key"))
-    if isinstance(holder, JSONResponse):
-        return holder
+    """One service request, as a list of one. Without a key when reads are public: no personal
+    data (`public_service_request`)."""
+    try:
+        shown = _shown_to(reader(store, request))
+    except Open311Error as exc:
+        return exc.response()
     try:
         found = store.get_request(service_request_id)
     except RequestNotFound:
         return error_list(404, f"service_request_id not found: {service_request_id!r}")
     categories = {c.code: c for c in store.categories()}
     units = {u.id: u for u in store.units()}
-    return JSONResponse([as_service_request(found, categories, units)])
+    return JSONResponse([shown(found, categories, units)])
+
+
+def _shown_to(
+    holder: TokenHolder | None,
+) -> Callable[[Request, Mapping[str, Category], Mapping[str, Unit]], dict[str, object]]:
+    """How a service request is shown to a key's holder, or to anyone (None)."""
+    return as_service_request if holder is not None else public_service_request

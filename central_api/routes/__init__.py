@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from central_api.routes import changes, directory, events, health, requests, routing, stats, tokens
+from central_api.routes import callers, changes, directory, events, health, requests, routing, stats, tokens
 
 ROUTERS: list[APIRouter] = [
     health.router,
     requests.router,
+    callers.router,
     changes.router,
     events.router,
     directory.router,

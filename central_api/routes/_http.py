@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from api_client.models import Request
 from central_api.errors import ApiError
+from central_api.openapi import IF_MATCH_PATTERN
 from central_api.store import Outcome
 
 #: Seqs and versions are 64-bit integers in the database; larger numbers are refused as input.
@@ -21,11 +22,13 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="A client-made key (1..200 chars); a repeated call returns the first result.",
+        pattern=r"^[\x20-\x7e]*$",  # printable ASCII: `api_client.domain.bounds.is_idempotency_key`
+        description="A client-made key (1..200 printable ASCII characters); a repeated call returns the "
+        "first result.",
     ),
 ]
 
-_IF_MATCH = re.compile(r'^(?:W/)?"(\d{1,18})"$|^(\d{1,18})$')
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 
 
 def etag(version: int) -> str:

@@ -16,12 +16,14 @@ import orjson
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
+from api_client.domain import bounds
 from api_client.models import CHANGE_LINES, ChangesPage
 from central_api.deps import IdentityDep, StoreDep
-from central_api.routes._http import MAX_INT, json_response
+from central_api.openapi import BEARER, errors
+from central_api.routes._http import json_response
 from central_api.store import Store
 
-router = APIRouter(prefix="/v1", tags=["changes"])
+router = APIRouter(prefix="/v1", tags=["changes"], dependencies=BEARER, responses=errors(401, 403))
 
 
 @runtime_checkable
@@ -79,12 +81,21 @@ def read_page(store: Store, since: int, limit: int) -> bytes:
     return page_json(rows, head, since)
 
 
-@router.get("/changes", response_model=ChangesPage)
+@router.get(
+    "/changes",
+    response_model=ChangesPage,
+    responses={
+        200: {"content": {CHANGE_LINES: {"schema": {"type": "string"}}}, "description": "The page"},
+        **errors(422),
+    },
+)
 def changes(
     identity: IdentityDep,
     store: StoreDep,
-    since: Annotated[int, Query(ge=0, le=MAX_INT, description="Return changes with seq > since")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many changes")] = 500,
+    since: Annotated[int, Query(ge=0, le=bounds.MAX_INT, description="Return changes with seq > since")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=bounds.MAX_CHANGES_LIMIT, description="At most this many changes")
+    ] = 500,
     accept: Annotated[str, Header(description=f"{CHANGE_LINES} for the page as lines")] = "",
 ) -> Response:
     """Every change with seq > `since`, oldest first, each with the request as it stood then."""

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path
 
 from api_client.models import Category, Community, Unit, UnitUpdate
 from central_api.deps import IdentityDep, StoreDep, SupervisorDep
+from central_api.openapi import BEARER, BODY, errors
 
-router = APIRouter(prefix="/v1", tags=["directory"])
+router = APIRouter(prefix="/v1", tags=["directory"], dependencies=BEARER, responses=errors(401, 403))
 
 
 @router.get("/units", response_model=list[Unit])
@@ -21,7 +22,7 @@ def units(identity: IdentityDep, store: StoreDep) -> list[Unit]:
 @router.patch(
     "/units/{unit_id}",
     response_model=Unit,
-    responses={403: {"description": "Needs the supervisor role"}, 404: {"description": "No such unit"}},
+    responses=errors(*BODY, 403, 404, says={403: "Needs the supervisor role", 404: "No such unit"}),
 )
 def update_unit(
     unit_id: Annotated[str, Path(min_length=1, max_length=64)],

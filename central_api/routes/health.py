@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from api_client.models import Identity
 from central_api.deps import IdentityDep, StoreDep
+from central_api.openapi import BEARER, errors
 
 router = APIRouter(prefix="/v1", tags=["service"])
 
@@ -22,7 +23,7 @@ def health(store: StoreDep) -> Health:
     return Health(status="ok", head=store.head())
 
 
-@router.get("/me", response_model=Identity)
+@router.get("/me", response_model=Identity, dependencies=BEARER, responses=errors(401, 403))
 def me(identity: IdentityDep) -> Identity:
     """The name and role of the caller's token."""
     return identity

@@ -7,44 +7,50 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path
 from fastapi.responses import Response
 
-from api_client.actions import Action
-from api_client.models import AuditEvent, NewRequest, PhoneReveal, PhoneRevealRequest, Request
-from central_api.deps import IdentityDep, StoreDep
+from api_client.actions import Action, Extend
+from api_client.domain import bounds
+from api_client.domain.lifecycle import TransitionRefused, check_extension
+from api_client.models import AuditEvent, NewRequest, PhoneReveal, PhoneRevealRequest, Request, Role
+from central_api.deps import ROLE_RANK, IdentityDep, StoreDep
+from central_api.errors import ApiError
+from central_api.openapi import BEARER, BODY, errors, if_match, versioned
 from central_api.routes._http import IdempotencyKey, outcome_response, parse_if_match, request_response
+from central_api.store import Store
 
-router = APIRouter(prefix="/v1", tags=["requests"])
+router = APIRouter(prefix="/v1", tags=["requests"], dependencies=BEARER, responses=errors(401, 403))
 
-RequestId = Annotated[str, Path(min_length=1, max_length=64, description="The request id")]
-IfMatch = Annotated[
-    str | None, Header(alias="If-Match", description='The version acted on: "3" (or 3, or W/"3").')
-]
-
-_ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"description": "Malformed JSON or a body that is not an object"},
-    401: {"description": "Missing or unknown token"},
-    413: {"description": "Body too large"},
-    422: {"description": "Invalid input, unknown category/community/unit, or reused idempotency key"},
-}
+RequestId = Annotated[str, Path(min_length=1, max_length=bounds.MAX_ID, description="The request id")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", include_in_schema=False)]
+_NOT_FOUND = {404: "No such request"}
 
 
 @router.post(
     "/requests",
     status_code=201,
     response_model=Request,
-    responses=_ERRORS,
+    responses={
+        **versioned(201, "The request, as taken in", created=True),
+        **errors(
+            *BODY, says={422: "Invalid input, an unknown category or community, or a reused idempotency key"}
+        ),
+    },
 )
 def create_request(
     new: NewRequest, identity: IdentityDep, store: StoreDep, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Intake: store a new request (state `new`, version 1)."""
-    outcome = store.create_request(new, actor=identity.name, idempotency_key=idempotency_key)
+    outcome = store.create_request(
+        new, actor=identity.name, idempotency_key=idempotency_key, token_id=identity.token_id
+    )
     response = outcome_response(outcome, status=201)
     response.headers["Location"] = f"/v1/requests/{outcome.request.id}"
     return response
 
 
 @router.get(
-    "/requests/{request_id}", response_model=Request, responses={404: {"description": "No such request"}}
+    "/requests/{request_id}",
+    response_model=Request,
+    responses={**versioned(200, "The request"), **errors(404, 422, says=_NOT_FOUND)},
 )
 def get_request(request_id: RequestId, identity: IdentityDep, store: StoreDep) -> Response:
     """A request as it stands, with `ETag: "<version>"`."""
@@ -55,12 +61,23 @@ def get_request(request_id: RequestId, identity: IdentityDep, store: StoreDep) -
     "/requests/{request_id}/actions",
     response_model=Request,
     responses={
-        **_ERRORS,
-        404: {"description": "No such request"},
-        409: {"description": "The state machine refuses the action"},
-        412: {"description": "Stale If-Match; the body carries `current`"},
-        428: {"description": "If-Match missing"},
+        **versioned(200, "The request after the action"),
+        **errors(
+            *BODY,
+            404,
+            409,
+            412,
+            428,
+            says={
+                **_NOT_FOUND,
+                400: "Malformed JSON, a body that is not a JSON object, or a malformed If-Match",
+                403: "A partner's token, or an extension past the limit without the supervisor role",
+                409: "The state machine refuses the action",
+                422: "Invalid action, an unknown unit or parent, or a reused idempotency key",
+            },
+        ),
     },
+    openapi_extra=if_match(required=True, description='The version acted on: "3" (or 3, or W/"3").'),
 )
 def act(
     request_id: RequestId,
@@ -72,16 +89,34 @@ def act(
 ) -> Response:
     """Apply one dispatcher action, based on the version in If-Match."""
     version = parse_if_match(if_match)
+    if isinstance(action, Extend) and ROLE_RANK.get(identity.role, -1) < ROLE_RANK[Role.supervisor]:
+        _extension_allowed(store, request_id, action, version)
     outcome = store.apply(
-        request_id, action, actor=identity.name, if_match=version, idempotency_key=idempotency_key
+        request_id,
+        action,
+        actor=identity.name,
+        if_match=version,
+        idempotency_key=idempotency_key,
+        token_id=identity.token_id,
     )
     return outcome_response(outcome)
+
+
+def _extension_allowed(store: Store, request_id: str, action: Extend, version: int) -> None:
+    """403 for an extension only a supervisor may grant (`check_extension`), judged on the
+    version acted on: when the request has changed since, the store answers 412 anyway."""
+    current = store.get_request(request_id)
+    if current.version == version:
+        try:
+            check_extension(current, action)
+        except TransitionRefused as exc:
+            raise ApiError(403, exc.code, str(exc), exc.params) from exc
 
 
 @router.get(
     "/requests/{request_id}/audit",
     response_model=list[AuditEvent],
-    responses={404: {"description": "No such request"}},
+    responses=errors(404, 422, says=_NOT_FOUND),
 )
 def audit(request_id: RequestId, identity: IdentityDep, store: StoreDep) -> list[AuditEvent]:
     """The request's history, oldest first."""
@@ -91,7 +126,7 @@ def audit(request_id: RequestId, identity: IdentityDep, store: StoreDep) -> list
 @router.post(
     "/requests/{request_id}/phone-reveals",
     response_model=PhoneReveal,
-    responses={**_ERRORS, 404: {"description": "No such request"}},
+    responses=errors(*BODY, 404, says=_NOT_FOUND),
 )
 def reveal_phone(
     request_id: RequestId,

@@ -14,9 +14,10 @@ from fastapi.responses import Response
 
 from api_client.models import AutoDispatchSwitch, RoutingRule, RoutingRuleEvent, RoutingRuleIn
 from central_api.deps import IdentityDep, StoreDep, SupervisorDep
+from central_api.openapi import BEARER, BODY, StaleRuleBody, errors, if_match, versioned
 from central_api.routes._http import etag, json_response, parse_if_match
 
-router = APIRouter(prefix="/v1", tags=["routing"])
+router = APIRouter(prefix="/v1", tags=["routing"], dependencies=BEARER, responses=errors(401, 403))
 
 RuleIdPath = Annotated[
     str,
@@ -27,14 +28,13 @@ RuleIdPath = Annotated[
         description="The rule's id: letters, digits, _ - . (it appears in the actor auto:<id>)",
     ),
 ]
-IfMatch = Annotated[
-    str | None, Header(alias="If-Match", description='The rule\'s version as read: "3" (or 3, or W/"3").')
-]
-
-_WRITE_ERRORS: dict[int | str, dict[str, object]] = {
-    403: {"description": "Needs the supervisor role"},
-    412: {"description": "Stale If-Match; the body carries `current` (null when the rule was deleted)"},
-    422: {"description": "Invalid rule, unknown category, community or unit"},
+IfMatch = Annotated[str | None, Header(alias="If-Match", include_in_schema=False)]
+_IF_MATCH = if_match(required=False, description='The rule\'s version as read: "3" (or 3, or W/"3").')
+_SAYS = {
+    400: "Malformed JSON, a body that is not a JSON object, or a malformed If-Match",
+    403: "Needs the supervisor role",
+    404: "No such rule",
+    412: "Stale If-Match; the body carries `current` (null when the rule was deleted)",
 }
 
 
@@ -48,7 +48,7 @@ def routing_rules(identity: IdentityDep, store: StoreDep) -> list[RoutingRule]:
     return store.routing_rules()
 
 
-@router.get("/routing-rules/audit", response_model=list[RoutingRuleEvent])
+@router.get("/routing-rules/audit", response_model=list[RoutingRuleEvent], responses=errors(422))
 def routing_rule_audit(
     identity: IdentityDep,
     store: StoreDep,
@@ -63,7 +63,7 @@ def routing_rule_audit(
 @router.post(
     "/routing-rules/auto-dispatch",
     response_model=list[RoutingRule],
-    responses={403: _WRITE_ERRORS[403], 422: {"description": "Unknown category"}},
+    responses=errors(*BODY, 403, says={**_SAYS, 422: "Invalid input, or an unknown category"}),
 )
 def set_auto_dispatch(
     body: AutoDispatchSwitch, identity: SupervisorDep, store: StoreDep
@@ -77,11 +77,24 @@ def set_auto_dispatch(
     "/routing-rules/{rule_id}",
     response_model=RoutingRule,
     responses={
-        **_WRITE_ERRORS,
-        201: {"description": "The rule was created"},
-        409: {"description": "Another rule already routes this category in this community"},
-        428: {"description": "The rule exists and If-Match is missing"},
+        **versioned(200, "The rule was replaced"),
+        **versioned(201, "The rule was created", created=True),
+        **errors(
+            *BODY,
+            403,
+            409,
+            412,
+            428,
+            stale=StaleRuleBody,
+            says={
+                **_SAYS,
+                409: "Another rule already routes this category in this community",
+                422: "Invalid rule, an unknown category, community or unit",
+                428: "The rule exists and If-Match is missing",
+            },
+        ),
     },
+    openapi_extra=_IF_MATCH,
 )
 def put_routing_rule(
     rule_id: RuleIdPath,
@@ -101,11 +114,8 @@ def put_routing_rule(
 @router.delete(
     "/routing-rules/{rule_id}",
     response_model=RoutingRule,
-    responses={
-        403: _WRITE_ERRORS[403],
-        404: {"description": "No such rule"},
-        412: _WRITE_ERRORS[412],
-    },
+    responses=errors(400, 403, 404, 412, 422, stale=StaleRuleBody, says=_SAYS),
+    openapi_extra=_IF_MATCH,
 )
 def delete_routing_rule(
     rule_id: RuleIdPath, identity: SupervisorDep, store: StoreDep, if_match: IfMatch = None

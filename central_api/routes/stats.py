@@ -6,32 +6,38 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
+from api_client.domain import bounds
+from api_client.input_types import FilterAt
 from api_client.models import Stats
 from central_api.deps import IdentityDep, StoreDep
+from central_api.openapi import BEARER, errors
 
-router = APIRouter(prefix="/v1", tags=["stats"])
+router = APIRouter(prefix="/v1", tags=["stats"], dependencies=BEARER, responses=errors(401, 403))
 
 
-@router.get("/stats", response_model=Stats, responses={422: {"description": "Bad filter or unknown unit"}})
+@router.get(
+    "/stats", response_model=Stats, responses=errors(422, says={422: "A bad filter, or an unknown unit"})
+)
 def stats(
     identity: IdentityDep,
     store: StoreDep,
-    since: Annotated[AwareDatetime | None, Query(description="received at or after")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="received before")] = None,
-    unit: Annotated[str | None, Query(min_length=1, max_length=64, description="the lead unit")] = None,
+    since: Annotated[FilterAt | None, Query(description="received at or after")] = None,
+    until: Annotated[FilterAt | None, Query(description="received before")] = None,
+    unit: Annotated[
+        str | None, Query(min_length=1, max_length=bounds.MAX_ID, description="the lead unit")
+    ] = None,
 ) -> Stats:
     """Requests received in [since, until) (led by `unit`): totals, overdue now, and the rates."""
     return store.stats(since=since, until=until, unit=unit)
 
 
-@router.get("/stats/units", response_model=list[Stats], responses={422: {"description": "Bad filter"}})
+@router.get("/stats/units", response_model=list[Stats], responses=errors(422, says={422: "A bad filter"}))
 def unit_stats(
     identity: IdentityDep,
     store: StoreDep,
-    since: Annotated[AwareDatetime | None, Query(description="received at or after")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="received before")] = None,
+    since: Annotated[FilterAt | None, Query(description="received at or after")] = None,
+    until: Annotated[FilterAt | None, Query(description="received before")] = None,
 ) -> list[Stats]:
     """`/v1/stats?unit=…` for every unit of the directory, in its order, from one snapshot."""
     return store.unit_stats(since=since, until=until)

@@ -1,7 +1,8 @@
 """The audit trail: who did what to a request (or a unit), when, and which fields changed.
 
 A write's audit row carries the seq of its change; a phone reveal is an audit event without a
-change (its seq is the change the request stood at)."""
+change (its seq is the change the request stood at). Before and after hold what the request
+holds: the caller masked. A reveal's event records who, when and why, never the number."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, insert, select
 
 from api_client.models import AuditEvent, PhoneReveal, Request
 from central_api.sql import tables as t
+from central_api.sql.callers import full_caller
 from central_api.sql.engine import Database
 from central_api.sql.storable import check_text, to_json
 from central_api.store import RequestNotFound
@@ -99,10 +101,11 @@ class AuditTrail:
             # An audit event without a change: `seq` is the change the revealed request stood at.
             row = audit_row(request, "reveal_phone", actor, now, {}, {}, {"reason": reason} if reason else {})
             audit_id = int(conn.execute(insert(t.audit).returning(t.audit.c.id), row).scalar_one())
+            phone, name = full_caller(conn, request.id)
         return PhoneReveal(
             request_id=request.id,
-            phone=request.caller.phone,
-            name=request.caller.name,
+            phone=phone,
+            name=name,
             revealed_by=actor,
             revealed_at=now,
             audit_id=audit_id,

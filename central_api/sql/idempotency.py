@@ -1,5 +1,6 @@
-"""Idempotency keys, scoped per actor and stored in the transaction of the write they record: a
-replay answers the request as the first call left it, before any version check."""
+"""Idempotency keys, scoped per token (by its id: two tokens never see each other's answers) and
+stored in the transaction of the write they record: a replay answers the request as the first
+call left it, before any version check. Callers inside the server without a token use id 0."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ def action_path(request_id: str) -> str:
     return f"POST /v1/requests/{request_id}/actions"
 
 
-def replay(conn: Connection, actor: str, key: str, path: str, body_hash: str) -> Request | None:
-    """The request the first call with this key produced, or None if the key is new.
-    IdempotencyMismatch when the key was used for another call or with another body."""
+def replay(conn: Connection, token_id: int, key: str, path: str, body_hash: str) -> Request | None:
+    """The request the first call with this key from this token produced, or None if the key is
+    new. IdempotencyMismatch when the key was used for another call or with another body."""
     k = t.idempotency.c
-    row = conn.execute(select(k.path, k.body_hash, k.seq).where(k.actor == actor, k.key == key)).first()
+    row = conn.execute(select(k.path, k.body_hash, k.seq).where(k.token_id == token_id, k.key == key)).first()
     if row is None:
         return None
     if row.path != path:
@@ -42,13 +43,13 @@ def replay(conn: Connection, actor: str, key: str, path: str, body_hash: str) ->
 
 
 def remember(
-    conn: Connection, *, actor: str, key: str, path: str, body_hash: str, request: Request, now: datetime
+    conn: Connection, *, token_id: int, key: str, path: str, body_hash: str, request: Request, now: datetime
 ) -> None:
     """The idempotency row of a write: a replay answers `request` as it stood after it."""
     conn.execute(
         insert(t.idempotency),
         {
-            "actor": actor,
+            "token_id": token_id,
             "key": key,
             "path": path,
             "body_hash": body_hash,

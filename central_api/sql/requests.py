@@ -1,7 +1,8 @@
 """Requests: intake (with auto-dispatch), dispatcher actions, reading and listing.
 
 Every write is one transaction holding the request row, its change-feed row, its audit row and
-its idempotency row; the change `seq` is allocated inside it (see `engine`)."""
+its idempotency row; the change `seq` is allocated inside it (see `engine`). An intake also
+writes the caller in full to `callers`: the request itself carries them masked (`callers`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from central_api.sql import idempotency
 from central_api.sql import tables as t
 from central_api.sql.audit import audit_row
 from central_api.sql.auto_dispatch import AutoDispatcher, auto_actor, auto_detail
+from central_api.sql.callers import Callers, caller_row
 from central_api.sql.directory import Directory
 from central_api.sql.engine import Database
 from central_api.sql.feed import change_row, head_seq
@@ -73,6 +75,7 @@ def _record(
     key: str | None,
     path: str,
     body_hash: str,
+    token_id: int = 0,
 ) -> None:
     """The change, audit and idempotency rows of one write."""
     # Parameters are passed apart from the statements so SQLAlchemy caches the compiled SQL.
@@ -80,7 +83,7 @@ def _record(
     conn.execute(insert(t.audit), audit_row(request, action, actor, now, before, after, detail))
     if key is not None:
         idempotency.remember(
-            conn, actor=actor, key=key, path=path, body_hash=body_hash, request=request, now=now
+            conn, token_id=token_id, key=key, path=path, body_hash=body_hash, request=request, now=now
         )
 
 
@@ -95,6 +98,7 @@ def _store_change(
     detail: dict[str, object],
     key: str | None = None,
     body_hash: str = "",
+    token_id: int = 0,
 ) -> None:
     """Write `after` over its request's row, with the change, the audit event (the fields that
     differ from `before`) and, given a key, the idempotency record."""
@@ -117,6 +121,7 @@ def _store_change(
         key=key,
         path=action_path(after.id),
         body_hash=body_hash,
+        token_id=token_id,
     )
 
 
@@ -173,12 +178,14 @@ def _merge_parent(conn: Connection, request: Request, parent_id: str) -> Request
 
 
 class Requests:
-    def __init__(self, db: Database, directory: Directory) -> None:
+    def __init__(self, db: Database, directory: Directory, callers: Callers) -> None:
         self._db = db
         self._directory = directory
+        self._callers = callers
 
     def _intake(self, new: NewRequest, *, num: int, seq: int, now: datetime) -> Request:
-        """The request a new intake becomes (state new, version 1, due = received + tier)."""
+        """The request a new intake becomes (state new, version 1, due = received + tier), its
+        caller masked."""
         category = self._directory.category(new.category)
         if category is None:
             raise InvalidInput(
@@ -192,16 +199,19 @@ class Requests:
                 f"Unknown community {community!r}.", code="unknown_community", params={"community": community}
             )
         tier: Tier = new.tier or category.tier
-        return intake(new, request_id=f"R-{num:06d}", tier=tier, now=now, change_seq=seq)
+        masked = new.model_copy(update={"caller": self._callers.masked(new.caller.name, new.caller.phone)})
+        return intake(masked, request_id=f"R-{num:06d}", tier=tier, now=now, change_seq=seq)
 
-    def create_request(self, new: NewRequest, *, actor: str, idempotency_key: str | None) -> Outcome:
+    def create_request(
+        self, new: NewRequest, *, actor: str, idempotency_key: str | None, token_id: int = 0
+    ) -> Outcome:
         body = new.model_dump_json()
         check_text(new.model_dump())
         body_hash = sha256(body)
         unit_ids = self._directory.unit_ids
         with self._db.write() as conn:
             if idempotency_key is not None:
-                first = idempotency.replay(conn, actor, idempotency_key, INTAKE_PATH, body_hash)
+                first = idempotency.replay(conn, token_id, idempotency_key, INTAKE_PATH, body_hash)
                 if first is not None:
                     return Outcome(first, replayed=True)
             now = self._db.clock()
@@ -215,6 +225,7 @@ class Requests:
             conn.execute(
                 insert(t.requests), {"id": request.id, "num": num, **_request_columns(final, final_data)}
             )
+            conn.execute(insert(t.callers), caller_row(request.id, new.caller.phone, new.caller.name, now))
             _record(
                 conn,
                 request=request,
@@ -249,7 +260,7 @@ class Requests:
             if idempotency_key is not None:
                 idempotency.remember(
                     conn,
-                    actor=actor,
+                    token_id=token_id,
                     key=idempotency_key,
                     path=INTAKE_PATH,
                     body_hash=body_hash,
@@ -299,6 +310,13 @@ class Requests:
             )
             conn.execute(insert(t.changes), changes)
             conn.execute(insert(t.audit), audits)
+            conn.execute(
+                insert(t.callers),
+                [
+                    caller_row(r.id, new.caller.phone, new.caller.name, now)
+                    for (r, _d), new in zip(built, news, strict=True)
+                ],
+            )
         self._db.notify(built[-1][0].change_seq)
         return [r for r, _d in built]
 
@@ -317,6 +335,7 @@ class Requests:
         actor: str,
         if_match: int,
         idempotency_key: str | None,
+        token_id: int = 0,
     ) -> Outcome:
         body = action.model_dump_json()
         check_text(action.model_dump())
@@ -326,7 +345,7 @@ class Requests:
         r = t.requests.c
         with self._db.write() as conn:
             if idempotency_key is not None:
-                first = idempotency.replay(conn, actor, idempotency_key, path, body_hash)
+                first = idempotency.replay(conn, token_id, idempotency_key, path, body_hash)
                 if first is not None:
                     return Outcome(first, replayed=True)
             data = conn.execute(select(r.data).where(r.id == request_id)).scalar()
@@ -361,6 +380,7 @@ class Requests:
                 detail=action.model_dump(mode="json", exclude={"action"}),
                 key=idempotency_key,
                 body_hash=body_hash,
+                token_id=token_id,
             )
             if isinstance(action, Resolve):
                 seq = _resolve_children(conn, after, actor=actor, now=now)

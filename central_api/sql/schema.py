@@ -1,19 +1,42 @@
-"""Creating a database on first use: its tables, its schema version and the catalogue (units,
-categories, communities) it starts with. An existing database keeps its own directory."""
+"""Creating a database on first use: its tables, its schema version, the secret of callers' keys
+and the catalogue (units, categories, communities) it starts with. An existing database keeps its
+own directory; one of an older schema is upgraded in the same transaction (`UPGRADES`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from api_client.models import Category, Community, Unit
 from central_api.sql import tables as t
+from central_api.sql import token_migration
+from central_api.sql.caller_migration import move_personal_data
+from central_api.sql.callers import ensure_secret
 from central_api.sql.engine import Database, DatabaseUnavailable, shown_url
 from central_api.sql.storable import to_json
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "3"
+
+
+def _mask_callers(conn: Connection, db: Database) -> None:
+    """1 → 2: callers' phones and names leave the request JSON (`caller_migration`)."""
+    for index in t.audit.indexes:  # a table that existed before gets its new indexes here
+        index.create(conn, checkfirst=True)
+    move_personal_data(conn, ensure_secret(conn), db.clock())
+
+
+def _tokens_by_id(conn: Connection, db: Database) -> None:
+    """2 → 3: unique token names, token ids, idempotency keys by token id (`token_migration`)."""
+    token_migration.migrate(conn)
+
+
+#: How a database of an older schema version is brought to the next one.
+UPGRADES: dict[str, tuple[str, Callable[[Connection, Database], None]]] = {
+    "1": ("2", _mask_callers),
+    "2": ("3", _tokens_by_id),
+}
 
 
 @dataclass(frozen=True)
@@ -41,12 +64,17 @@ def bootstrap(db: Database, catalogue: Catalogue | None) -> None:
         t.metadata.create_all(conn)
         version = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
         if version is not None:
+            while version in UPGRADES:
+                version, upgrade = UPGRADES[version]
+                upgrade(conn, db)
+                conn.execute(update(t.meta).where(t.meta.c.key == "schema_version").values(value=version))
             if version != SCHEMA_VERSION:
                 raise DatabaseUnavailable(
                     f"the database {shown_url(db.url)} has schema version {version}; this server needs"
                     f" {SCHEMA_VERSION}"
                 )
             return
+        ensure_secret(conn)
         cat = catalogue if catalogue is not None else default_catalogue()
         if cat.units:
             conn.execute(

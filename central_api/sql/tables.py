@@ -52,7 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 ID = 64  # length of ids, codes
 metadata = MetaData()
 
-#: Key/value facts about the database itself (schema version, when it was created).
+#: Key/value facts about the database itself (schema version, when it was created, the secret of
+#: callers' keys: `central_api.sql.callers`).
 meta = Table(
     "meta",
     metadata,
@@ -91,6 +92,22 @@ requests = Table(
     Index("ix_requests_merged_into", "merged_into"),
 )
 
+#: Each request's caller in full, written with the request's intake and never sent but by the
+#: audited reveal: the request's JSON (and every change and audit row) holds them masked. The
+#: digits and their last four find a caller by phone (the audited lookup).
+callers = Table(
+    "callers",
+    metadata,
+    Column("request_id", String(ID), primary_key=True),
+    Column("phone", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("phone_digits", String(64), nullable=False),  # every digit of the phone, as ASCII
+    Column("phone_last4", String(4), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_callers_phone_last4", "phone_last4"),
+    Index("ix_callers_phone_digits", "phone_digits"),
+)
+
 #: The change feed: one row per write, `seq` allocated inside the write transaction.
 changes = Table(
     "changes",
@@ -119,21 +136,23 @@ audit = Table(
     Column("after", Text, nullable=False),
     Column("detail", Text, nullable=False),
     Index("ix_audit_request_id", "request_id"),
+    Index("ix_audit_action_actor_at", "action", "actor", "at"),  # phone lookups, by whom, when
     sqlite_autoincrement=True,
 )
 
-#: Idempotency keys, scoped per actor; stored in the same transaction as the write they record.
+#: Idempotency keys, scoped per token (`tokens.id`; 0: a caller inside the server without one);
+#: stored in the same transaction as the write they record.
 idempotency = Table(
     "idempotency",
     metadata,
-    Column("actor", String(200), nullable=False),
+    Column("token_id", Integer, nullable=False),
     Column("key", String(200), nullable=False),
     Column("path", String(300), nullable=False),
     Column("body_hash", String(64), nullable=False),
     Column("request_id", String(ID), nullable=False),
     Column("seq", Integer, nullable=False),  # the change the first call made
     Column("created_at", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("actor", "key"),
+    PrimaryKeyConstraint("token_id", "key"),
 )
 
 #: The directory: handling units, categories, communities (list fields as JSON text).
@@ -168,14 +187,40 @@ communities = Table(
     Column("streets", Text, nullable=False),
 )
 
-#: API tokens, stored as SHA-256 hex digests of the token.
+#: API tokens, stored as SHA-256 hex digests of the token. Names are unique; a revoked token
+#: keeps its row (and its name).
 tokens = Table(
     "tokens",
     metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("name", String(200), nullable=False),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    sqlite_autoincrement=True,
+)
+
+#: When each token was last used, to the minute (a note apart from the token itself).
+token_uses = Table(
+    "token_uses",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=False),
+    Column("last_used_at", UTCDateTime, nullable=False),
+)
+
+#: Who made or revoked which token, when (`action`: create, revoke).
+token_events = Table(
+    "token_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_id", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_token_events_token_id", "token_id"),
+    sqlite_autoincrement=True,
 )
 
 #: Routing rules: requests of `category` in `community` ("*": any) go to `lead_unit` and

@@ -1,36 +1,153 @@
-"""API tokens: stored as SHA-256 digests, shown once when made."""
+"""API tokens: stored as SHA-256 digests, shown once when made; unique names; revocable.
+
+Making and revoking a token are token events (`token_events`: who, when). Revoking moves
+`tokens_version` (a counter in `meta`), which every server process polls to drop the identities
+it remembers. When a token was last used is noted apart (`token_uses`), at most once a minute
+per token, so identifying stays a read almost always.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
+import unicodedata
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, Select, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from api_client.models import Identity, Role
+from api_client.models import Role, TokenInfo
 from central_api.sql import tables as t
 from central_api.sql.engine import Database
 from central_api.sql.storable import check_text, sha256
+from central_api.store import InvalidInput, TokenHolder, TokenNameTaken, TokenNotFound
+
+log = logging.getLogger(__name__)
+
+#: How stale `last_used_at` may get before identifying a token writes it again.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+_VERSION_KEY = "tokens_version"
+NAME_LENGTH = 200
+#: Unicode categories a name may not hold: controls, format characters (bidi overrides, zero
+#: widths), line and paragraph separators.
+_REFUSED = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def check_name(name: str) -> None:
+    """Refuse a token name that is empty, too long, padded with spaces or holds control or
+    format characters (names are shown in terminals and name actors in the audit trail, where an
+    invisible character would make one name look like another)."""
+    check_text(name)
+    if (
+        not name.strip()
+        or name != name.strip()
+        or len(name) > NAME_LENGTH
+        or any(unicodedata.category(ch) in _REFUSED for ch in name)
+    ):
+        raise InvalidInput(
+            f"A token name is 1 to {NAME_LENGTH} characters, without control or format characters"
+            " and without spaces around it.",
+            code="token_name_invalid",
+            params={"max_length": NAME_LENGTH},
+        )
 
 
 class Tokens:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create_token(self, name: str, role: Role) -> str:
-        check_text(name)
+    def create_token(self, name: str, role: Role, *, actor: str = "server") -> str:
+        check_name(name)
         token = secrets.token_urlsafe(32)
-        with self._db.write() as conn:
-            conn.execute(
-                insert(t.tokens).values(
-                    token_hash=sha256(token), name=name, role=Role(role).value, created_at=self._db.clock()
+        now = self._db.clock()
+        k = t.tokens.c
+        try:
+            with self._db.write() as conn:
+                if conn.execute(select(k.id).where(k.name == name)).first() is not None:
+                    raise TokenNameTaken(name)
+                conn.execute(
+                    insert(t.tokens).values(
+                        token_hash=sha256(token), name=name, role=Role(role).value, created_at=now
+                    )
                 )
-            )
+                token_id = conn.execute(select(k.id).where(k.name == name)).scalar_one()
+                _event(conn, token_id, name, "create", actor, now)
+        except IntegrityError as exc:  # the same name made at the same moment elsewhere
+            raise TokenNameTaken(name) from exc
         return token
 
-    def identify(self, token: str) -> Identity | None:
-        k = t.tokens.c
+    def identify(self, token: str) -> TokenHolder | None:
+        k, u = t.tokens.c, t.token_uses.c
         with self._db.read() as conn:
-            row = conn.execute(select(k.name, k.role).where(k.token_hash == sha256(token))).first()
+            row = conn.execute(
+                select(k.id, k.name, k.role, u.last_used_at)
+                .select_from(t.tokens.outerjoin(t.token_uses, u.token_id == k.id))
+                .where(k.token_hash == sha256(token), k.revoked_at.is_(None))
+            ).first()
         if row is None:
             return None
-        return Identity(name=row.name, role=Role(row.role))
+        now = self._db.clock()
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRANULARITY:
+            try:
+                with self._db.write() as conn:
+                    noted = conn.execute(
+                        update(t.token_uses).where(u.token_id == row.id).values(last_used_at=now)
+                    )
+                    if noted.rowcount == 0:
+                        conn.execute(insert(t.token_uses).values(token_id=row.id, last_used_at=now))
+            except SQLAlchemyError as exc:  # a busy database: it is only a note, try next time
+                log.warning("could not note when token %s was last used: %s", row.id, exc)
+        return TokenHolder(name=row.name, role=Role(row.role), token_id=row.id)
+
+    def tokens(self) -> list[TokenInfo]:
+        with self._db.read() as conn:
+            rows = conn.execute(_listing().order_by(t.tokens.c.id)).all()
+        return [_info(row) for row in rows]
+
+    def revoke_token(self, name: str, *, actor: str) -> TokenInfo:
+        k = t.tokens.c
+        with self._db.write() as conn:
+            row = conn.execute(select(k.id, k.revoked_at).where(k.name == name)).first()
+            if row is None:
+                raise TokenNotFound(name)
+            if row.revoked_at is None:
+                now = self._db.clock()
+                conn.execute(update(t.tokens).where(k.id == row.id).values(revoked_at=now))
+                _event(conn, row.id, name, "revoke", actor, now)
+                _bump_version(conn)
+            info = conn.execute(_listing().where(k.id == row.id)).one()
+        return _info(info)
+
+    def tokens_version(self) -> int:
+        with self._db.read() as conn:
+            return _version(conn)
+
+
+def _listing() -> Select[tuple[str, str, datetime, datetime | None, datetime | None]]:
+    k, u = t.tokens.c, t.token_uses.c
+    return select(k.name, k.role, k.created_at, u.last_used_at, k.revoked_at).select_from(
+        t.tokens.outerjoin(t.token_uses, u.token_id == k.id)
+    )
+
+
+def _info(row: object) -> TokenInfo:
+    return TokenInfo.model_validate(row, from_attributes=True)
+
+
+def _event(conn: Connection, token_id: int, name: str, action: str, actor: str, at: datetime) -> None:
+    conn.execute(
+        insert(t.token_events).values(token_id=token_id, name=name, action=action, actor=actor, at=at)
+    )
+
+
+def _version(conn: Connection) -> int:
+    value = conn.execute(select(t.meta.c.value).where(t.meta.c.key == _VERSION_KEY)).scalar()
+    return int(value) if value is not None else 0
+
+
+def _bump_version(conn: Connection) -> None:
+    version = _version(conn) + 1
+    if version == 1:
+        conn.execute(insert(t.meta).values(key=_VERSION_KEY, value="1"))
+    else:
+        conn.execute(update(t.meta).where(t.meta.c.key == _VERSION_KEY).values(value=str(version)))

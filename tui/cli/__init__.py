@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
+from typing import Protocol, TextIO
 
+from api_client.domain.untrusted_text import one_line
+from api_client.transport_security import InsecureTransportWarning
 from tui.cli import app, report, rules, server, sync, whoami
 from tui.cli.options import client_options
-from tui.cli.output import CliError
+from tui.cli.output import CliError, say
 from tui.core.settings import ConfigError
 
 __all__ = ["build_parser", "main"]
@@ -48,9 +52,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     from central_api.store import StoreError
 
     try:
-        return handler(args)
+        with warnings.catch_warnings():  # restores showwarning when the command ends
+            warnings.showwarning = _show_warning(warnings.showwarning)
+            return handler(args)
     except (CliError, ConfigError, StoreError) as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        say(f"hotline: {one_line(str(exc))}", err=True)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+class ShowWarning(Protocol):
+    """The signature of `warnings.showwarning`."""
+
+    def __call__(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None: ...
+
+
+def _show_warning(shown: ShowWarning) -> ShowWarning:
+    """The client's warning that a token travels in clear text as one `hotline: warning:` line
+    on stderr; any other warning as Python shows it."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, InsecureTransportWarning):
+            say(f"hotline: warning: {one_line(str(message))}", err=True, flush=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return show

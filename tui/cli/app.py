@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.cli.options import ask_dispatcher, settings_from
-from tui.cli.output import CliError
+from tui.cli.options import ask_dispatcher, open_client, settings_from
+from tui.cli.output import CliError, say
 from tui.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -68,9 +68,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = SqlStore.open(str(db))
     try:
         if fresh:
-            print(f"seeding {args.count} demo requests into {db} ...", flush=True)
+            say(f"seeding {args.count} demo requests into {db} ...", flush=True)
             seed_store(store, seed=args.seed, count=args.count, progress=_progress)
-        token = store.create_token("demo-dispatcher", Role.dispatcher)
+        taken = {info.name for info in store.tokens()}  # token names are unique: --db may be reused
+        name, n = "demo-dispatcher", 1
+        while name in taken:
+            n += 1
+            name = f"demo-dispatcher-{n}"
+        token = store.create_token(name, Role.dispatcher)
     finally:
         store.close()
     token_file = workdir / "token"
@@ -84,10 +89,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.storm is not None:
             storm = StormFeed(server.store, args.storm, seed=args.seed).start()
         if args.serve_only:
-            print(f"hotline demo: central API on {server.url}", flush=True)
-            print(f"  export HOTLINE_API_URL={server.url}")
-            print(f"  export HOTLINE_TOKEN_FILE={token_file}")
-            print("press ctrl+c to stop", flush=True)
+            say(
+                f"hotline demo: central API on {server.url}",
+                f"  export HOTLINE_API_URL={server.url}",
+                f"  export HOTLINE_TOKEN_FILE={token_file}",
+                "press ctrl+c to stop",
+                flush=True,
+            )
             with contextlib.suppress(KeyboardInterrupt):
                 server.wait()
             return 0
@@ -95,11 +103,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             args.config,
             api_url=server.url,
             token_file=token_file,
-            dispatcher="demo-dispatcher",
+            dispatcher=name,
             cache_dir=workdir / "cache",
             lang=args.lang,
         )
-        return _run_app(settings, token, "demo-dispatcher")
+        return _run_app(settings, token, name)
     finally:
         if storm is not None:
             storm.stop()
@@ -140,6 +148,7 @@ def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
             strings=Strings(settings.resolved_lang()),
             keymap=settings.keys,
             announce_urgent=settings.announce_urgent,
+            client_factory=lambda _url, token: open_client(settings, token),  # the session's URL
         )
         app.run(mouse=settings.mouse)
     finally:
@@ -148,4 +157,4 @@ def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
 
 
 def _progress(done: int, total: int) -> None:
-    print(f"  {done}/{total} changes written", flush=True)
+    say(f"  {done}/{total} changes written", flush=True)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tui.cli.output import CliError
 from tui.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from api_client.client import HotlineClient
+
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["Subparsers", "ask_dispatcher", "client_options", "require_token", "settings_from"]
+__all__ = ["Subparsers", "ask_dispatcher", "client_options", "open_client", "require_token", "settings_from"]
 
 
 def client_options(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +44,15 @@ def require_token(settings: Settings) -> str:
     return token
 
 
+def open_client(settings: Settings, token: str | None, **options: Any) -> HotlineClient:
+    """A client of the configured central API (its private CA when one is configured);
+    `options` are `HotlineClient`'s. A ValueError for a malformed address, token or CA file."""
+    from api_client.client import HotlineClient
+
+    ca_file = settings.ca_file.expanduser() if settings.ca_file is not None else None
+    return HotlineClient(settings.api_url, token, ca_file=ca_file, **options)
+
+
 def ask_dispatcher(settings: Settings) -> str:
     """The token holder's name from the server, for a command without a configured dispatcher."""
     need = (
@@ -53,9 +64,7 @@ def ask_dispatcher(settings: Settings) -> str:
         raise CliError(need)
 
     async def ask() -> str:
-        from api_client.client import HotlineClient
-
-        async with HotlineClient(settings.api_url, token, attempts=1, deadline=5.0) as client:
+        async with open_client(settings, token, attempts=1, deadline=5.0) as client:
             return (await client.me()).name
 
     from api_client.errors import HotlineError

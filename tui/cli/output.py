@@ -1,18 +1,37 @@
-"""What the command prints: its plain-text tables and counts, and `CliError`, a failure told in one
-line (exit status 1)."""
+"""What the command prints, and the one way it prints: `say` (lines on stdout or stderr) and
+`write` (a whole document on stdout), both through `api_client.domain.untrusted_text`, so no
+escape sequence, C1 control or bidi override that a server, a cache or a citizen wrote reaches
+the terminal. Also its plain-text tables and counts, and `CliError`, a failure told in one line
+(exit status 1)."""
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections.abc import Sequence
+from typing import TextIO
 
-from api_client.domain.untrusted_text import one_line
+from api_client.domain.untrusted_text import clean, one_line
 
-__all__ = ["CliError", "plural", "table"]
+__all__ = ["CliError", "plural", "say", "table", "write"]
 
 
 class CliError(Exception):
     """A failure to report in one line, with exit status 1."""
+
+
+def say(*lines: str, err: bool = False, flush: bool = False) -> None:
+    """Print each of `lines` as one terminal line (on stderr with `err`), every unsafe character
+    made visible (a line break inside a line too: `␊`)."""
+    stream: TextIO = sys.stderr if err else sys.stdout
+    for line in lines:
+        print(clean(line), file=stream, flush=flush)
+
+
+def write(text: str) -> None:
+    """Write a whole document (a report in Markdown, CSV or JSON) to stdout: its line breaks and
+    tabs kept, every other unsafe character made visible."""
+    sys.stdout.write(clean(text, keep_newlines=True))
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api_client.domain.untrusted_text import one_line
-from tui.cli.options import client_options, settings_from
-from tui.cli.output import CliError
+from tui.cli.options import client_options, open_client, settings_from
+from tui.cli.output import CliError, say, write
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,7 +44,12 @@ def add_parser(subparsers: Subparsers) -> None:
     report.add_argument(
         "--format", choices=("md", "csv", "json"), default="md", help="md (default), csv, json"
     )
-    report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE (mode 0600), not stdout")
+    report.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (mode 0600, replaced whole; never through a symbolic link), not stdout",
+    )
     report.set_defaults(handler=cmd_report)
 
 
@@ -66,7 +70,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from api_client.errors import HotlineError
     from local_cache.errors import CacheError
     from tui.core.i18n import Strings
-    from tui.core.report.files import write_private
+    from tui.core.report.files import UnsafeTarget, write_private
     from tui.core.report.periods import parse_since
     from tui.core.report.render import to_csv, to_json, to_markdown
 
@@ -87,30 +91,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         text = to_markdown(report, Strings(settings.resolved_lang())) + "\n"
     if args.output is None:
-        sys.stdout.write(text)
+        write(text)
     else:
         try:
             write_private(args.output.expanduser(), text)
+        except UnsafeTarget as exc:
+            raise CliError(f"refused to write the report: {exc}; nothing was written") from exc
         except OSError as exc:
             raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        print(f"hotline: wrote the report to {args.output}", file=sys.stderr)
+        say(f"hotline: wrote the report to {args.output}", err=True)
     if not report.online:
-        print(
+        say(
             f"hotline: offline ({one_line(report.rates_missing)}): the rates are missing; "
             "the counts are the local cache's",
-            file=sys.stderr,
+            err=True,
         )
     return 0
 
 
 async def _report(settings: Settings, token: str | None, since: datetime, now: datetime) -> Report:
     """The report from the configured server and the local cache (see `tui.core.report`)."""
-    from api_client.client import HotlineClient
     from api_client.errors import HotlineError
 
     if token is None:
         return await _report_from(settings, None, settings.dispatcher, since, now, "no token")
-    async with HotlineClient(settings.api_url, token, attempts=2, deadline=10.0) as client:
+    async with open_client(settings, token, attempts=2, deadline=10.0) as client:
         try:
             dispatcher = settings.dispatcher or (await client.me()).name
         except HotlineError as exc:
@@ -145,7 +150,7 @@ async def _report_from(
     session = Session.open(directory, api_url=settings.api_url, dispatcher=dispatcher, token=None)
     try:
         for message in session.messages:
-            print(f"hotline: {one_line(message)}", file=sys.stderr)
+            say(f"hotline: {one_line(message)}", err=True)
         numbers = None
         if client is not None:
             try:

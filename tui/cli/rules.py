@@ -9,8 +9,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING
 
 from api_client.domain.untrusted_text import one_line
-from tui.cli.options import client_options, require_token, settings_from
-from tui.cli.output import CliError, plural, table
+from tui.cli.options import client_options, open_client, require_token, settings_from
+from tui.cli.output import CliError, plural, say, table
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -101,11 +101,10 @@ def _rules_call(args: argparse.Namespace, work: Callable[[HotlineClient], Corout
     API (403, 404, 409, 422 ...) is one line: the words for its code, else its own message."""
     settings = settings_from(args)
     token = require_token(settings)
-    from api_client.client import HotlineClient
     from api_client.errors import Forbidden, HotlineError
 
     async def run() -> int:
-        async with HotlineClient(settings.api_url, token) as client:
+        async with open_client(settings, token) as client:
             return await work(client)
 
     try:
@@ -201,9 +200,9 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
     async def work(client: HotlineClient) -> int:
         rules, names = await asyncio.gather(client.routing_rules(), _RuleNames.fetch(client))
         if not rules:
-            print("no routing rules: every request waits for a dispatcher (`hotline rules set` adds one)")
+            say("no routing rules: every request waits for a dispatcher (`hotline rules set` adds one)")
         else:
-            print("\n".join(_rules_table(rules, names)))
+            say(*_rules_table(rules, names))
         return 0
 
     return _rules_call(args, work)
@@ -248,8 +247,8 @@ def cmd_rules_set(args: argparse.Namespace) -> int:
                 + "nothing was changed: `hotline rules list` shows it"
             ) from exc
         done = "created" if current is None else f"replaced version {current.version} of"
-        print(one_line(f"{done} routing rule {rule.id}, now version {rule.version}:"))
-        print("\n".join(_rules_table([rule], await _RuleNames.fetch(client))))
+        say(one_line(f"{done} routing rule {rule.id}, now version {rule.version}:"))
+        say(*_rules_table([rule], await _RuleNames.fetch(client)))
         return 0
 
     return _rules_call(args, work)
@@ -271,7 +270,7 @@ def _rule_changed_meanwhile(rule_id: str, current: RoutingRule | None) -> str:
 def cmd_rules_delete(args: argparse.Namespace) -> int:
     async def work(client: HotlineClient) -> int:
         rule = await client.delete_routing_rule(args.rule_id)
-        print(one_line(f"deleted routing rule {rule.id} (version {rule.version}: {_rule_summary(rule)})"))
+        say(one_line(f"deleted routing rule {rule.id} (version {rule.version}: {_rule_summary(rule)})"))
         return 0
 
     return _rules_call(args, work)
@@ -290,15 +289,15 @@ def cmd_rules_auto(args: argparse.Namespace) -> int:
             message = f"no routing rule for {label}: auto-dispatch stays off"
             if switch == "on":
                 raise CliError(f"{message}; `hotline rules set` creates one")
-            print(message)
+            say(message)
             return 0
         changed = [rule for rule in rules if (rule.id, rule.version) not in before]
-        print(
+        say(
             f"auto-dispatch {switch} for {label}: {plural(len(changed), 'rule')} changed, "
             f"{len(rules) - len(changed):,} already {switch}"
         )
         if changed:
-            print("\n".join(_rules_table(changed, names)))
+            say(*_rules_table(changed, names))
         return 0
 
     return _rules_call(args, work)
@@ -310,11 +309,11 @@ def cmd_rules_history(args: argparse.Namespace) -> int:
     async def work(client: HotlineClient) -> int:
         events = await client.routing_rule_audit(rule_id)
         if not events:
-            print(one_line(f"no changes to routing rule {rule_id}" if rule_id else "no routing rule changes"))
+            say(one_line(f"no changes to routing rule {rule_id}" if rule_id else "no routing rule changes"))
             return 0
         header = ("#", "WHEN", "WHO", "RULE", "ACTION", "CHANGE")
         rows = [(str(e.id), _local_time(e.at), e.actor, e.rule_id, e.action, _rule_change(e)) for e in events]
-        print("\n".join(table(header, rows)))
+        say(*table(header, rows))
         return 0
 
     return _rules_call(args, work)

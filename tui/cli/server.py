@@ -1,30 +1,55 @@
-"""`hotline serve` (the central API) and `hotline token create` (its tokens)."""
+"""`hotline serve` (the central API) and `hotline token create|list|revoke` (its tokens, straight in
+its database)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.cli.output import CliError
+from tui.cli.output import CliError, say, table
 from tui.core.settings import DEFAULT_PORT
 
 if TYPE_CHECKING:
+    from api_client.models import TokenInfo
     from tui.cli.options import Subparsers
 
-__all__ = ["ROLES", "add_parser", "cmd_serve", "cmd_token_create"]
+__all__ = ["ROLES", "add_parser", "cmd_serve", "cmd_token_create", "cmd_token_list", "cmd_token_revoke"]
 
-ROLES = ("dispatcher", "supervisor", "admin")
+ROLES = ("dispatcher", "supervisor", "admin", "partner")
 
 
 def add_parser(subparsers: Subparsers) -> None:
     serve = subparsers.add_parser(
         "serve",
         help="run the central API server",
-        description="Run the central API (FastAPI + uvicorn) on a SQLite file or a database URL.",
+        description=(
+            "Run the central API (FastAPI + uvicorn) on a SQLite file or a database URL; "
+            "https with --tls-cert and --tls-key."
+        ),
     )
     serve.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy database URL")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve https with this certificate chain (PEM; needs --tls-key)",
+    )
+    serve.add_argument(
+        "--tls-key",
+        type=Path,
+        metavar="FILE",
+        help="the certificate's private key (PEM; not readable by other users)",
+    )
+    serve.add_argument(
+        "--open311-public",
+        action="store_true",
+        help="let anyone read Open311 services and service requests without a key (no personal data)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     token = subparsers.add_parser("token", help="manage API tokens", description="Manage API tokens.")
@@ -34,19 +59,40 @@ def add_parser(subparsers: Subparsers) -> None:
         help="create a token and print it once",
         description="Create a bearer token for NAME and print it once; only its hash is stored.",
     )
-    create.add_argument("name", help="who holds the token (shown in the audit trail)")
+    create.add_argument("name", help="who holds the token (unique; shown in the audit trail)")
     create.add_argument(
-        "--role", choices=ROLES, default="dispatcher", help="dispatcher (default), supervisor, admin"
+        "--role",
+        choices=ROLES,
+        default="dispatcher",
+        help="dispatcher (default), supervisor, admin, or partner (an Open311 app: /open311/v2/ only)",
     )
     create.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
     create.set_defaults(handler=cmd_token_create)
+    listing = token_sub.add_parser(
+        "list",
+        help="list the tokens",
+        description="List every token: name, role, when made, last used (to the minute), revoked.",
+    )
+    listing.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    listing.set_defaults(handler=cmd_token_list)
+    revoke = token_sub.add_parser(
+        "revoke",
+        help="revoke a token",
+        description="Revoke the token named NAME; every server on the database refuses it within 5 s.",
+    )
+    revoke.add_argument("name", help="the token's name (see hotline token list)")
+    revoke.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    revoke.set_defaults(handler=cmd_token_revoke)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from central_api.server import ServeError, run
+    from central_api.server import ServeError, TlsFiles, run
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise CliError("--tls-cert and --tls-key go together: give both to serve https, or neither")
+    tls = TlsFiles(args.tls_cert.expanduser(), args.tls_key.expanduser()) if args.tls_cert else None
     try:
-        run(args.db, args.host, args.port)
+        run(args.db, args.host, args.port, tls=tls, open311_public=args.open311_public)
     except ServeError as exc:
         raise CliError(str(exc)) from exc
     return 0
@@ -58,8 +104,54 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
     store = SqlStore.open(args.db)
     try:
-        token = store.create_token(args.name, Role(args.role))
+        token = store.create_token(args.name, Role(args.role), actor=_actor())
     finally:
         store.close()
-    print(token)
+    say(token)
     return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from central_api.sql_store import SqlStore
+
+    store = SqlStore.open(args.db)
+    try:
+        tokens = store.tokens()
+    finally:
+        store.close()
+    say(*table(("NAME", "ROLE", "CREATED", "LAST USED", "REVOKED"), [_row(info) for info in tokens]))
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from central_api.sql_store import SqlStore
+
+    store = SqlStore.open(args.db)
+    try:
+        info = store.revoke_token(args.name, actor=_actor())
+    finally:
+        store.close()
+    say(f"revoked {info.name} ({info.role.value}) at {_when(info.revoked_at)}")
+    return 0
+
+
+def _actor() -> str:
+    """Who runs the command, as token events name them: `cli:<login>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name for this user id
+        return "cli"
+
+
+def _when(at: datetime | None) -> str:
+    return at.astimezone().strftime("%Y-%m-%d %H:%M") if at is not None else "-"
+
+
+def _row(info: TokenInfo) -> list[str]:
+    return [
+        info.name,
+        info.role.value,
+        _when(info.created_at),
+        _when(info.last_used_at),
+        _when(info.revoked_at),
+    ]

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from typing import TYPE_CHECKING
 
 from api_client.domain.untrusted_text import one_line
-from tui.cli.options import ask_dispatcher, client_options, require_token, settings_from
-from tui.cli.output import CliError, plural
+from tui.cli.options import ask_dispatcher, client_options, open_client, require_token, settings_from
+from tui.cli.output import CliError, plural, say
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -64,15 +63,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 async def _sync(settings: Settings, token: str) -> int:
     """One headless sync: push, then pull; a summary on stdout, a failure as a CliError."""
-    from api_client.client import HotlineClient
     from local_cache.sync import SyncEngine, describe
 
-    async with HotlineClient(settings.api_url, token) as client:
+    async with open_client(settings, token) as client:
         dispatcher = settings.dispatcher or (await client.me()).name
         store = _open_store(settings, dispatcher)
         try:
             for message in store.messages:
-                print(f"hotline: {one_line(message)}", file=sys.stderr)
+                say(f"hotline: {one_line(message)}", err=True)
             if not store.is_sync_owner:
                 raise CliError(
                     f"another hotline process is syncing the cache in {store.directory}; "
@@ -82,10 +80,10 @@ async def _sync(settings: Settings, token: str) -> int:
             _cached, pending, conflicts = store.counts()
         finally:
             store.close()
-    print(describe(summary, settings.api_url))
+    say(describe(summary, settings.api_url))
     if conflicts:
         wait = "waits" if conflicts == 1 else "wait"
-        print(f"{plural(conflicts, 'conflict')} {wait} for you: `hotline status` lists them")
+        say(f"{plural(conflicts, 'conflict')} {wait} for you: `hotline status` lists them")
     if summary.errors:
         stay = "stays" if pending == 1 else "stay"
         raise CliError(f"{one_line(summary.errors[0])}; {plural(pending, 'action')} {stay} pending")
@@ -106,7 +104,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             store.close()
     except CacheError as exc:
         raise CliError(str(exc)) from exc
-    print("\n".join(lines))
+    say(*lines)
     return 0
 
 

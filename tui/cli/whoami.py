@@ -6,8 +6,9 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
-from tui.cli.options import client_options, require_token, settings_from
-from tui.cli.output import CliError
+from api_client.domain.untrusted_text import one_line
+from tui.cli.options import client_options, open_client, require_token, settings_from
+from tui.cli.output import CliError, say
 
 if TYPE_CHECKING:
     from tui.cli.options import Subparsers
@@ -30,9 +31,7 @@ def cmd_whoami(args: argparse.Namespace) -> int:
     token = require_token(settings)
 
     async def ask() -> tuple[str, str, int]:
-        from api_client.client import HotlineClient
-
-        async with HotlineClient(settings.api_url, token) as client:
+        async with open_client(settings, token) as client:
             me = await client.me()
             head = await client.health()
         return me.name, me.role.value, head
@@ -45,5 +44,5 @@ def cmd_whoami(args: argparse.Namespace) -> int:
         raise CliError(exc.message) from exc
     except ValueError as exc:  # a malformed URL or token, refused before any network call
         raise CliError(str(exc)) from exc
-    print(f"{name} ({role}) on {settings.api_url}; the server's change head is {head}")
+    say(f"{one_line(name)} ({role}) on {settings.api_url}; the server's change head is {head}")
     return 0

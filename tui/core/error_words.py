@@ -35,6 +35,11 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
         "新期限 {new_due_at} 必须晚于当前期限 {due_at}",
         "The new due time {new_due_at} must be later than the current one, {due_at}",
     ),
+    "error.extension_needs_supervisor": (
+        "诉求 {request_id} 延期超过原期限 {max_days} 天（至 {new_due_at}），须由值班长（supervisor）办理",
+        "Extending request {request_id} more than {max_days} days past its due time (to {new_due_at})"
+        " needs a supervisor",
+    ),
     "error.merge_into_itself": (
         "诉求 {request_id} 不能并入它自己",
         "Request {request_id} cannot be merged into itself",
@@ -95,6 +100,28 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     ),
     "error.text_has_nul": ("文字中不能有 NUL 字符", "Text must not contain NUL characters"),
     "error.text_not_unicode": ("文字编码无效", "Text must be valid Unicode"),
+    "error.invalid_character": (
+        "{field} 中有不允许的字符（NUL、不成对的代理字符或非 UTF-8 字节）",
+        "{field} holds a character that is not allowed (NUL, a lone surrogate or bytes that are not UTF-8)",
+    ),
+    "error.datetime_out_of_range": (
+        "时间须在 {min} 至 {max} 之间",
+        "The time must lie between {min} and {max}",
+    ),
+    "error.duplicate_key": ("JSON 中字段 {key} 出现了两次", "The field {key} appears twice in the JSON"),
+    "error.invalid_number": ("不接受的数值：{value}", "A number that is not accepted: {value}"),
+    "error.json_too_deep": (
+        "JSON 嵌套超过 {max_depth} 层",
+        "The JSON is nested deeper than {max_depth} levels",
+    ),
+    "error.query_too_long": (
+        "查询参数太长：最多 {limit} 字节",
+        "The query is too long: at most {limit} bytes",
+    ),
+    "error.invalid_idempotency_key": (
+        "请求标识须为 {min_length} 到 {max_length} 个可打印 ASCII 字符",
+        "The idempotency key must be {min_length} to {max_length} printable ASCII characters",
+    ),
     "error.precondition_required": (
         "操作必须注明所依据的版本（If-Match）",
         "An action must name the version it is based on (If-Match)",
@@ -121,6 +148,34 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.forbidden": (
         "需要 {required_role} 权限，您的令牌是 {role}",
         "This needs the {required_role} role; your token has {role}",
+    ),
+    "error.partner_not_allowed": (
+        "{role} 令牌只能用于 Open311 接口（/open311/v2/）",
+        "A {role} token works only under /open311/v2/",
+    ),
+    "error.too_many_streams": (
+        "这个令牌已打开 {limit} 个事件流：请先关闭一个",
+        "This token has {limit} event streams open already: close one first",
+    ),
+    # -- tokens
+    "error.token_name_taken": (
+        "已有名为 {name} 的令牌（含已吊销的）：请换一个名字",
+        "A token named {name} exists already (revoked ones count): choose another name",
+    ),
+    "error.token_not_found": ("没有名为 {name} 的令牌", "No token named {name}"),
+    "error.token_name_invalid": (
+        "令牌名称须为 1 到 {max_length} 个字符，不含控制字符或格式字符，首尾不留空格",
+        "A token name is 1 to {max_length} characters, without control or format characters"
+        " and without spaces around it",
+    ),
+    # -- looking a caller up by phone
+    "error.lookup_not_a_phone": (
+        "请输入完整电话号码（7 到 20 位数字）或其末 4 到 6 位，只能有数字、空格、+ 和 -",
+        "Give a whole phone number (7 to 20 digits) or its last 4 to 6 digits: only digits, spaces, + and -",
+    ),
+    "error.lookup_rate_limited": (
+        "{minutes} 分钟内最多按电话查找 {rate} 次：请 {retry_after} 秒后再试",
+        "At most {rate} phone lookups in {minutes} minutes: try again in {retry_after} s",
     ),
     # -- what is not there, or changed meanwhile
     "error.not_found": ("找不到", "Not found"),

@@ -1,9 +1,9 @@
 """Client configuration: command-line option > environment > config file > default.
 
 Environment keys: HOTLINE_API_URL, HOTLINE_TOKEN, HOTLINE_TOKEN_FILE, HOTLINE_DISPATCHER,
-HOTLINE_CACHE_DIR, HOTLINE_LANG, HOTLINE_KEYS (JSON), HOTLINE_ANNOUNCE_URGENT, HOTLINE_MOUSE (and
-HOTLINE_CONFIG for the file's path). The file is TOML
-in the XDG config dir (`~/.config/hotline/config.toml`) with the same keys in lower case.
+HOTLINE_CACHE_DIR, HOTLINE_LANG, HOTLINE_KEYS (JSON), HOTLINE_ANNOUNCE_URGENT, HOTLINE_MOUSE,
+HOTLINE_CA_FILE (and HOTLINE_CONFIG for the file's path). The file is TOML in the XDG config dir
+(`~/.config/hotline/config.toml`) with the same keys in lower case (read in any case).
 
 A token is never taken from the command line (other users of a shared server can read
 /proc/*/cmdline). A token file, and a config file that holds a token, must not be readable by
@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     announce_urgent: bool = True
     #: Let the terminal report the mouse (off by default: over SSH every move repaints).
     mouse: bool = False
+    #: A private certificate authority (PEM) that the central API's https certificate chains to.
+    ca_file: Path | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -130,9 +132,14 @@ def load_settings(config_file: Path | None = None, **options: Any) -> Settings:
         raise ConfigError(f"cannot read the config file {path}: {exc}") from None
     finally:
         _config_file.reset(token)
-    if path.is_file() and "token" in _toml_keys(path):
+    if path.is_file() and _setting_key("token") in {_setting_key(key) for key in _toml_keys(path)}:
         check_private(path, what="config file (it holds a token)")
     return settings
+
+
+def _setting_key(key: str) -> str:
+    """A key as the settings loader matches it to a field (`case_sensitive` off: lower-cased)."""
+    return key if Settings.model_config.get("case_sensitive") else key.lower()
 
 
 def _toml_keys(path: Path) -> set[str]:

@@ -28,6 +28,7 @@ from textual.screen import ModalScreen, Screen
 
 from api_client.actions import Accept, Action, Merge, Unmerge
 from api_client.domain.lifecycle import ALLOWED_FROM, TransitionRefused
+from api_client.domain.personal_data import lookup_digits, mask_lookup
 from api_client.errors import HotlineError
 from api_client.models import Request, State
 from local_cache.errors import CacheError
@@ -47,6 +48,7 @@ from tui.ui.asks import (
     ListConflicts,
     LoadAudit,
     LoadDetail,
+    LookupCaller,
     MergeClusters,
     MergeInto,
     OpenDetail,
@@ -63,6 +65,7 @@ from tui.ui.messages import (
     ActionRecorded,
     AuditLoaded,
     BatchRecorded,
+    CallerLookedUp,
     ConflictResolved,
     ConflictsListed,
     DetailLoaded,
@@ -75,6 +78,9 @@ from tui.ui.messages import (
 from tui.ui.synced_app import ClientFactory, SyncedApp
 
 __all__ = ["HotlineApp"]
+
+#: The reason the app gives the server for a lookup typed in the queues' search.
+LOOKUP_REASON = "search in the app"
 
 
 class HotlineApp(SyncedApp):
@@ -368,7 +374,27 @@ class HotlineApp(SyncedApp):
             reason = describe(exc.code, exc.params, self.strings, exc.message)
             self.say(self.strings("app.reveal_failed", reason=reason), severity="error")
             return
-        ask.answer(PhoneRevealed(request_id, reveal.phone))
+        ask.answer(PhoneRevealed(request_id, reveal.phone, reveal.name))
+
+    @work(group="lookup", exclusive=True)
+    async def on_lookup_caller(self, ask: LookupCaller) -> None:
+        """Look the caller up by phone on the server, which records every lookup; say so."""
+        digits = lookup_digits(ask.phone)
+        if digits is None:
+            return
+        if self.client is None or self.last_status is None or not self.last_status.online:
+            self.say(self.strings("app.lookup_offline"), severity="warning")
+            return
+        try:
+            found = await self.client.lookup_caller(digits, reason=LOOKUP_REASON)
+        except HotlineError as exc:
+            reason = describe(exc.code, exc.params, self.strings, exc.message)
+            self.say(self.strings("app.lookup_failed", reason=reason), severity="error")
+            return
+        shown = mask_lookup(digits)
+        count = f"{len(found.requests)}+" if found.truncated else str(len(found.requests))
+        self.say(self.strings("app.looked_up", phone=shown, n=count))
+        ask.answer(CallerLookedUp(shown, [r.id for r in found.requests]))
 
     # ----- screens ---------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ __all__ = [
     "ListConflicts",
     "LoadAudit",
     "LoadDetail",
+    "LookupCaller",
     "MergeClusters",
     "MergeInto",
     "OpenDetail",
@@ -79,7 +80,8 @@ class LoadAudit(Ask):
 
 
 class RevealPhone(Ask):
-    """The caller's full phone from the server (which records the reveal): `PhoneRevealed`."""
+    """The caller's full phone and name from the server (which records the reveal):
+    `PhoneRevealed`."""
 
     def __init__(self, reply_to: MessagePump, request_id: str) -> None:
         super().__init__(reply_to)
@@ -87,6 +89,15 @@ class RevealPhone(Ask):
 
 
 # ----- many requests -------------------------------------------------------------------------
+
+
+class LookupCaller(Ask):
+    """The requests of the caller with this phone (or its last digits), looked up on the server
+    (which records the lookup): answered by `CallerLookedUp`."""
+
+    def __init__(self, reply_to: MessagePump, phone: str) -> None:
+        super().__init__(reply_to)
+        self.phone = phone
 
 
 class RecordBatch(Ask):

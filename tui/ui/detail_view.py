@@ -1,8 +1,10 @@
 """What the detail view shows of one request, as a `rich.text.Text` (pure: no widgets).
 
 Every piece of citizens' or servers' text goes through `tui.ui.text.literal`/`clean`, so markup is
-shown as written and no control character reaches the terminal. The caller's phone is masked
-(`138****1234`) unless the dispatcher revealed it (the reveal is audited on the server).
+shown as written and no control character reaches the terminal. The caller's phone and name
+are masked (`138****1234`, `王**`: the server sends them so) unless the dispatcher revealed them
+(the reveal is audited on the server). A request cached from an older server, which sent them in
+full, is masked here the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 from rich.text import Text
 
 from api_client.domain.deadlines import DeadlineStatus, deadline_status
-from api_client.domain.personal_data import mask_phone
+from api_client.domain.personal_data import mask_name, mask_phone
 from api_client.domain.untrusted_text import clean, one_line
 from api_client.models import AuditEvent, Request
 from local_cache.outbox import ConflictRecord, PendingAction
@@ -42,13 +44,15 @@ def render_request(
     strings: Strings,
     names: Names,
     phone: str | None = None,
+    name: str | None = None,
     pending: Sequence[PendingAction] = (),
     conflicts: Sequence[ConflictRecord] = (),
     audit: Sequence[AuditEvent] | None = None,
     audit_error: str = "",
     now: float | None = None,
 ) -> Text:
-    """The whole detail of `request`. `phone` is the revealed number (None: masked)."""
+    """The whole detail of `request`. `phone` and `name` are the revealed caller's (None:
+    masked)."""
     t = strings
     now = time.time() if now is None else now
     out = Text(end="")
@@ -89,14 +93,17 @@ def render_request(
     line(("detail.community", community), ("detail.street", request.location.street))
     line(("detail.address", request.location.address))
     label("detail.caller")
-    out.append(one_line(request.caller.name) or "-")
+    if name is not None:
+        out.append(one_line(name) or "-", _WARN)
+    else:
+        out.append(mask_name(request.caller.name) or "-")
     out.append("   ")
     label("detail.phone")
     if phone is not None:
-        out.append(one_line(phone), _WARN)
+        out.append(one_line(phone) or "-", _WARN)
     else:
         out.append(mask_phone(request.caller.phone) or "-")
-        if request.caller.phone:
+        if request.caller.phone or request.caller.name:
             out.append(f"  ({t('detail.reveal_hint')})", _MUTED)
     out.append("\n")
     if request.lead_unit:

@@ -24,6 +24,7 @@ __all__ = [
     "ActionRecorded",
     "AuditLoaded",
     "BatchRecorded",
+    "CallerLookedUp",
     "ConflictResolved",
     "ConflictsListed",
     "DetailLoaded",
@@ -91,12 +92,23 @@ class ActionFailed(Message):
 
 
 class PhoneRevealed(Message, bubble=False):
-    """The server returned a caller's full phone number (and audited the reveal)."""
+    """The server returned a caller's full phone number and name (and audited the reveal)."""
 
-    def __init__(self, request_id: str, phone: str) -> None:
+    def __init__(self, request_id: str, phone: str, name: str) -> None:
         super().__init__()
         self.request_id = request_id
         self.phone = phone
+        self.name = name
+
+
+class CallerLookedUp(Message, bubble=False):
+    """The server looked a caller up by phone (and audited it): the requests it found, newest
+    first, and the number as shown (`****1234`)."""
+
+    def __init__(self, shown: str, request_ids: list[str]) -> None:
+        super().__init__()
+        self.shown = shown
+        self.request_ids = request_ids
 
 
 class DetailLoaded(Message, bubble=False):

@@ -23,8 +23,10 @@ from textual.signal import Signal
 from textual.timer import Timer
 
 from api_client.client import HotlineClient
+from api_client.domain.untrusted_text import clean
 from api_client.errors import HotlineError
 from api_client.models import State, Tier
+from api_client.transport_security import cleartext_host
 from local_cache.directory import fetch_directory
 from local_cache.sync import SyncEngine, SyncStatus
 from tui.core.collector import CollectorPolicy
@@ -142,6 +144,8 @@ class SyncedApp(KeymapApp):
         except ValueError as exc:
             self.say(str(exc), severity="error", timeout=30)
             return
+        if (host := cleartext_host(self.session.api_url)) is not None:
+            self.say(self.strings("app.insecure_transport", host=host), severity="warning", timeout=30)
         async with client:
             self.client = client
             engine = SyncEngine(
@@ -288,5 +292,6 @@ class SyncedApp(KeymapApp):
     def say(
         self, text: str, *, severity: SeverityLevel = "information", timeout: float | None = None
     ) -> None:
-        """A notification, shown literally (it may quote request ids and server messages)."""
-        self.notify(text, severity=severity, timeout=timeout, markup=False)
+        """A notification, shown literally and cleaned (it may quote request ids, names and server
+        messages)."""
+        self.notify(clean(text, keep_newlines=True), severity=severity, timeout=timeout, markup=False)

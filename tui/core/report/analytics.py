@@ -8,7 +8,7 @@ Definitions (the same on screen, in the files and in the tests):
 - **hot spots** look at requests received in the last `HOT_WINDOW` (30 days): the most frequent
   category × community pairs (with the last 7 days beside the 7 before, to show sudden rises),
   addresses that recur (normalised: `normalize_address`), and callers who call again and again
-  (the same phone number; shown masked). Merged requests count: each is a call;
+  (the same caller key: `caller_identity`; shown masked). Merged requests count: each is a call;
 - **trends** are arrivals per hour for the last 24 hours and per day for the last 30 days;
 - **the shift** counts requests received, dispatched, resolved and closed since the shift began,
   from `received_at`, `dispatched_at`, `resolved_at`, `closed_at` (a re-dispatched request has
@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from api_client.domain.deadlines import is_overdue
-from api_client.domain.personal_data import mask_phone, phone_digits
+from api_client.domain.personal_data import mask_name, mask_phone, phone_digits
 from api_client.domain.untrusted_text import one_line
 from api_client.models import Request, State
 from tui.core.queue.rows import Names
@@ -45,7 +45,7 @@ from tui.core.report.model import (
 )
 from tui.core.report.periods import PERIODS, period_starts
 
-__all__ = ["HOT_WINDOW", "build_report", "normalize_address"]
+__all__ = ["HOT_WINDOW", "build_report", "caller_identity", "normalize_address"]
 
 #: How far back hot spots look.
 HOT_WINDOW: Final = timedelta(days=30)
@@ -175,9 +175,9 @@ def _hot_spots(
         address = normalize_address(request.location.address)
         if address:
             addresses[(request.location.community, address)].append(request)
-        phone = phone_digits(request.caller.phone)
-        if phone:
-            callers[phone].append(request)
+        caller = caller_identity(request)
+        if caller:
+            callers[caller].append(request)
     hot_pairs = [
         HotPair(
             category=category,
@@ -199,7 +199,7 @@ def _hot_spots(
                 continue
             group.sort(key=lambda r: (r.received_at, r.id), reverse=True)
             if people == "phones":
-                distinct = len({phone_digits(r.caller.phone) for r in group} - {""})
+                distinct = len({caller_identity(r) for r in group} - {""})
             else:
                 distinct = len({r.category for r in group})
             community = group[-1].location.community
@@ -217,9 +217,25 @@ def _hot_spots(
 
     hot_addresses = repeats(((g[0].location.address, g) for g in addresses.values()), "phones")
     hot_callers = repeats(
-        ((f"{mask_phone(phone)} {g[0].caller.name}".strip(), g) for phone, g in callers.items()), "categories"
+        (
+            (f"{mask_phone(g[0].caller.phone)} {mask_name(g[0].caller.name)}".strip(), g)
+            for g in callers.values()
+        ),
+        "categories",
     )
     return hot_pairs, hot_addresses, hot_callers
+
+
+def caller_identity(request: Request) -> str:
+    """What tells one caller from another: the server's caller key; for a request cached from an
+    older server (a full phone, no key), the phone's digits; "" when neither says."""
+    caller = request.caller
+    if caller.key:
+        return f"key:{caller.key}"
+    if "*" in caller.phone:  # masked without a key: the hidden digits cannot tell callers apart
+        return ""
+    digits = phone_digits(caller.phone)
+    return f"phone:{digits}" if digits else ""
 
 
 def _hourly(requests: Iterable[Request], now: datetime) -> Trend:

@@ -74,7 +74,8 @@ class BulkScreen(AppScreen, ModalScreen[None]):
     def on_batch_recorded(self, message: BatchRecorded) -> None:
         strings = self.host.strings
         if message.error:
-            self.query_one("#bulk-summary", Label).update(Text(strings("bulk.failed", reason=message.error)))
+            failed = one_line(strings("bulk.failed", reason=message.error))
+            self.query_one("#bulk-summary", Label).update(Text(failed))
             self.done = True
             return
         self.keys, self.refused = message.record.keys, message.record.refused

@@ -163,7 +163,7 @@ class DashboardScreen(AppScreen, Screen[None]):
         for key in ("def_response", "def_resolution", "def_satisfaction", "def_valid"):
             parts.append(Text(f"· {s(f'dashboard.{key}')}", style="dim"))
         if not report.online:
-            parts.append(Text(s("dashboard.rates_missing", reason=report.rates_missing), style="bold yellow"))
+            parts.append(literal(s("dashboard.rates_missing", reason=report.rates_missing), "bold yellow"))
             return Group(*parts)
         table = _table(
             (s("dashboard.period"), s("dashboard.total"), *self._rate_headers()),

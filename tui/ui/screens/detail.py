@@ -3,7 +3,8 @@ waits in the outbox, conflicts, and the audit timeline from the server.
 
 The screen asks the app for the request as cached (`LoadDetail`) and for its audit timeline
 from the server (`LoadAudit`); both arrive as messages. The app's transition keys act on the
-request shown here. `p` reveals the caller's phone (`RevealPhone`): the server records who saw it.
+request shown here. `p` reveals the caller's phone and name (`RevealPhone`): the server records
+who saw them.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class DetailScreen(AppScreen, Screen[None]):
         self._conflicts: list[ConflictRecord] = []
         self._audit: list[AuditEvent] | None = None
         self._audit_error = ""
-        self.phone: str | None = None
+        self.phone: str | None = None  # the caller's, once revealed
+        self.caller_name: str | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
@@ -99,6 +101,7 @@ class DetailScreen(AppScreen, Screen[None]):
                 strings=host.strings,
                 names=host.names,
                 phone=self.phone,
+                name=self.caller_name,
                 pending=self._pending,
                 conflicts=self._conflicts,
                 audit=self._audit,
@@ -123,5 +126,5 @@ class DetailScreen(AppScreen, Screen[None]):
 
     def on_phone_revealed(self, message: PhoneRevealed) -> None:
         if message.request_id == self.request_id:
-            self.phone = message.phone
+            self.phone, self.caller_name = message.phone, message.name
             self.show()

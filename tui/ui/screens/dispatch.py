@@ -155,7 +155,7 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
         self.query_one("#picked", Static).update(line)
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#error", Static).update(Text(message))
+        self.query_one("#error", Static).update(literal(message, multiline=True))
 
     @property
     def error_text(self) -> str:

@@ -10,6 +10,11 @@
 The rows come from the app's `QueueModel`; this screen only chooses which (queue, filter,
 sort) and re-applies when the app signals that rows changed. A live update keeps the cursor
 on the selected request (see `QueueTable.set_rows`).
+
+A search that is a phone number, or its last 4 to 6 digits (`lookup_digits`), asks the app to
+look the caller up on the server when enter is pressed (`LookupCaller`: the server records each
+lookup; the cache holds no full phone to search). The requests found become the view (shown in
+the `all` queue; the other queues narrow it) until escape: the filter line says `电话 ****1234`.
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from api_client.domain.personal_data import lookup_digits
 from tui.core.queue.filters import NO_FILTER, Filter
 from tui.core.queue.kinds import QueueKind
+from tui.core.queue.queue_list import QueueList
 from tui.core.queue.rows import QueueRow
 from tui.core.queue.sorts import Sort
 from tui.core.saved_queues import SavedQueue
 from tui.core.surge import Surge, detect_surges
-from tui.ui.asks import OpenDetail, SaveQueue
+from tui.ui.asks import LookupCaller, OpenDetail, SaveQueue
+from tui.ui.messages import CallerLookedUp
 from tui.ui.screens.base import AppScreen
 from tui.ui.widgets.queue_bar import QUEUE_ORDER, FilterLine, QueueBar
 from tui.ui.widgets.queue_table import QueueTable
@@ -89,6 +97,8 @@ class QueuesScreen(AppScreen, Screen[None]):
         self.marked: list[str] = []  # marked for a bulk action, in the order they were marked
         self._anchor: str | None = None  # where a range mark starts
         self._footer_for: object = None  # what the footer's keys were last worked out for
+        #: A phone lookup's answer shown as the view: the number as shown and the requests found.
+        self.lookup: tuple[str, frozenset[str]] | None = None
 
     def compose(self) -> ComposeResult:
         host = self.host
@@ -188,6 +198,9 @@ class QueuesScreen(AppScreen, Screen[None]):
         now = host.clock()
         model = host.model
         rows = model.apply(self.kind, self.filter, self.sort, now=now)
+        if self.lookup is not None:
+            found = self.lookup[1]
+            rows = QueueList([row for row in rows if row.id in found], rows.locator)
         table = self.table
         table.set_now(now)
         table.set_rows(rows)
@@ -220,6 +233,8 @@ class QueuesScreen(AppScreen, Screen[None]):
         parts: list[str] = []
         if self.saved_name:
             parts.append(f"「{self.saved_name}」")
+        if self.lookup is not None:
+            parts.append(strings("queues.phone", phone=self.lookup[0]))
         if self.filter.text:
             parts.append(f"/ {self.filter.text}")
         names = self.host.names
@@ -262,9 +277,14 @@ class QueuesScreen(AppScreen, Screen[None]):
         search.focus()
 
     def action_clear(self) -> None:
-        """Escape: unmark, then drop the filter and the saved queue's name."""
+        """Escape: unmark, then drop a phone lookup's view, then the filter and the saved
+        queue's name."""
         if self.marked:
             self.clear_marks()
+            return
+        if self.lookup is not None:
+            self.lookup = None
+            self.reapply()
             return
         if self.filter.is_empty and not self.saved_name:
             return
@@ -274,6 +294,7 @@ class QueuesScreen(AppScreen, Screen[None]):
 
     def set_view(self, kind: QueueKind, filter: Filter, sort: Sort, name: str = "") -> None:
         self.kind, self.filter, self.sort, self.saved_name = kind, filter, sort, name
+        self.lookup = None
         self.reapply()
 
     def apply_saved(self, queue: SavedQueue) -> None:
@@ -306,7 +327,7 @@ class QueuesScreen(AppScreen, Screen[None]):
                 self.apply_saved(queue)
 
         if not queues:
-            self.notify(self.host.strings("queues.none_saved"))
+            self.notify(self.host.strings("queues.none_saved"), markup=False)
             return
         self.app.push_screen(SavedQueuesDialog(queues, self.host.strings), done)
 
@@ -318,8 +339,17 @@ class QueuesScreen(AppScreen, Screen[None]):
         self.reapply()
 
     @on(Input.Submitted, "#search")
-    def _search_done(self) -> None:
+    def _search_done(self, event: Input.Submitted) -> None:
         self._leave_search()
+        if lookup_digits(event.value) is not None:  # a phone: only the server can find it
+            self.post_message(LookupCaller(self, event.value))
+
+    def on_caller_looked_up(self, message: CallerLookedUp) -> None:
+        """The caller's requests become the view, from the `all` queue; the search text goes."""
+        self.lookup = (message.shown, frozenset(message.request_ids))
+        self.kind = QueueKind.all
+        self.filter = _with_text(self.filter, "")
+        self.reapply()
 
     def _leave_search(self) -> None:
         search = self.query_one("#search", Input)

@@ -186,7 +186,7 @@ class _ActionDialog(ModalScreen[ActionT | None]):
         return {}
 
     def show_error(self, message: str) -> None:
-        self.query_one("#error", Static).update(Text(message))
+        self.query_one("#error", Static).update(literal(message, multiline=True))
 
     @property
     def error_text(self) -> str:
