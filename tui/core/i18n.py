@@ -155,7 +155,7 @@ _APP: dict[str, tuple[str, str]] = {
     "app.queue_saved": ("已保存队列「{name}」", "Saved the queue '{name}'"),
     "app.insecure_transport": (
         "令牌以明文 http 发往 {host}：网络上的人都能读到它；请使用 https:// 地址",
-        "The token goes over plain http to {host}: anyone on the network can read it; use an https:// address",
+        "The token goes over plain http to {host}: anyone on the path can read it; use an https:// address",
     ),
     "action.intake": ("受理", "intake"),
     "action.dispatch": ("派单", "dispatch"),
