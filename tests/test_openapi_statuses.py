@@ -220,3 +220,12 @@ def test_public_open311_reads_need_no_key(tmp_path: Path) -> None:
     for path in (f"{OPEN311}/requests.json", f"{OPEN311}/requests/{{service_request_id}}.json"):
         assert {} in document["paths"][path]["get"]["security"]
     assert {} not in document["paths"][f"{OPEN311}/requests.json"]["post"]["security"]
+
+
+def test_a_405_allows_every_method_of_the_path(live_server: LiveServer, document: dict[str, Any]) -> None:
+    for path, concrete in ((RULE, "/v1/routing-rules/roof"), (f"{OPEN311}/requests.json", None)):
+        url = live_server.url + (concrete or path)
+        answer = httpx.request("PATCH", url, timeout=10)
+        assert answer.status_code == 405
+        allowed = {m.strip() for m in answer.headers["Allow"].split(",")} - {"HEAD"}
+        assert allowed == {method.upper() for method in document["paths"][path]}, answer.headers
