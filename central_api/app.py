@@ -9,15 +9,15 @@ in this process.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
-from starlette.routing import Match, Route
 
 from central_api.body_limit import BodyLimitMiddleware
 from central_api.errors import install_error_handlers
@@ -74,22 +74,25 @@ def create_app(store: Store, *, max_body_bytes: int = 1 << 20, open311_public: b
 
 
 def _allow_every_method(app: FastAPI) -> None:
-    """A 405's `Allow` names the methods of every route on the path (Starlette names only those
-    of the first one, and a path's methods may be routes of their own)."""
+    """A 405's `Allow` names every method of the path, as the OpenAPI document lists them
+    (Starlette names those of one route, and a path's methods may be routes of their own)."""
     answer = app.exception_handlers[StarletteHTTPException]
 
     async def http_error(request: HttpRequest, exc: Exception) -> Response:
         if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
-            methods = {
-                method
-                for route in app.router.routes
-                if isinstance(route, Route)
-                and route.methods
-                and route.matches(request.scope)[0] is not Match.NONE
-                for method in route.methods
-            }
-            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(methods))}
+            methods = _methods(app.openapi(), request.url.path)
+            if methods:
+                exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(methods))}
         response = answer(request, exc)
         return await response if inspect.isawaitable(response) else response
 
     app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def _methods(document: dict[str, Any], path: str) -> set[str]:
+    """The methods the document lists for `path` (HEAD with GET); none for a path it lacks."""
+    for template, operations in document.get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)), path):
+            methods = {method.upper() for method in operations}
+            return methods | {"HEAD"} if "GET" in methods else methods
+    return set()
