@@ -410,3 +410,12 @@ async def test_offline_the_app_says_a_phone_lookup_needs_the_server(tmp_path: Pa
             said = app.strings("app.lookup_offline")
             await until(pilot, lambda: any(n.message == said for n in notices), what="the notice")
             assert screen.lookup is None
+
+
+def test_mask_email_keeps_the_first_character_and_the_domain() -> None:
+    from api_client.domain.personal_data import mask_email
+
+    assert mask_email("zhang.wei@example.com") == "z********@example.com"
+    assert mask_email("a@b.cn") == "a@b.cn"
+    assert mask_email("no-at-sign") == "**********"
+    assert mask_email("x\x1b[2J@evil.example") == "x****@evil.example"

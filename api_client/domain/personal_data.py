@@ -120,3 +120,13 @@ def mask_digit_runs(text: str) -> str:
         end = match.end()
     pieces.append(text[end:])
     return "".join(pieces)
+
+
+def mask_email(email: str) -> str:
+    """`zhang.wei@example.com` → `z********@example.com`: the first character of the mailbox and
+    the domain stay (enough to tell two addresses apart, not to write to one)."""
+    email = one_line(email)
+    mailbox, at, domain = email.rpartition("@")
+    if not at:
+        return "*" * len(email)
+    return mailbox[:1] + "*" * max(len(mailbox) - 1, 0) + "@" + domain

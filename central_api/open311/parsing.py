@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from api_client.actions import AddNote
 from api_client.domain import bounds
+from api_client.domain.personal_data import mask_email
 from api_client.domain.states import OPEN_STATES
 from api_client.models import (
     CallerIn,
@@ -264,7 +265,7 @@ def new_request(
     extras = [
         f"{label}：{value}"
         for label, value in (
-            ("邮箱", email),
+            ("邮箱", mask_email(email)),  # personal data: never in the shared copy
             ("图片", media_url),
             ("地址编号", address_id if address else ""),
             ("设备", device_id),
