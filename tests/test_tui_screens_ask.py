@@ -118,7 +118,8 @@ async def test_a_bulk_action_is_recorded_and_followed_by_the_app(server: LiveSer
         host: Host = app  # what screens see of the app (mypy checks it structurally)
         assert isinstance(host, Host)
         bar = screen.query_one(StatusBar)
-        assert bar.status == app.last_status  # the bar follows the app's status by itself
+        # the bar follows the app's status by itself (the signal reaches it as a message)
+        await until(pilot, lambda: bar.status == app.last_status, what="the bar to show the app's status")
         await pilot.press("space", "space")
         marked = list(screen.marked)
         await pilot.press("n")
