@@ -49,7 +49,7 @@ class DetailScreen(AppScreen, Screen[None]):
         super().__init__()
         self.request_id = request_id
         self.request: Request | None = None
-        self._pending: list[PendingAction] = []
+        self._actions: list[PendingAction] = []
         self._conflicts: list[ConflictRecord] = []
         self._audit: list[AuditEvent] | None = None
         self._audit_error = ""
@@ -81,7 +81,7 @@ class DetailScreen(AppScreen, Screen[None]):
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         detail = message.detail
-        self.request, self._pending, self._conflicts = detail.request, detail.pending, detail.conflicts
+        self.request, self._actions, self._conflicts = detail.request, detail.pending, detail.conflicts
         self.show()
         self.app.refresh_bindings()
 
@@ -102,7 +102,7 @@ class DetailScreen(AppScreen, Screen[None]):
                 names=host.names,
                 phone=self.phone,
                 name=self.caller_name,
-                pending=self._pending,
+                pending=self._actions,
                 conflicts=self._conflicts,
                 audit=self._audit,
                 audit_error=self._audit_error,

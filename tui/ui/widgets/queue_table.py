@@ -196,7 +196,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._now = clock()
         self._rows: Sequence[QueueRow] = ()
         self._cursor = 0
-        self._strips: LRUCache[tuple[int, int], tuple[QueueRow, Deadline, Strip]] = LRUCache(128)
+        self._painted_lines: LRUCache[tuple[int, int], tuple[QueueRow, Deadline, Strip]] = LRUCache(128)
         self._shown: tuple[object, ...] | None = None  # what the last repaint put on screen
         self._header: tuple[int, Strip] | None = None
         self._highlighted: str | None = None
@@ -310,7 +310,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         marked = frozenset(ids)
         if marked != self._marked:
             self._marked = marked
-            self._strips.clear()
+            self._painted_lines.clear()
             self._shown = None
             self.refresh()
 
@@ -384,7 +384,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _forget_styles(self) -> None:
         self._styles.clear()
-        self._strips.clear()
+        self._painted_lines.clear()
         self._shown = None
         self._header = None
 
@@ -431,11 +431,11 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         if row.id in self._marked:
             return self._render_row(row, width, cursor=False)
         deadline = self._deadline(row)
-        cached = self._strips.get(key)
+        cached = self._painted_lines.get(key)
         if cached is not None and cached[0] is row and cached[1] == deadline:
             return cached[2]
         strip = self._render_row(row, width, cursor=False)
-        self._strips[key] = (row, deadline, strip)
+        self._painted_lines[key] = (row, deadline, strip)
         return strip
 
     def _header_strip(self, width: int) -> Strip:
