@@ -12,8 +12,27 @@ from pydantic import Field, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
 
 from api_client.domain import bounds
-from api_client.input_types import DueAt, Identifier, OptionalText, RequiredText, WireTier
+from api_client.input_types import DueAt, Identifier, OptionalText, RequiredText, WireEnum, WireTier
 from api_client.models import Incoming, Satisfaction, Tier
+
+
+class ReturnCode(WireEnum):
+    """Why a unit hands an order back (退单)."""
+
+    not_our_duty = "not_our_duty"  # 不属于本单位职责
+    wrong_address = "wrong_address"  # 地址有误或不在本辖区
+    needs_other_unit = "needs_other_unit"  # 须由其他单位主办
+    duplicate = "duplicate"  # 重复诉求，已在办理
+    other = "other"
+
+
+class CloseCode(WireEnum):
+    """Why a resolved request is closed by hand: a valid callback closes (or reopens) it by itself."""
+
+    unreachable = "unreachable"  # 多次回访未联系上 (`bounds.MIN_UNREACHED_CALLBACKS`)
+    declined = "declined"  # 市民拒绝回访评价
+    withdrawn = "withdrawn"  # 市民撤回诉求
+    other = "other"  # the reason says what
 
 
 class Dispatch(Incoming):
@@ -42,16 +61,18 @@ class Accept(Incoming):
 
 
 class Return(Incoming):
-    """退单: the unit hands the order back; a reason is required."""
+    """退单: the unit hands the order back, with a code and the reason in words. A body without a
+    code (an older client's) counts as `other`."""
 
     action: Literal["return"] = "return"
+    code: ReturnCode = ReturnCode.other
     reason: RequiredText
 
 
 class Extend(Incoming):
     """延期: a new due time, later than the current one and within `bounds.due_window`; a reason
     is required. More than `bounds.MAX_EXTENSION` past the current due time needs a supervisor
-    (`api_client.domain.lifecycle.check_extension`)."""
+    (`api_client.domain.lifecycle.check_extension`); at most `bounds.MAX_EXTENSIONS` per round."""
 
     action: Literal["extend"] = "extend"
     reason: RequiredText
@@ -59,7 +80,8 @@ class Extend(Incoming):
 
 
 class Resolve(Incoming):
-    """办结: the unit reports the request handled."""
+    """办结: the unit reports the request handled, with its reply to the citizen (`summary`): the
+    state machine refuses a blank one (`reply_required`)."""
 
     action: Literal["resolve"] = "resolve"
     summary: OptionalText = ""
@@ -89,10 +111,11 @@ class LogCallback(Incoming):
 
 
 class Close(Incoming):
-    """结案 after a callback that did not close it by itself, or when the citizen cannot be
-    reached after the attempts the centre requires."""
+    """结案 by hand, with a code (`lifecycle` says when each is allowed); `other` needs the reason
+    in words. A body without a code (an older client's) counts as `other` when it has a reason."""
 
     action: Literal["close"] = "close"
+    code: CloseCode | None = None
     reason: OptionalText = ""
 
 

@@ -156,6 +156,39 @@ class Note(Outgoing):
     at: AwareDatetime
 
 
+def _empty(value: object) -> bool:
+    """Whether a step's field is empty (None, "", []): the JSON leaves it out. False is an answer."""
+    return value is None or value == "" or value == []
+
+
+class Step(Outgoing):
+    """One step of a request's history (`Request.history`), written by the state machine: who,
+    when, the action (or `intake`), the state after it, and why — what the action carried that
+    explains it. Fields an action does not carry stay empty and are left out of the JSON."""
+
+    action: str
+    by: str
+    at: AwareDatetime
+    state: State
+    #: The reason's code: a return's, a close's.
+    code: str | None = Field(default=None, exclude_if=_empty)
+    #: The reason (return, extend, reopen, close, escalate), the reply (resolve), the note, the
+    #: callback's note; cut to `bounds.MAX_STEP_TEXT`.
+    text: str = Field(default="", exclude_if=_empty)
+    #: A dispatch's units: the lead first, then the co-units.
+    units: list[str] = Field(default_factory=list, exclude_if=_empty)
+    #: The due time the step set (intake, extend, reopen, escalate, a callback that reopened).
+    due_at: AwareDatetime | None = Field(default=None, exclude_if=_empty)
+    #: The tier the step set (intake, escalate).
+    tier: Tier | None = Field(default=None, exclude_if=_empty)
+    #: A callback's answers.
+    reached: bool | None = Field(default=None, exclude_if=_empty)
+    solved: bool | None = Field(default=None, exclude_if=_empty)
+    satisfaction: Satisfaction | None = Field(default=None, exclude_if=_empty)
+    #: The request merged into (merge), left (unmerge) or resolved with (resolve).
+    parent: str | None = Field(default=None, exclude_if=_empty)
+
+
 class Request(Outgoing):
     """A citizen's request as the server holds it."""
 
@@ -185,6 +218,11 @@ class Request(Outgoing):
     updated_at: AwareDatetime | None = None  # when the latest change was made
     version: int = Field(ge=1)
     change_seq: int = Field(ge=0)
+    #: Every step, oldest first, within `bounds.MAX_HISTORY` (empty for a request stored before
+    #: requests kept their history: its audit trail tells it).
+    history: list[Step] = Field(default_factory=list)
+    #: Steps left out of `history` to keep it within its bound.
+    history_dropped: int = Field(default=0, ge=0)
 
     @property
     def is_open(self) -> bool:
@@ -237,6 +275,9 @@ class Community(Outgoing):
     id: str
     name: str
     streets: list[str] = Field(default_factory=list)
+    #: The community's centre (latitude, longitude; WGS 84), for a map; None when the server
+    #: does not know it (or is older than maps).
+    centre: tuple[float, float] | None = None
 
 
 #: The `community` of a routing rule that applies in every community.
@@ -454,14 +495,20 @@ class PulledPage:
 class Rates(Outgoing):
     """The three rates (三率), each with its numerator and denominator.
 
-    response = dispatched requests accepted within the response window / dispatched requests
+    response = dispatched requests signed for within the response window
+               / dispatched requests whose response is known (signed for, or the window closed)
     resolution = valid callbacks answering solved / valid callbacks
     satisfaction = valid callbacks answering satisfied / valid callbacks
-    A valid callback is one that reached the citizen; per request only its latest counts.
-    A rate is None when its denominator is zero.
+    A dispatch whose window is still open and that nobody has signed for yet is not counted
+    (`response_pending`): it may still be answered in time. A valid callback is one that reached
+    the citizen; per request only its latest counts. A rate is None when its denominator is zero.
     """
 
     dispatched: int
+    #: Dispatched requests the response rate counts: signed for, or their window has closed.
+    response_counted: int
+    #: Dispatched requests not signed for whose response window is still open (not counted yet).
+    response_pending: int
     responded_in_time: int
     valid_callbacks: int
     solved: int
@@ -505,9 +552,29 @@ class TokenInfo(Outgoing):
 
 
 class ChangeNotice(Outgoing):
-    """A server-sent event: changes up to `seq` are ready to pull."""
+    """A server-sent `change` event: changes up to `seq` are ready to pull."""
 
     seq: int
+
+
+class CarriedChangesPage(StampedChangesPage):
+    """The data of a `changes` event as a client reads it: a `ChangesPage` (each request checked
+    as a `RequestStamp`) that also says it holds every change after `since`."""
+
+    since: int = Field(ge=0)
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedPage:
+    """A server-sent `changes` event: `page` holds every change after `since`, up to `seq`."""
+
+    since: int
+    page: PulledPage
+
+    @property
+    def seq(self) -> int:
+        """The newest seq the event brings (its id)."""
+        return self.page.next_since
 
 
 def now_utc() -> datetime:

@@ -5,18 +5,24 @@
 for a missing, unknown or revoked token; 403 `partner_not_allowed` for a partner's, which works
 only under `/open311/v2/`); `require_role(role)` additionally demands at least that role (403).
 
+`read_slot` (as `READ_SLOT` in a route's `dependencies`) makes the reads that come in crowds (every
+client pulls the change feed after each notice) take turns on `READ_THREADS` of the worker threads,
+so that a write always finds a free one.
+
 Identities are remembered per process for at most `IDENTITY_TTL` seconds, and forgotten at once
-when the tokens version moves (a revocation anywhere: the notifier polls it with the change head),
-so a revoked token is refused by every process sharing the database within `REVOCATION_SECONDS`.
+when the tokens version moves (a revocation anywhere: the notifier hears of it, by notice on
+PostgreSQL, by its poll on SQLite), so a revoked token is refused by every process sharing the
+database within `REVOCATION_SECONDS`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 
@@ -31,18 +37,36 @@ REVOCATION_SECONDS = 5.0
 #: poll of the tokens version fail (`events.WAIT_SECONDS` + this stays within the promise).
 IDENTITY_TTL = 3.0
 IDENTITY_CACHE_SIZE = 10_000
+#: Worker threads the crowd reads may hold at once (of `central_api.sql.engine.WORKER_THREADS`).
+READ_THREADS = 8
 
 #: The roles of the /v1 API, from least to most powerful; a role may do everything the ones
 #: before it may. A partner is not among them: it is another kind of token, not a lesser one.
 ROLE_RANK: dict[Role, int] = {Role.dispatcher: 0, Role.supervisor: 1, Role.admin: 2}
 
 
-def get_store(request: Request) -> Store:
-    """The store the application was built with (`app.state.store`)."""
+async def get_store(request: Request) -> Store:
+    """The store the application was built with (`app.state.store`). (A coroutine, so that
+    FastAPI does not spend a worker thread on it.)"""
     return cast(Store, request.app.state.store)
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+async def read_slot(request: Request) -> AsyncIterator[None]:
+    """Hold one of the `READ_THREADS` places while the route runs (waiting, without a thread,
+    until one is free)."""
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "read_limiter", None)
+    if limiter is None:  # made in the app's event loop, where it is used
+        limiter = state.read_limiter = anyio.CapacityLimiter(READ_THREADS)
+    async with limiter:
+        yield
+
+
+#: `dependencies=READ_SLOT` on a route that reads for a crowd.
+READ_SLOT = [Depends(read_slot, scope="function")]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -120,11 +144,11 @@ async def require_identity(request: Request, store: StoreDep) -> TokenHolder:
 IdentityDep = Annotated[TokenHolder, Depends(require_identity)]
 
 
-def require_role(role: Role) -> Callable[[TokenHolder], TokenHolder]:
+def require_role(role: Role) -> Callable[[TokenHolder], Coroutine[Any, Any, TokenHolder]]:
     """A dependency demanding at least `role` (a /v1 role); 403 for a weaker one."""
     needed = ROLE_RANK[role]
 
-    def check(identity: IdentityDep) -> TokenHolder:
+    async def check(identity: IdentityDep) -> TokenHolder:
         if ROLE_RANK[identity.role] < needed:
             raise ApiError(
                 403,

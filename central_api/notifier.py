@@ -13,7 +13,8 @@ with, and a move wakes every stream so it checks its token again (`tokens_change
 for a revocation in this process).
 
 `close()` (thread-safe) ends every stream promptly; the server calls it when it starts shutting
-down, because uvicorn waits for open connections to finish before it stops.
+down, because uvicorn waits for open connections to finish before it stops. A task that serves
+the streams (the change ring's) is `attach`ed: `stop()` cancels it and waits for it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Notifier:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._attached: set[asyncio.Task[None]] = set()
 
     @property
     def head(self) -> int:
@@ -71,14 +73,22 @@ class Notifier:
         self._poller = asyncio.create_task(self._poll(), name="hotline-notifier-poll")
 
     async def stop(self) -> None:
-        """Close, and stop polling."""
+        """Close, and stop polling and every attached task."""
         self.close()
-        if self._poller is not None:
-            self._poller.cancel()
+        tasks = [*self._attached, *([self._poller] if self._poller is not None else [])]
+        self._attached.clear()
+        self._poller = None
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+                await task
         self._loop = None
+
+    def attach(self, task: asyncio.Task[None]) -> None:
+        """`task` lives as long as this notifier: `stop()` cancels it and waits for it."""
+        self._attached.add(task)
+        task.add_done_callback(self._attached.discard)
 
     def notify(self, head: int) -> None:
         """The head is now at least `head`. Safe to call from any thread."""
@@ -110,7 +120,8 @@ class Notifier:
                 await asyncio.sleep(remaining)
                 return None
             try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._changed.wait()
             except TimeoutError:
                 return None
         return None

@@ -89,11 +89,13 @@ _SAYS: dict[int, str] = {
     422: "Invalid input (`errors` lists each problem), or an unknown category, community, unit or request",
     428: "If-Match is required",
     429: "Too many open streams for this token",
+    503: "The server is busy (its open files are nearly used up): try again after `Retry-After`",
 }
 _MODELS: dict[int, type[ErrorBody]] = {412: StaleRequestBody, 422: InvalidInputBody}
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "`Bearer`", "required": True, "schema": {"type": "string"}}},
     429: {"Retry-After": {"description": "Seconds to wait", "required": True, "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "Seconds to wait", "required": True, "schema": {"type": "integer"}}},
 }
 
 

@@ -1,9 +1,16 @@
 """The three rates (三率) and request statistics, exactly as `api_client.models.Rates` defines them.
 
     response     = dispatched requests accepted within `response_window(tier)` of `dispatched_at`
-                   / dispatched requests
+                   / dispatched requests whose response is known: accepted, or the window closed
     resolution   = valid callbacks answering solved / valid callbacks
     satisfaction = valid callbacks answering satisfied / valid callbacks
+
+A dispatch whose window is still open at `now` and that nobody has signed for yet is left out
+of the response rate (`response_pending`): it may still be signed for in time, and counting it
+would make a bulk dispatch drag the rate down for half an hour. Worked example (docs/rates.md):
+70 dispatched, 30 signed for in time, 40 dispatched ten minutes ago and not yet signed for →
+30 / 30 = 100 %, 40 pending; two hours later, if 25 more were signed for in time and 15 never
+were, 55 / 70 = 78.6 %.
 
 A valid callback is one that reached the citizen; per request only its latest valid callback
 counts. A rate is None when its denominator is zero.
@@ -22,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from api_client.domain.deadlines import is_overdue, response_window
 from api_client.domain.states import HANDLING_STATES
@@ -33,6 +40,7 @@ from api_client.models import (
     Satisfaction,
     State,
     Stats,
+    Tier,
 )
 from central_api.sql import tables as t
 
@@ -43,6 +51,13 @@ def responded_in_time(request: Request) -> bool:
         return False
     elapsed = request.accepted_at - request.dispatched_at
     return elapsed <= response_window(request.tier)
+
+
+def response_counted(request: Request, now: datetime) -> bool:
+    """Dispatched, and its response is known at `now`: signed for, or the window has closed."""
+    if request.dispatched_at is None:
+        return False
+    return request.accepted_at is not None or now >= request.dispatched_at + response_window(request.tier)
 
 
 def latest_valid_callback(request: Request) -> Callback | None:
@@ -72,6 +87,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 def make_rates(
     dispatched: int,
+    counted: int,
     responded_in_time: int,
     valid_callbacks: int,
     solved: int,
@@ -81,12 +97,14 @@ def make_rates(
     """Rates from their counts."""
     return Rates(
         dispatched=dispatched,
+        response_counted=counted,
+        response_pending=dispatched - counted,
         responded_in_time=responded_in_time,
         valid_callbacks=valid_callbacks,
         solved=solved,
         satisfied=satisfied,
         basically_satisfied=basically_satisfied,
-        response=_ratio(responded_in_time, dispatched),
+        response=_ratio(responded_in_time, counted),
         resolution=_ratio(solved, valid_callbacks),
         satisfaction=_ratio(satisfied, valid_callbacks),
     )
@@ -110,7 +128,7 @@ def stats_from_requests(
 ) -> Stats:
     """Stats over request objects (the same numbers `stats_sql` counts in the database)."""
     by_state = {state.value: 0 for state in State}
-    total = overdue = dispatched = in_time = valid = solved = satisfied = basically = 0
+    total = overdue = dispatched = counted = in_time = valid = solved = satisfied = basically = 0
     for request in requests:
         if not _in_filter(request, since, until, unit):
             continue
@@ -120,6 +138,7 @@ def stats_from_requests(
             overdue += 1
         if request.dispatched_at is not None:
             dispatched += 1
+            counted += response_counted(request, now)
             in_time += responded_in_time(request)
         callback = latest_valid_callback(request)
         if callback is not None:
@@ -127,7 +146,7 @@ def stats_from_requests(
             solved += bool(callback.solved)
             satisfied += callback.satisfaction is Satisfaction.satisfied
             basically += callback.satisfaction is Satisfaction.basically
-    rates = make_rates(dispatched, in_time, valid, solved, satisfied, basically)
+    rates = make_rates(dispatched, counted, in_time, valid, solved, satisfied, basically)
     return Stats(
         total=total, by_state=by_state, overdue=overdue, rates=rates, since=since, until=until, unit=unit
     )
@@ -135,6 +154,13 @@ def stats_from_requests(
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _response_known(now: datetime) -> ColumnElement[bool]:
+    """`response_counted`, in SQL: signed for, or dispatched at least its tier's window ago."""
+    r = t.requests.c
+    closed = [and_(r.tier == tier.value, r.dispatched_at <= now - response_window(tier)) for tier in Tier]
+    return or_(r.accepted_at.is_not(None), *closed)
 
 
 def stats_sql(
@@ -168,6 +194,7 @@ def stats_sql(
         func.count(),
         _count_if(and_(r.state.in_(handling), r.due_at < now)),
         _count_if(r.dispatched_at.is_not(None)),
+        _count_if(and_(r.dispatched_at.is_not(None), _response_known(now))),
         _count_if(and_(r.dispatched_at.is_not(None), r.responded_in_time)),
         _count_if(r.cb_valid),
         _count_if(and_(r.cb_valid, r.cb_solved)),
@@ -177,8 +204,8 @@ def stats_sql(
     if where is not None:
         totals = totals.where(where)
     row = conn.execute(totals).one()
-    total, overdue, dispatched, in_time, valid, solved, satisfied, basically = (int(v) for v in row)
-    rates = make_rates(dispatched, in_time, valid, solved, satisfied, basically)
+    total, overdue, dispatched, counted, in_time, valid, solved, satisfied, basically = (int(v) for v in row)
+    rates = make_rates(dispatched, counted, in_time, valid, solved, satisfied, basically)
     return Stats(
         total=total, by_state=by_state, overdue=overdue, rates=rates, since=since, until=until, unit=unit
     )

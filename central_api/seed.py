@@ -16,7 +16,7 @@ cold wave in winter (heating, burst pipes), a gale in spring and autumn (fallen 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
@@ -71,6 +71,7 @@ __all__ = [
     "DemoRequest",
     "DemoStep",
     "coords",
+    "demo_events",
     "demo_requests",
     "initial_request",
     "replay",
@@ -349,6 +350,18 @@ def replay(demo: DemoRequest, request_id: str | None = None) -> Request:
     return request
 
 
+def demo_events(demos: Sequence[DemoRequest]) -> list[tuple[datetime, int, int]]:
+    """Every write of `demos` in the order a store receives it: (time, index of the request,
+    index of its step or -1 for the intake), oldest first, across all requests."""
+    events: list[tuple[datetime, int, int]] = []
+    for i, demo in enumerate(demos):
+        assert demo.new.received_at is not None
+        events.append((demo.new.received_at, i, -1))
+        events.extend((step.at, i, j) for j, step in enumerate(demo.steps))
+    events.sort()
+    return events
+
+
 def seed_store(
     store: Store,
     *,
@@ -356,13 +369,12 @@ def seed_store(
     count: int = 2000,
     now: datetime | None = None,
     backdate: bool = True,
-    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write `count` demo requests and their histories into `store`; return how many were created.
 
     Every intake and action goes through the `Store` protocol (`create_request`, then `apply`
-    with `if_match` = the version just returned), interleaved across requests in time order,
-    so the change feed reads like a month of real work.
+    with `if_match` = the version just returned), interleaved across requests in time order
+    (`demo_events`), so the change feed reads like a month of real work.
 
     All writes are one transaction (`store.batch()`). With `backdate` (the default) the store's
     clock is set to each step's time while it is written, so state timestamps
@@ -370,28 +382,20 @@ def seed_store(
     the demo history rather than all "now"; it is restored afterwards. Seed before serving:
     other writes made meanwhile would be stamped with demo times too.
 
-    `progress(done, total)` is called every 500 writes and at the end. Seeding the same store
-    twice adds the requests again (no idempotency keys are used).
+    Seeding the same store twice adds the requests again (no idempotency keys are used).
+    `central_api.seed_bulk` writes the same rows into a new database much faster.
     """
     now = now or datetime.now(UTC)
     demos = demo_requests(seed, count, now)
-    events: list[tuple[datetime, int, int]] = []
-    for i, demo in enumerate(demos):
-        assert demo.new.received_at is not None
-        events.append((demo.new.received_at, i, -1))
-        events.extend((step.at, i, j) for j, step in enumerate(demo.steps))
-    events.sort()
-
     original_clock = store.clock
     moment = [now]
     if backdate:
         store.clock = lambda: moment[0]
     ids: dict[str, str] = {}
     versions: dict[int, int] = {}
-    total = len(events)
     try:
         with store.batch():
-            for done, (at, i, j) in enumerate(events, start=1):
+            for at, i, j in demo_events(demos):
                 moment[0] = at.astimezone(UTC)
                 demo = demos[i]
                 if j < 0:
@@ -407,8 +411,6 @@ def seed_store(
                         ids[demo.ref], action, actor=step.actor, if_match=versions[i], idempotency_key=None
                     )
                     versions[i] = outcome.request.version
-                if progress is not None and (done % 500 == 0 or done == total):
-                    progress(done, total)
     finally:
         store.clock = original_clock
     return len(demos)

@@ -1,10 +1,11 @@
 """What happens to a demo request after intake: the dispatcher's and the units' actions, each a
-step of the real state machine, stopping at the first one after `now`.
+step of the real state machine under its workflow rules, stopping at the first one after `now`.
 
 Dispatch to the suggested units (a lead and sometimes co-units, 吹哨报到), sign-for, notes,
-returns by the wrong owner, extensions, resolution, callbacks (≈97 % solved, ≈99 % satisfied
-among valid callbacks), closing, re-handling after an unsatisfied callback, and merging of
-duplicates into an earlier request.
+returns by the wrong owner (with a reason code), extensions, resolution with a reply, callbacks
+(≈97 % solved, ≈99 % satisfied among valid callbacks), re-handling after an unsolved or
+unsatisfied callback (the callback reopens the request by itself), closing as unreachable after
+three unreached callbacks, and merging of duplicates into an earlier request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from api_client.actions import (
     Action,
     AddNote,
     Close,
+    CloseCode,
     Dispatch,
     Extend,
     LogCallback,
@@ -25,7 +27,9 @@ from api_client.actions import (
     Reopen,
     Resolve,
     Return,
+    ReturnCode,
 )
+from api_client.domain import bounds
 from api_client.domain.deadlines import response_window
 from api_client.models import NewRequest, Satisfaction, Tier
 from central_api.catalogue import FALLBACK_UNIT, UNITS, community_office, suggested_units
@@ -48,6 +52,19 @@ from central_api.seed_data import (
 #: Every unit's id, for the state machine's check of dispatch targets.
 KNOWN_UNITS = [u.id for u in UNITS]
 _ON_DUTY = {u.id: u.on_duty for u in UNITS}
+#: The code of each return reason the demo units give (`other` for one not listed).
+_RETURN_CODES = dict(
+    zip(
+        RETURN_REASONS,
+        [
+            ReturnCode.not_our_duty,
+            ReturnCode.not_our_duty,
+            ReturnCode.wrong_address,
+            ReturnCode.needs_other_unit,
+        ],
+        strict=False,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -167,7 +184,8 @@ def history(rng: random.Random, walk: Walk, new: NewRequest, tier: Tier, parent_
             if not walk.step(t, wrong, Accept()):
                 return
             t += _minutes(rng, 30, 300)
-        if not walk.step(t, wrong, Return(reason=rng.choice(RETURN_REASONS))):
+        reason = rng.choice(RETURN_REASONS)
+        if not walk.step(t, wrong, Return(code=_RETURN_CODES.get(reason, ReturnCode.other), reason=reason)):
             return
         t += _minutes(rng, 10, 240)
     if not walk.step(t, dispatcher, Dispatch(lead_unit=lead, co_units=co)):
@@ -190,17 +208,17 @@ def history(rng: random.Random, walk: Walk, new: NewRequest, tier: Tier, parent_
                     return
                 continue
             return
-        # the callback left it callback_logged: reopen for re-handling, or close with an explanation
+        # the callback was unsolved or unsatisfied: it reopened the request for re-handling
         last = walk.steps[-1].action
         assert isinstance(last, LogCallback)
         unhappy = last.satisfaction is Satisfaction.not_satisfied
-        reopen = rng.random() < (0.85 if unhappy else 0.35) and round_ < 2
+        rehandle = rng.random() < (0.85 if unhappy else 0.35) and round_ < 2
         t += _minutes(rng, 10, 180)
-        if reopen:
-            if not walk.step(t, dispatcher, Reopen(reason=rng.choice(REOPEN_REASONS[:2]))):
+        if rehandle:  # the dispatcher notes why it went back; the units handle it again
+            if not walk.step(t, dispatcher, AddNote(text=rng.choice(REOPEN_REASONS[:2]))):
                 return
             continue
-        walk.step(t, dispatcher, Close(reason=rng.choice(CLOSE_REASONS)))
+        _explained(walk, lead, t, rng.choice(CLOSE_REASONS))
         return
 
 
@@ -210,7 +228,7 @@ def _handle(
     """签收, maybe notes and 延期, then 办结. Returns (resolved at, due) or None when cut off by `now`."""
     assert walk.at is not None
     t = walk.at
-    if round_ > 0:  # reopened at `t`: the state machine gives a fresh deadline of the tier
+    if round_ > 0:  # reopened: the state machine gave a fresh deadline of the tier, about now
         due = t + tier.duration
     window = response_window(tier)
     if rng.random() < 0.95:
@@ -256,7 +274,8 @@ def _callbacks(rng: random.Random, walk: Walk, t: datetime, round_: int) -> tupl
             return None
         attempts += 1
         if attempts >= 2 and rng.random() < 0.5:
-            return None  # never reached: the request stays resolved
+            _unreachable(walk, agent, t, attempts)  # never reached: closed as unreachable
+            return None
         t = _office_hours(rng, t + _minutes(rng, 180, 1440), 9, 19)
     solved_roll, happy_roll = rng.random(), rng.random()
     first = round_ == 0
@@ -283,3 +302,40 @@ def _callbacks(rng: random.Random, walk: Walk, t: datetime, round_: int) -> tupl
         return None
     closes = solved and satisfaction in (Satisfaction.satisfied, Satisfaction.basically)
     return t, closes
+
+
+def _aside(walk: Walk, at: datetime) -> random.Random:
+    """A generator of its own for steps the main one never drew (so the requests generated after
+    this one stay as they were), the same for the same request."""
+    return random.Random(f"{at.isoformat()}/{len(walk.steps)}")
+
+
+def _explained(walk: Walk, lead: str, t: datetime, explanation: str) -> None:
+    """After an unsolved or unsatisfied callback the centre explains rather than re-handles: the
+    lead unit signs for the reopened request and replies with the explanation; called back, the
+    citizen has understood it and declines to be asked again, which the callback agent closes it
+    with (the unsolved callback stays the latest valid one, as the rates count it)."""
+    rng = _aside(walk, t)
+    t = _office_hours(rng, t + _minutes(rng, 20, 120))
+    if not walk.step(t, lead, Accept()):
+        return
+    t = _office_hours(rng, t + _minutes(rng, 60, 1440))
+    if not walk.step(t, lead, Resolve(summary=explanation)):
+        return
+    t = _office_hours(rng, t + _minutes(rng, 60, 1440), 9, 19)
+    reason = "诉求人表示已清楚答复内容，不再评价。"
+    walk.step(t, rng.choice(CALLBACK_AGENTS), Close(code=CloseCode.declined, reason=reason))
+
+
+def _unreachable(walk: Walk, agent: str, t: datetime, attempts: int) -> None:
+    """The callbacks that never reach the citizen go on until there are enough to close the request
+    as unreachable (`bounds.MIN_UNREACHED_CALLBACKS`), then it is closed so."""
+    rng = _aside(walk, t)
+    while attempts < bounds.MIN_UNREACHED_CALLBACKS:
+        t = _office_hours(rng, t + _minutes(rng, 180, 1440), 9, 19)
+        if not walk.step(t, agent, LogCallback(reached=False, note=rng.choice(UNREACHED_NOTES))):
+            return
+        attempts += 1
+    t += _minutes(rng, 10, 120)
+    reason = f"回访 {attempts} 次均未联系上诉求人。"
+    walk.step(t, agent, Close(code=CloseCode.unreachable, reason=reason))

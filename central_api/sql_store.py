@@ -86,7 +86,8 @@ class SqlStore:
         catalogue: Catalogue | None = None,
         clock: Callable[[], datetime] = now_utc,
     ) -> SqlStore:
-        """Open (creating tables and loading the catalogue on first use) the database at `url`."""
+        """Open the database at `url`, bringing its schema to the newest revision (on first use:
+        creating its tables and loading the catalogue; see `central_api.sql.schema`)."""
         return cls(url, catalogue=catalogue, clock=clock)
 
     def close(self) -> None:

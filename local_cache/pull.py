@@ -12,6 +12,8 @@ cursor stays at the last good page.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable
@@ -58,6 +60,16 @@ def check_page(page: ChangesPage | PulledPage, since: int) -> None:
         )
     if page.head < page.next_since:
         raise PageError(f"{what}: head {page.head} is before change {page.next_since}", field="head")
+
+
+def page_after(page: PulledPage, since: int) -> PulledPage:
+    """The changes of a checked `page` that come after `since` (it ends where `page` ends)."""
+    first = bisect.bisect_right(page.seqs, since)
+    if first == 0:
+        return page
+    return dataclasses.replace(
+        page, seqs=page.seqs[first:], stamps=page.stamps[first:], requests=page.requests[first:]
+    )
 
 
 async def pull_pages(

@@ -9,8 +9,11 @@ base versions; a request's queue stops at its first failure; conflicts wait for 
 **Pull** (`pull`): pages of the change feed from the cache's cursor, each checked before it is
 applied; the cursor stays at the last good page.
 
-**Live.** `run()` listens to the event stream from the cursor and pulls on each notice; while the
-stream is down it polls every `poll_interval`; while the server cannot be reached it retries
+**Live.** `run()` listens to the event stream from the cursor. A page the stream carries is
+applied when it reaches back to the cursor (checked as a pulled page is), so a client that keeps
+up never pulls; a notice, a page after a gap and a page that cannot be read ask for a pull, after
+a random wait of up to `PULL_JITTER` seconds (a centre's clients do not all pull at once). While
+the stream is down it polls every `poll_interval`; while the server cannot be reached it retries
 with exponential backoff and jitter. Only the process that owns the cache
 (`store.is_sync_owner`) pushes and pulls: it pushes every process's actions, since the outbox is
 shared. Any other process only records actions and reloads the cache when the owner changes it,
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,18 +42,22 @@ from datetime import UTC, datetime
 
 from api_client.client import HotlineClient
 from api_client.errors import HotlineError
-from api_client.events import ChangeStream
-from api_client.models import PulledPage
+from api_client.events import ChangeStream, RefusedPage, StreamItem
+from api_client.models import CarriedPage, PulledPage
 from api_client.retrying import backoff
 from local_cache.errors import CacheError
 from local_cache.local_store import LocalStore
-from local_cache.pull import pull_pages
+from local_cache.pull import PageError, check_page, page_after, pull_pages
 from local_cache.push import AUTH_ERRORS, OFFLINE_ERRORS, Push, PushResult
 
 #: How often a process that does not own the cache looks for the owner's flushes, at most.
 FOLLOW_INTERVAL = 2.0
 #: How often a backoff looks whether the event stream has reconnected (the server is back).
 STREAM_CHECK = 0.25
+#: The longest random wait before a pull that the event stream asked for (seconds).
+PULL_JITTER = 0.25
+#: Carried pages kept for the next cycle at most; past that, the stream's news is pulled instead.
+CARRIED_QUEUE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +131,10 @@ class SyncEngine:
         self._failures = 0
         self._want_push = True
         self._want_pull = True
+        self._pull_at = 0.0  # a pull the stream asked for waits until then (`time.monotonic()`; 0: none)
+        self._carried: list[CarriedPage] = []  # pages the stream brought, for the next cycle
+        self._noticed = 0  # the newest seq a notice (or a page that could not be used) told of
+        self._refused = ""  # why the stream's latest page could not be read
         self._trigger = asyncio.Event()
         self._stream: ChangeStream | None = None
         self._stream_dropped = False  # the stream was down when the server was lost
@@ -338,8 +350,9 @@ class SyncEngine:
                 self._want_push = True
                 if isinstance(result.failure, OFFLINE_ERRORS + AUTH_ERRORS):
                     return
-        if self._want_pull:
-            self._want_pull = False
+        await self._take_stream()
+        if self._want_pull and time.monotonic() >= self._pull_at:
+            self._want_pull, self._pull_at = False, 0.0
             try:
                 await self.pull()
             except HotlineError as exc:
@@ -370,6 +383,8 @@ class SyncEngine:
             delay = self.poll_interval
         if self._flush_due:
             delay = min(delay, max(0.0, self._last_flush + self.flush_interval - time.monotonic()))
+        if self._want_pull and self._pull_at:
+            delay = min(delay, max(0.0, self._pull_at - time.monotonic()))
         return delay
 
     def _tick(self) -> None:
@@ -409,22 +424,74 @@ class SyncEngine:
         return True
 
     async def _listen(self) -> None:
-        """Follow the event stream from the cursor; a notice past the cursor asks for a pull."""
+        """Follow the event stream from the cursor (what it brings is taken by `_on_item`)."""
         stream = ChangeStream(self.client, last_event_id=self.store.cache.cursor)
         self._stream = stream
         try:
-            async for notice in stream:
-                self._on_notice(notice.seq)
+            async for item in stream:
+                self._on_item(item)
         except AUTH_ERRORS as exc:
             self._failed(exc)
             self._publish()
 
-    def _on_notice(self, seq: int) -> None:
-        """The server is there and has changes up to `seq`."""
+    def _on_item(self, item: StreamItem) -> None:
+        """The server is there and has changes up to `item.seq`: the next cycle applies a
+        carried page, or pulls for a notice or a page that could not be read."""
         self._succeeded()
-        if seq > self.store.cache.cursor:
-            self._want_pull = True
+        if isinstance(item, CarriedPage) and len(self._carried) < CARRIED_QUEUE:
+            self._carried.append(item)
+        else:
+            self._noticed = max(self._noticed, item.seq)
+            if isinstance(item, RefusedPage):
+                self._refused = item.error.message
         self._trigger.set()
+
+    async def _take_stream(self) -> None:
+        """What the stream brought since the last cycle: carried pages applied, a pull asked
+        for the rest (after a refused page, its error shown)."""
+        if self._refused:
+            self.last_error, self._refused = self._refused, ""
+            self._publish()
+        if self._carried:
+            await self._apply_carried()
+        if self._noticed > self.store.cache.cursor:
+            self._pull_soon()
+        self._noticed = 0
+
+    def _pull_soon(self) -> None:
+        """Pull after a random wait of up to `PULL_JITTER` (at once if a pull is due already)."""
+        if not self._want_pull:
+            self._want_pull = True
+            self._pull_at = time.monotonic() + random.uniform(0.0, PULL_JITTER)
+
+    async def _apply_carried(self) -> None:
+        """Apply each carried page that reaches back to the cursor (the part after it); a page
+        after a gap, or one that breaks the feed's rules, asks for a pull instead."""
+        carried, self._carried = self._carried, []
+        applied = False
+        for item in carried:
+            cursor = self.store.cache.cursor
+            if item.seq <= cursor:
+                continue  # held already
+            if item.since > cursor:
+                self._pull_soon()  # the changes between the cursor and the page are missing
+                continue
+            try:
+                check_page(item.page, item.since)
+            except PageError as exc:
+                self.last_error = exc.message
+                self._publish()
+                self._pull_soon()
+                continue
+            page = page_after(item.page, cursor)
+            self.store.apply_page(page)
+            self._applied(page)
+            applied = True
+            if page.has_more:
+                self._pull_soon()
+        if applied:
+            self._last_sync = datetime.now(UTC)
+            await self._flush_soon()
 
 
 def describe(summary: SyncSummary, server: str) -> str:

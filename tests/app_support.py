@@ -4,7 +4,8 @@
         await until(pilot, lambda: app.loaded)
 
 `seeded_server(tmp, count)` writes the demo data (the catalogue and `count` requests) into a new
-SQLite file and serves it on a free port; `open_session` opens a dispatcher's private cache.
+SQLite file (or the empty database `db`) and serves it on a free port; `open_session` opens a
+dispatcher's private cache.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pg_support import Db
 from textual.pilot import Pilot
 
 from api_client.models import ChangesPage, Request, Role
@@ -31,9 +33,9 @@ from tui.ui.app import HotlineApp
 SEED_NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-def seeded_server(tmp: Path, count: int = 60, *, seed: int = 7) -> LiveServer:
-    db = tmp / "central.db"
-    store = SqlStore.open(str(db))
+def seeded_server(tmp: Path, count: int = 60, *, seed: int = 7, db: Db | None = None) -> LiveServer:
+    db = db if db is not None else tmp / "central.db"
+    store = SqlStore.open(db)
     try:
         seed_store(store, seed=seed, count=count)
     finally:

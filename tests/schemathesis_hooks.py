@@ -7,7 +7,9 @@ Open311 service code (400). Nor does JSON Schema have words for some rules: no N
 surrogate in text, no control or format character in a token's name, a datetime within a window
 that moves with the clock, the rules between the fields of an action or a routing rule (the lead
 unit is not a co-unit, a co-unit is listed once, a callback's answers go with reaching the
-citizen), an Open311 end date not before its start date.
+citizen), an Open311 end date not before its start date, and the workflow rules of the state
+machine on what an action carries (a resolution's reply, a close's code or reason: a body an older
+client sent is read, so the schema keeps them optional).
 
 The run lets `positive_data_acceptance` accept those statuses, and `refused_for_a_reason` checks
 that such a refusal gives one of these reasons, never a field the schema calls valid.
@@ -34,6 +36,9 @@ REASONS: dict[int, frozenset[str]] = {
             "idempotency_body_differs",
             "invalid_character",
             "token_name_invalid",
+            "reply_required",
+            "close_reason_required",
+            "reason_text_required",
         }
     ),
     428: frozenset({"rule_version_required"}),

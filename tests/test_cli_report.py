@@ -73,8 +73,8 @@ async def test_hotline_report_agrees_with_the_dashboard(server: LiveServer, tmp_
     text = markdown.stdout
     assert text.startswith("# Shift handover report (from 2000-01-01 00:00)")
     assert f"| {cli.cached} | " in text  # everything was received since 2000
-    assert f"({rates.responded_in_time}/{rates.dispatched})" in text
-    assert "response = dispatched requests signed for in time ÷ dispatched" in text
+    assert f"({rates.responded_in_time}/{rates.response_counted})" in text
+    assert "response = dispatches signed for in time ÷ dispatches signed for or past their window" in text
 
 
 def test_offline_hotline_report_counts_the_cache_and_says_the_rates_are_missing(

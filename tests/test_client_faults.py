@@ -507,6 +507,8 @@ async def test_stats_sends_its_filters() -> None:
         "overdue": 0,
         "rates": {
             "dispatched": 0,
+            "response_counted": 0,
+            "response_pending": 0,
             "responded_in_time": 0,
             "valid_callbacks": 0,
             "solved": 0,
@@ -686,3 +688,18 @@ async def test_closing_the_iterator_early_closes_the_connection() -> None:
         await asyncio.wait_for(closed.wait(), 5)
         assert not stream.connected
     assert len(server.hits) == 1
+
+
+def test_an_event_stream_waits_as_long_as_a_busy_server_asks() -> None:
+    from api_client.client import HotlineClient
+    from api_client.errors import ServerError
+    from api_client.events import MAX_RETRY_AFTER, ChangeStream
+
+    stream = ChangeStream(
+        HotlineClient("http://127.0.0.1:9", "t"), wait_initial=0.5, wait_max=5.0, wait_jitter=0
+    )
+    assert stream.next_wait() <= 5.0
+    stream.last_error = ServerError("busy", status=503, code="server_busy", params={"retry_after": 10})
+    assert stream.next_wait() == 10.0
+    stream.last_error = ServerError("odd", status=503, code="server_busy", params={"retry_after": 10_000})
+    assert stream.next_wait() <= 5.0 < MAX_RETRY_AFTER  # an absurd wait is not honoured

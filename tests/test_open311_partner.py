@@ -13,7 +13,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +24,7 @@ from conftest import bearer
 from georeport import GeoReport  # type: ignore[import-untyped]
 from hypothesis import given
 from hypothesis import strategies as st
+from pg_support import Db
 from server_helpers import new_request
 from test_cli import free_port, hotline_command, run
 
@@ -48,10 +48,10 @@ REPORT = {
 
 
 @pytest.fixture
-def public_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def public_server(tmp_db: Db) -> Iterator[tuple[str, Db]]:
     """`hotline serve --open311-public` as a real subprocess on a free port."""
     port = free_port()
-    db = tmp_path / "hotline.db"
+    db = tmp_db
     proc = subprocess.Popen(
         [*hotline_command(), "serve", "--db", str(db), "--port", str(port), "--open311-public"],
         stdout=subprocess.PIPE,
@@ -74,7 +74,7 @@ def public_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         assert proc.wait(timeout=60) == 0
 
 
-def partner_token(db: Path, name: str = "city-app") -> str:
+def partner_token(db: Db, name: str = "city-app") -> str:
     made = run("token", "create", name, "--role", "partner", "--db", str(db))
     assert made.returncode == 0, made.stderr
     return made.stdout.strip()
@@ -89,7 +89,7 @@ def assert_public(item: dict[str, Any]) -> None:
 
 
 def test_a_third_party_client_lists_posts_with_a_partner_key_and_reads_publicly(
-    public_server: tuple[str, Path],
+    public_server: tuple[str, Db],
 ) -> None:
     url, db = public_server
     key = partner_token(db)
@@ -151,7 +151,7 @@ def test_reads_need_a_key_unless_public(live_server: LiveServer) -> None:
     assert httpx.get(f"{live_server.url}/open311/v2/services.json", timeout=10).status_code == 200
 
 
-def test_the_key_may_come_in_a_header(tmp_db: Path) -> None:
+def test_the_key_may_come_in_a_header(tmp_db: Db) -> None:
     with LiveServer(tmp_db, open311_public=True) as server:
         key = server.create_token("city-app", Role.partner)
         base = f"{server.url}/open311/v2"

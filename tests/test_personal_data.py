@@ -41,10 +41,10 @@ from api_client.domain.personal_data import (
 )
 from api_client.errors import Forbidden, InvalidRequest
 from api_client.models import CHANGE_LINES, CallerLookupEvent, NewRequest, Role
+from central_api import migrations
+from central_api.migrations.versions.v0003_callers_apart import MASK_ACTION
 from central_api.server import LiveServer
 from central_api.sql import callers as caller_table
-from central_api.sql.caller_migration import MASK_ACTION
-from central_api.sql.schema import SCHEMA_VERSION
 from central_api.sql_store import SqlStore
 from tui.core.i18n import Strings
 from tui.ui.app import HotlineApp
@@ -308,13 +308,13 @@ def upgraded(tmp_path: Path) -> Iterator[tuple[SqlStore, int]]:
 def test_an_upgrade_moves_the_phones_out_of_every_stored_json(upgraded: tuple[SqlStore, int]) -> None:
     store, _old_head = upgraded
     with sqlite3.connect(sqlite_path(store)) as db:
-        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        revision = db.execute(f"SELECT version_num FROM {migrations.VERSION_TABLE}").fetchone()[0]
         stored = [
             *db.execute("SELECT data FROM requests"),
             *db.execute("SELECT snapshot FROM changes"),
             *db.execute('SELECT "before" || "after" || detail FROM audit'),
         ]
-    assert version == SCHEMA_VERSION
+    assert revision == migrations.head()
     for (text,) in stored:
         assert_no_secret(text, "the upgraded database's JSON")
     assert callers_rows(store) == {

@@ -1,10 +1,11 @@
 """schemathesis against a live server: every operation of `/openapi.json`, all checks, no failure.
 
-The server is `LiveServer` (what `hotline serve` runs) over a fresh database seeded with a few
-requests, a routing rule and tokens. schemathesis runs as its command line (`schemathesis run
---checks all`), deterministic and bounded (`MAX_EXAMPLES` per operation), with an admin's bearer
-token and a partner's key for Open311; its report is the failure message. The event stream is read
-for one event or a moment. `schemathesis_hooks.py` says which refusals of schema-valid data are
+The server is `LiveServer` (what `hotline serve` runs) over a fresh PostgreSQL database (the
+production store, whose column types are the strict ones) seeded with a few requests, a routing
+rule and tokens. schemathesis runs as its command line (`schemathesis run --checks all`),
+deterministic and bounded (`MAX_EXAMPLES` per operation), with an admin's bearer token and a
+partner's key for Open311; its report is the failure message. The event stream is read for one
+event or a moment. `schemathesis_hooks.py` says which refusals of schema-valid data are
 allowed (those for the state of the data, and those JSON Schema has no words for).
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pg_support import Db
 from schemathesis_hooks import REASON_STATUSES
 from server_helpers import new_request
 
@@ -42,7 +44,10 @@ HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 ACCEPTED = ("2xx", "3xx", "401", "403", "404", "409", "429", "5xx")
 MISSING_HEADER = ("400", "401", "403", "406", "415", "422")
 
-pytestmark = pytest.mark.timeout(RUN_SECONDS + 60)
+pytestmark = [
+    pytest.mark.timeout(RUN_SECONDS + 60),
+    pytest.mark.stores("postgres"),  # a minute or two a run: one store
+]
 
 
 def _schemathesis() -> str:
@@ -71,9 +76,9 @@ class Seeded:
 
 
 @pytest.fixture
-def seeded(tmp_path: Path) -> Iterator[Seeded]:
+def seeded(tmp_db: Db) -> Iterator[Seeded]:
     """A live server with requests in a few states, a routing rule, an admin and a partner."""
-    server = LiveServer(tmp_path / "hotline.db").start()
+    server = LiveServer(tmp_db).start()
     try:
         store = server.store
         ids = [

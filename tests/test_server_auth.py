@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 from conftest import bearer
+from pg_support import Db, table_rows
 
 from central_api.server import LiveServer
 
@@ -51,7 +50,7 @@ def test_directory_reads(api: Api) -> None:
     assert len(client.get("/v1/units").json()) > 20
 
 
-def test_tokens_admin_only_and_hashed(api: Api, live_server: LiveServer, tmp_db: Path) -> None:
+def test_tokens_admin_only_and_hashed(api: Api, live_server: LiveServer, tmp_db: Db) -> None:
     for role in ("dispatcher", "supervisor"):
         assert api(role).post("/v1/tokens", json={"name": "x", "role": "dispatcher"}).status_code == 403
     admin = api("admin")
@@ -64,6 +63,5 @@ def test_tokens_admin_only_and_hashed(api: Api, live_server: LiveServer, tmp_db:
     me = httpx.get(f"{live_server.url}/v1/me", headers=bearer(created["token"]))
     assert me.json() == {"name": "night shift", "role": "supervisor"}
     assert admin.post("/v1/tokens", json={"name": "x", "role": "root"}).status_code == 422
-    with sqlite3.connect(tmp_db) as db:
-        stored = [row[0] for row in db.execute("SELECT token_hash FROM tokens")]
+    stored = [row[0] for row in table_rows(tmp_db, "tokens", "token_hash")]
     assert created["token"] not in stored and all(len(h) == 64 for h in stored)

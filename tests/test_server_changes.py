@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import orjson
+from pg_support import Db
 from server_helpers import act, intake, new_request
 
 from api_client.models import ChangesPage, NewRequest
@@ -57,6 +57,14 @@ def test_bad_paging_parameters(api: Api) -> None:
         assert r.json()["errors"][0]["field"] in ("since", "limit")
 
 
+def test_a_cursor_past_any_seq_gets_an_empty_page(api: Api) -> None:
+    client = api()
+    intake(client)
+    for since in (2**31, 2**63 - 1):  # past a 32-bit column (PostgreSQL's), and the largest allowed
+        page = client.get("/v1/changes", params={"since": since}).json()
+        assert page == {"changes": [], "next_since": since, "head": 1, "has_more": False}
+
+
 def test_spliced_page_is_exactly_a_changes_page(live_server: LiveServer) -> None:
     store = live_server.store
     new = NewRequest.model_validate(new_request(description='quotes " and \\ and 中文 and \u2028'))
@@ -69,7 +77,7 @@ def test_spliced_page_is_exactly_a_changes_page(live_server: LiveServer) -> None
     assert ChangesPage.model_validate_json(raw) == expected
 
 
-def test_no_gap_no_duplicate_under_concurrent_writes(api: Api, live_server: LiveServer, tmp_db: Path) -> None:
+def test_no_gap_no_duplicate_under_concurrent_writes(api: Api, live_server: LiveServer, tmp_db: Db) -> None:
     writers = [api() for _ in range(4)]
     reader = api()
     # A second store on the same file, as another server process would have: its own lock,

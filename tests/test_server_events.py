@@ -1,22 +1,41 @@
-"""The SSE stream: prompt, coalesced, resumable, pinging, fed by other processes, and never
+"""The SSE stream: it carries the changes (or, when it cannot, a notice to pull), promptly,
+coalesced, resumable with no gap and no duplicate, pinging, fed by other processes, and never
 holding up shutdown."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
-import fastapi.routing
 import httpx
+import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pg_support import Db
 from server_helpers import SSEReader, intake, new_request
 
 from api_client.models import NewRequest
+from central_api import change_ring
+from central_api.routes import events
 from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
 
 Api = Callable[..., httpx.Client]
+NEW = NewRequest.model_validate(new_request())
+
+
+def page(event: dict[str, str] | None) -> dict[str, Any]:
+    """The page a `changes` event carries (checked against its id)."""
+    assert event is not None and event["event"] == "changes", event
+    data: dict[str, Any] = orjson.loads(event["data"])
+    assert data["next_since"] == data["head"] == int(event["id"]) and data["has_more"] is False
+    return data
+
+
+def seqs(data: dict[str, Any]) -> list[int]:
+    return [change["seq"] for change in data["changes"]]
 
 
 def test_event_within_a_second_of_a_change(live_server: LiveServer, make_token: Callable[..., str]) -> None:
@@ -27,10 +46,13 @@ def test_event_within_a_second_of_a_change(live_server: LiveServer, make_token: 
         assert reader.next_event(0.3) is None  # nothing to say yet
         client = httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"})
         started = time.monotonic()
-        intake(client)
+        created = intake(client)
         event = reader.next_event(1.0)
-        assert event == {"event": "change", "id": "1", "data": '{"seq":1}'}
         assert time.monotonic() - started < 1.0
+        carried = page(event)
+        assert carried["since"] == 0 and carried["changes"] == [
+            {"seq": 1, "action": "intake", "request": created}
+        ]
         client.close()
     finally:
         reader.close()
@@ -40,28 +62,27 @@ def test_burst_is_coalesced(live_server: LiveServer, make_token: Callable[..., s
     token = make_token()
     reader = SSEReader(live_server.url, token)
     try:
-        new = NewRequest.model_validate(new_request())
         for _ in range(30):
-            live_server.store.create_request(new, actor="burst", idempotency_key=None)
-        events = [e for e in reader.drain(0.5) if "comment" not in e]
-        assert 1 <= len(events) < 30
-        assert events[-1]["id"] == "30"
-        ids = [int(e["id"]) for e in events]
-        assert ids == sorted(set(ids))
+            live_server.store.create_request(NEW, actor="burst", idempotency_key=None)
+        pages = [page(e) for e in reader.drain(0.5) if "comment" not in e]
+        assert 1 <= len(pages) < 30
+        # each event follows the one before: together, every change once, in order
+        assert [p["since"] for p in pages] == [0] + [p["next_since"] for p in pages[:-1]]
+        assert [seq for p in pages for seq in seqs(p)] == list(range(1, 31))
     finally:
         reader.close()
 
 
 def test_last_event_id_resumes(live_server: LiveServer, make_token: Callable[..., str]) -> None:
-    new = NewRequest.model_validate(new_request())
     for _ in range(3):
-        live_server.store.create_request(new, actor="x", idempotency_key=None)
+        live_server.store.create_request(NEW, actor="x", idempotency_key=None)
     token = make_token()
     behind = SSEReader(live_server.url, token, last_event_id=1)
     up_to_date = SSEReader(live_server.url, token, last_event_id=3)
     ahead = SSEReader(live_server.url, token, last_event_id=50)  # e.g. the database was reset
     try:
-        assert behind.next_event(1.0) == {"event": "change", "id": "3", "data": '{"seq":3}'}
+        carried = page(behind.next_event(1.0))
+        assert carried["since"] == 1 and seqs(carried) == [2, 3]
         assert up_to_date.next_event(0.4) is None
         assert ahead.next_event(1.0) == {"event": "change", "id": "3", "data": '{"seq":3}'}
     finally:
@@ -81,23 +102,24 @@ def test_last_event_id_resumes(live_server: LiveServer, make_token: Callable[...
 
 
 def test_query_last_event_id(live_server: LiveServer, make_token: Callable[..., str]) -> None:
-    live_server.store.create_request(
-        NewRequest.model_validate(new_request()), actor="x", idempotency_key=None
-    )
+    live_server.store.create_request(NEW, actor="x", idempotency_key=None)
     token = make_token()
     client = httpx.Client(timeout=5)
     with client.stream(
         "GET", f"{live_server.url}/v1/events?last_event_id=0", headers={"Authorization": f"Bearer {token}"}
     ) as response:
+        assert response.headers["cache-control"] == "no-cache"
         lines = response.iter_lines()
-        assert [next(lines) for _ in range(3)] == ["event: change", 'data: {"seq":1}', "id: 1"]
+        event, data, ident = (next(lines) for _ in range(3))
+        assert (event, ident) == ("event: changes", "id: 1")
+        assert data.startswith('data: {"since":0,"changes":[{"seq":1,"action":"intake","request":{')
     client.close()
 
 
 def test_ping_comment(
     live_server: LiveServer, make_token: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.2)  # 15 s in production
+    monkeypatch.setattr(events, "PING_SECONDS", 0.2)  # 15 s in production
     reader = SSEReader(live_server.url, make_token())
     try:
         assert reader.next(2.0) == {"comment": "ping"}
@@ -106,24 +128,22 @@ def test_ping_comment(
 
 
 def test_writes_by_another_process_are_noticed(
-    live_server: LiveServer, make_token: Callable[..., str], tmp_db: Path
+    live_server: LiveServer, make_token: Callable[..., str], tmp_db: Db
 ) -> None:
     reader = SSEReader(live_server.url, make_token())
     other = SqlStore.open(tmp_db)  # not wired to this server's notifier: only the poll sees it
     try:
         started = time.monotonic()
-        other.create_request(
-            NewRequest.model_validate(new_request()), actor="elsewhere", idempotency_key=None
-        )
+        other.create_request(NEW, actor="elsewhere", idempotency_key=None)
         event = reader.next_event(1.5)
-        assert event is not None and event["id"] == "1"
         assert time.monotonic() - started < 1.0
+        assert seqs(page(event)) == [1]
     finally:
         other.close()
         reader.close()
 
 
-def test_stop_is_prompt_with_a_client_connected(tmp_db: Path) -> None:
+def test_stop_is_prompt_with_a_client_connected(tmp_db: Db) -> None:
     server = LiveServer(tmp_db).start()
     token = server.create_token("watcher")
     reader = SSEReader(server.url, token)
@@ -134,7 +154,7 @@ def test_stop_is_prompt_with_a_client_connected(tmp_db: Path) -> None:
     reader.close()
 
 
-def test_restart_same_port_and_database(tmp_db: Path) -> None:
+def test_restart_same_port_and_database(tmp_db: Db) -> None:
     server = LiveServer(tmp_db).start()
     try:
         token = server.create_token("d")
@@ -150,8 +170,68 @@ def test_restart_same_port_and_database(tmp_db: Path) -> None:
         assert client.get(f"/v1/requests/{created['id']}").json() == created
         reader = SSEReader(server.url, token, last_event_id=1)
         intake(client)
-        assert reader.next_event(1.0) == {"event": "change", "id": "2", "data": '{"seq":2}'}
+        carried = page(reader.next_event(1.0))
+        assert carried["since"] == 1 and seqs(carried) == [2]
         reader.close()
         client.close()
     finally:
         server.stop()
+
+
+def test_a_stream_the_server_cannot_carry_gets_a_notice(
+    live_server: LiveServer, make_token: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(change_ring, "MAX_CARRIED", 2)
+    live_server.store.create_requests([NEW] * 3, actor="x")
+    token = make_token()
+    far = SSEReader(live_server.url, token, last_event_id=0)  # 3 changes behind: too many
+    near = SSEReader(live_server.url, token, last_event_id=1)
+    try:
+        assert far.next_event(1.0) == {"event": "change", "id": "3", "data": '{"seq":3}'}
+        assert seqs(page(near.next_event(1.0))) == [2, 3]
+        live_server.store.create_request(NEW, actor="x", idempotency_key=None)
+        # both are at 3 now: the next change is carried to each, the same bytes
+        assert far.next_event(1.0) == near.next_event(1.0)
+    finally:
+        far.close()
+        near.close()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rounds=st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.integers(0, 4)), min_size=1, max_size=4)
+)
+def test_resuming_with_last_event_id_loses_and_repeats_nothing(
+    live_server: LiveServer, make_token: Callable[..., str], rounds: list[tuple[int, bool, int]]
+) -> None:
+    """Each round: some writes while connected, read them all or not, disconnect, some writes
+    while away, reconnect from the last event read. Every change comes exactly once, in order."""
+    store = live_server.store
+    token = make_token()
+    start = last = store.head()
+    got: list[int] = []
+    reader = SSEReader(live_server.url, token, last_event_id=last)
+    try:
+        for connected, read_all, away in rounds:
+            for _ in range(connected):
+                store.create_request(NEW, actor="x", idempotency_key=None)
+            if read_all:
+                last = _follow(reader, last, store.head(), got)
+            reader.close()
+            for _ in range(away):
+                store.create_request(NEW, actor="x", idempotency_key=None)
+            reader = SSEReader(live_server.url, token, last_event_id=last)
+        last = _follow(reader, last, store.head(), got)
+    finally:
+        reader.close()
+    assert got == list(range(start + 1, store.head() + 1))
+
+
+def _follow(reader: SSEReader, last: int, head: int, got: list[int]) -> int:
+    """Read events until the stream reaches `head`; each page must start where the last ended."""
+    while last < head:
+        carried = page(reader.next_event(2.0))
+        assert carried["since"] == last
+        got.extend(seqs(carried))
+        last = carried["next_since"]
+    return last

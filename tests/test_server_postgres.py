@@ -1,34 +1,45 @@
-"""The same store over PostgreSQL. Runs only when HOTLINE_TEST_POSTGRES_URL names an empty
-database (e.g. `postgresql+psycopg://postgres@127.0.0.1:5432/hotline_test`) and a driver is
-installed; skipped otherwise. The tables it creates are dropped afterwards."""
+"""The store over PostgreSQL, and the throwaway cluster the tests run it on.
+
+By default each test gets a new database in this worker's own cluster (`central_api.sql.pg_cluster`,
+started from the installed binaries). `HOTLINE_TEST_POSTGRES_URL` names an empty database of
+another server to use instead (e.g. `postgresql+psycopg://postgres@127.0.0.1:5432/hotline_test`);
+the tables made there are dropped afterwards. The rest of the suite runs on PostgreSQL through
+`tmp_db` (`conftest.py`)."""
 
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from conftest import bearer
+from pg_support import Databases
 from server_helpers import new_request
+from sqlalchemy import create_engine
 
 from api_client.actions import Accept, Action, Dispatch, LogCallback, Resolve
 from api_client.models import NewRequest, Role, Satisfaction
 from central_api.server import LiveServer
 from central_api.sql import tables
+from central_api.sql.pg_cluster import MAX_CONNECTIONS, PgCluster, PgUnavailable
 from central_api.sql_store import SqlStore
 
 URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL", "")
-pytestmark = pytest.mark.skipif(not URL, reason="set HOTLINE_TEST_POSTGRES_URL to test PostgreSQL")
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    pytest.importorskip("psycopg")
+def pg_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
+    if not URL:
+        url = str(databases.new("postgres", tmp_path))
+        yield url
+        databases.drop(url)
+        return
     yield URL
-    from sqlalchemy import create_engine
-
     engine = create_engine(URL)
     tables.metadata.drop_all(engine)
     engine.dispose()
@@ -45,7 +56,7 @@ def test_store_on_postgres(pg_url: str) -> None:
         steps: list[Action] = [
             Dispatch(lead_unit="cc01"),
             Accept(),
-            Resolve(),
+            Resolve(summary="屋顶已修好"),
             LogCallback(reached=True, solved=True, satisfaction=Satisfaction.satisfied),
         ]
         for version, action in enumerate(steps, start=1):
@@ -87,3 +98,39 @@ def test_live_server_on_postgres(pg_url: str) -> None:
         client.close()
     finally:
         server.stop()
+
+
+def test_the_cluster_is_fast_loopback_only_and_trusting(databases: Databases) -> None:
+    cluster = databases.cluster
+    names = ("fsync", "synchronous_commit", "full_page_writes", "max_connections", "listen_addresses")
+    with psycopg.connect(host="127.0.0.1", port=cluster.port, user=cluster.user, dbname="postgres") as conn:
+        shown = {name: conn.execute(f"SHOW {name}".encode()).fetchall()[0][0] for name in names}
+        sockets = conn.execute(b"SHOW unix_socket_directories").fetchall()[0][0]
+    assert shown == {
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+        "max_connections": str(MAX_CONNECTIONS),
+        "listen_addresses": "127.0.0.1",
+    }
+    assert sockets == ""  # TCP only: no socket file to clash with another cluster's
+
+
+def test_a_cluster_stops_and_its_port_is_free(tmp_path: Path) -> None:
+    with PgCluster.start(tmp_path) as cluster:
+        url = cluster.create_database("one")
+        assert url == f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}/one" == cluster.url("one")
+        store = SqlStore.open(url)
+        store.close()
+        cluster.drop_database("one")
+        with pytest.raises(ValueError):
+            cluster.create_database("Robert'); DROP")
+    assert not cluster.running
+    cluster.stop()  # again: nothing
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", cluster.port)) != 0
+
+
+def test_without_the_programs_the_reason_is_one_clear_sentence(tmp_path: Path) -> None:
+    with pytest.raises(PgUnavailable, match=r"^PostgreSQL's server programs \(initdb, pg_ctl\) are not in"):
+        PgCluster.start(tmp_path, bindir=tmp_path)

@@ -171,7 +171,7 @@ def test_resolving_a_parent_resolves_what_was_merged_into_it_so_every_caller_get
     parent = act(client, parent, {"action": "dispatch", "lead_unit": "cc01"})
     parent = act(client, parent, {"action": "accept"})
     head = live_server.store.head()
-    parent = act(client, parent, {"action": "resolve"})
+    parent = act(client, parent, {"action": "resolve", "summary": "已修复"})
     assert parent["state"] == "resolved" and parent["change_seq"] == head + 1
 
     children = [client.get(f"/v1/requests/{r['id']}").json() for r in (first, second)]
@@ -198,7 +198,8 @@ def test_a_request_merged_into_a_parent_already_handled_is_resolved_at_once(
 ) -> None:
     client = api()
     parent = intake(client)
-    for action in ({"action": "dispatch", "lead_unit": "cc01"}, {"action": "accept"}, {"action": "resolve"}):
+    resolve = {"action": "resolve", "summary": "已修复"}
+    for action in ({"action": "dispatch", "lead_unit": "cc01"}, {"action": "accept"}, resolve):
         parent = act(client, parent, action)
     late = intake(client)  # the same incident, reported after it was handled
     head = live_server.store.head()
@@ -212,7 +213,7 @@ def test_a_request_merged_into_a_parent_already_handled_is_resolved_at_once(
         "resolve",
     ]
     # a closed parent too: the caller still gets a callback
-    closed = act(client, parent, {"action": "close"})
+    closed = act(client, parent, {"action": "close", "code": "withdrawn"})
     later = act(client, intake(client), {"action": "merge", "parent_id": closed["id"]})
     assert client.get(f"/v1/requests/{later['id']}").json()["state"] == "resolved"
     act(client, {**later, "version": later["version"] + 1}, {"action": "callback", "reached": False})

@@ -1,5 +1,5 @@
-"""`central_api.server.run` as a real process: the listening line, serving, and a prompt clean exit
-on SIGTERM and SIGINT even with an SSE client connected."""
+"""`central_api.server.run` as a real process: the listening line, the open-file limit logged,
+serving, and a prompt clean exit on SIGTERM and SIGINT even with an SSE client connected."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import bearer
+from pg_support import Db
 from server_helpers import SSEReader
 
 from api_client.models import Role
@@ -20,7 +21,7 @@ from central_api.sql_store import SqlStore
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_run_serves_and_stops_on_signal(tmp_db: Path, sig: signal.Signals) -> None:
+def test_run_serves_and_stops_on_signal(tmp_db: Db, sig: signal.Signals) -> None:
     store = SqlStore.open(tmp_db)
     token = store.create_token("ops", Role.dispatcher)
     store.close()
@@ -43,6 +44,7 @@ def test_run_serves_and_stops_on_signal(tmp_db: Path, sig: signal.Signals) -> No
         stderr = proc.stderr.read() if proc.stderr else ""
         assert "timeout graceful shutdown exceeded" not in stderr, stderr
         assert "Shutting down" in stderr, stderr  # uvicorn logs to stderr, so the check above can see it
+        assert re.search(r"Open files: at most \d+ per process", stderr), stderr
         assert reader.finished.wait(10)
         reader.close()
     finally:
@@ -51,7 +53,7 @@ def test_run_serves_and_stops_on_signal(tmp_db: Path, sig: signal.Signals) -> No
             proc.wait()
 
 
-def test_run_refuses_clearly(tmp_path: Path, tmp_db: Path) -> None:
+def test_run_refuses_clearly(tmp_path: Path, tmp_db: Db) -> None:
     from central_api.server import ServeError, run
 
     with pytest.raises(ServeError, match=r"cannot (open|use) the database"):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from conftest import bearer
+from pg_support import Db
 from server_helpers import act, intake
 
 from api_client.models import Request, RequestType, Role, Stats, Tier
@@ -30,7 +30,7 @@ class Clock:
 
 
 @pytest.fixture
-def history(tmp_db: Path) -> Iterator[tuple[LiveServer, httpx.Client, Clock, dict[str, dict[str, Any]]]]:
+def history(tmp_db: Db) -> Iterator[tuple[LiveServer, httpx.Client, Clock, dict[str, dict[str, Any]]]]:
     """Seven requests with a known history (see the expectations in the tests)."""
     clock = Clock()
     server = LiveServer(tmp_db, clock=clock).start()
@@ -44,6 +44,7 @@ def history(tmp_db: Path) -> Iterator[tuple[LiveServer, httpx.Client, Clock, dic
 
     h, m, d = timedelta(hours=1), timedelta(minutes=1), timedelta(days=1)
     reached = {"action": "callback", "reached": True}
+    resolve = {"action": "resolve", "summary": "已修复"}
     r: dict[str, dict[str, Any]] = {}
     # A: 24h tier, accepted after 1 h (in time), closed satisfied.
     r["A"] = intake(client, received_at=received(-d))
@@ -52,27 +53,29 @@ def history(tmp_db: Path) -> Iterator[tuple[LiveServer, httpx.Client, Clock, dic
     at(1 * h)
     r["A"] = act(client, r["A"], {"action": "accept"})
     at(2 * h)
-    r["A"] = act(client, r["A"], {"action": "resolve"})
+    r["A"] = act(client, r["A"], resolve)
     r["A"] = act(client, r["A"], {**reached, "solved": True, "satisfaction": "satisfied"})
-    # B: 2h tier, accepted after 45 min (late: the window is 30 min); first callback unsolved,
-    # the latest solved + basically satisfied.
+    # B: 2h tier, accepted after 45 min (late: the window is 30 min); first callback unsolved
+    # (which reopened it), the latest solved + basically satisfied.
     at(0 * h)
     r["B"] = intake(client, received_at=received(0 * h), tier="2h")
     r["B"] = act(client, r["B"], {"action": "dispatch", "lead_unit": "cc01"})
     at(45 * m)
     r["B"] = act(client, r["B"], {"action": "accept"})
-    r["B"] = act(client, r["B"], {"action": "resolve"})
+    r["B"] = act(client, r["B"], resolve)
     r["B"] = act(client, r["B"], {**reached, "solved": False, "satisfaction": "not_satisfied"})
+    r["B"] = act(client, act(client, r["B"], {"action": "accept"}), resolve)
     r["B"] = act(client, r["B"], {**reached, "solved": True, "satisfaction": "basically"})
-    # C: accepted exactly 2 h after dispatch (in time); the latest *valid* callback is unsolved,
-    # an unreached one after it does not count; left callback_logged and overdue.
+    # C: accepted exactly 2 h after dispatch (in time); the latest *valid* callback is unsolved
+    # (it reopened C, handled again), an unreached one after it does not count; left resolved.
     at(0 * h)
     r["C"] = intake(client, received_at=received(-10 * d))
     r["C"] = act(client, r["C"], {"action": "dispatch", "lead_unit": "pm01"})
     at(2 * h)
     r["C"] = act(client, r["C"], {"action": "accept"})
-    r["C"] = act(client, r["C"], {"action": "resolve"})
+    r["C"] = act(client, r["C"], resolve)
     r["C"] = act(client, r["C"], {**reached, "solved": False, "satisfaction": "not_satisfied"})
+    r["C"] = act(client, act(client, r["C"], {"action": "accept"}), resolve)
     r["C"] = act(client, r["C"], {"action": "callback", "reached": False})
     # D: dispatched, never accepted, overdue.
     at(0 * h)
@@ -108,7 +111,7 @@ def test_all_requests(history: tuple[LiveServer, httpx.Client, Clock, dict[str, 
     assert [r[k]["state"] for k in "ABCDEFG"] == [
         "closed",
         "closed",
-        "callback_logged",
+        "resolved",
         "dispatched",
         "new",
         "merged",
@@ -118,7 +121,7 @@ def test_all_requests(history: tuple[LiveServer, httpx.Client, Clock, dict[str, 
     assert stats["total"] == 7
     assert {k: v for k, v in stats["by_state"].items() if v} == {
         "closed": 2,
-        "callback_logged": 1,
+        "resolved": 1,
         "dispatched": 1,
         "new": 1,
         "merged": 1,
@@ -136,7 +139,7 @@ def test_all_requests(history: tuple[LiveServer, httpx.Client, Clock, dict[str, 
         "reopened",
         "merged",
     }
-    # D only: C (callback_logged, due 9 days ago) waits for its callback, not for a unit
+    # D only: C (resolved) waits for its callback, not for a unit
     assert stats["overdue"] == 1
     # Dispatched: A B C D G. In time: A (1 h of 2 h) and C (exactly 2 h). B was 45 min on a
     # 30-min window; D was never accepted; G's acceptance was undone by the return.
@@ -144,6 +147,8 @@ def test_all_requests(history: tuple[LiveServer, httpx.Client, Clock, dict[str, 
     # C unsolved.
     assert _rates(stats) == {
         "dispatched": 5,
+        "response_counted": 5,
+        "response_pending": 0,
         "responded_in_time": 2,
         "valid_callbacks": 3,
         "solved": 2,
@@ -166,6 +171,8 @@ def test_unit_filter(history: tuple[LiveServer, httpx.Client, Clock, dict[str, d
     assert stats["total"] == 3 and stats["unit"] == "cc01" and stats["overdue"] == 1
     assert _rates(stats) == {
         "dispatched": 3,
+        "response_counted": 3,
+        "response_pending": 0,
         "responded_in_time": 1,
         "valid_callbacks": 2,
         "solved": 2,
@@ -190,6 +197,8 @@ def test_time_filter(history: tuple[LiveServer, httpx.Client, Clock, dict[str, d
     assert datetime.fromisoformat(stats["since"]) == since
     assert _rates(stats) == {
         "dispatched": 3,
+        "response_counted": 3,
+        "response_pending": 0,
         "responded_in_time": 1,
         "valid_callbacks": 2,
         "solved": 2,
@@ -251,3 +260,43 @@ def test_response_window_edges() -> None:
     assert responded_in_time(slow.model_copy(update={"accepted_at": T0 + timedelta(hours=2)}))
     assert not responded_in_time(slow.model_copy(update={"accepted_at": T0 + timedelta(hours=2, seconds=1)}))
     assert not responded_in_time(base)  # never accepted
+
+
+def test_a_dispatch_counts_for_the_response_rate_once_signed_for_or_its_window_closes(tmp_db: Db) -> None:
+    """The worked example of docs/rates.md, small: a bulk dispatch does not drag the rate down
+    while its units still have time to sign for."""
+    clock = Clock()
+    server = LiveServer(tmp_db, clock=clock).start()
+    client = httpx.Client(base_url=server.url, headers=bearer(server.create_token("d", Role.supervisor)))
+    try:
+        ordinary = [intake(client, received_at=T0.isoformat()) for _ in range(3)]  # 2 h window
+        urgent = intake(client, received_at=T0.isoformat(), tier="2h")  # 30 min window
+        for index, request in enumerate([*ordinary, urgent]):
+            ordinary_or_urgent = act(client, request, {"action": "dispatch", "lead_unit": "cc01"})
+            if index < 3:
+                ordinary[index] = ordinary_or_urgent
+            else:
+                urgent = ordinary_or_urgent
+        clock.now = T0 + timedelta(minutes=10)
+        act(client, ordinary[0], {"action": "accept"})
+
+        def rates_at(now: datetime) -> dict[str, Any]:
+            clock.now = now
+            stats = client.get("/v1/stats").json()
+            requests = server.store.list_requests(RequestFilter())
+            assert Stats.model_validate(stats) == stats_from_requests(requests, now=now)
+            return _rates(stats)
+
+        # 20 min after: one signed for in time, three still inside their windows.
+        early = rates_at(T0 + timedelta(minutes=20))
+        assert (early["dispatched"], early["response_counted"], early["response_pending"]) == (4, 1, 3)
+        assert early["responded_in_time"] == 1 and early["response"] == 1.0
+        # 31 min after: the urgent one's 30-minute window has closed unanswered.
+        later = rates_at(T0 + timedelta(minutes=31))
+        assert (later["response_counted"], later["response_pending"], later["response"]) == (2, 2, 0.5)
+        # Two hours on, every window has closed: 1 of 4 in time.
+        done = rates_at(T0 + timedelta(hours=2, seconds=1))
+        assert (done["response_counted"], done["response_pending"], done["response"]) == (4, 0, 0.25)
+    finally:
+        client.close()
+        server.stop()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pg_support import Db
 from server_helpers import new_request
 
 from api_client.actions import Dispatch
@@ -47,12 +48,15 @@ def test_urls_and_paths(tmp_path: Path) -> None:
         SqlStore.open(tmp_path / "not-a-db")
 
 
-def test_catalogue_loaded_once(tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
+def test_catalogue_loaded_once(tmp_db: Db) -> None:
+    db = tmp_db
     store = SqlStore.open(db)
     assert [u.id for u in store.units()] == [u.id for u in catalogue.UNITS]
     assert store.categories() == catalogue.CATEGORIES
-    assert store.communities() == catalogue.COMMUNITIES
+    centres = catalogue.COMMUNITY_CENTRES  # served with each community, for the map
+    assert store.communities() == [
+        c.model_copy(update={"centre": centres[c.id]}) for c in catalogue.COMMUNITIES
+    ]
     store.set_unit_on_duty("cc01", False, actor="sup")
     store.close()
     again = SqlStore.open(db, catalogue=TINY)  # an existing database keeps its own directory
@@ -61,8 +65,8 @@ def test_catalogue_loaded_once(tmp_path: Path) -> None:
     again.close()
 
 
-def test_tiny_catalogue_and_wal(tmp_path: Path) -> None:
-    db = tmp_path / "t.db"
+def test_tiny_catalogue_and_wal(tmp_db: Db) -> None:
+    db = tmp_db
     store = SqlStore.open(db, catalogue=TINY)
     assert [c.code for c in store.categories()] == ["noise"]
     created = store.create_request(
@@ -74,14 +78,15 @@ def test_tiny_catalogue_and_wal(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
         store.apply(created.id, Dispatch(lead_unit="cc01"), actor="a", if_match=1, idempotency_key=None)
     store.close()
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if isinstance(db, Path):  # a SQLite file
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_datetimes_round_trip(tmp_path: Path) -> None:
+def test_datetimes_round_trip(tmp_db: Db) -> None:
     beijing = timezone(timedelta(hours=8))
     fixed = datetime(2026, 5, 1, 20, 30, tzinfo=beijing)
-    store = SqlStore.open(tmp_path / "d.db", clock=lambda: fixed)
+    store = SqlStore.open(tmp_db, clock=lambda: fixed)
     body = new_request(received_at="2026-05-01T09:15:00.123456+08:00")
     req = store.create_request(NewRequest.model_validate(body), actor="a", idempotency_key=None).request
     assert req.received_at == datetime(2026, 5, 1, 1, 15, 0, 123456, tzinfo=UTC)
@@ -97,8 +102,8 @@ def test_datetimes_round_trip(tmp_path: Path) -> None:
     store.close()
 
 
-def test_list_requests_filters(tmp_path: Path) -> None:
-    store = SqlStore.open(tmp_path / "l.db")
+def test_list_requests_filters(tmp_db: Db) -> None:
+    store = SqlStore.open(tmp_db)
     ids = []
     for i, category in enumerate(["roof_leak", "roof_leak", "gas_leak"]):
         body = new_request(category=category, received_at=f"2026-01-0{i + 1}T00:00:00Z")
@@ -114,8 +119,8 @@ def test_list_requests_filters(tmp_path: Path) -> None:
     store.close()
 
 
-def test_errors_and_tokens(tmp_path: Path) -> None:
-    store = SqlStore.open(tmp_path / "e.db")
+def test_errors_and_tokens(tmp_db: Db) -> None:
+    store = SqlStore.open(tmp_db)
     with pytest.raises(RequestNotFound):
         store.get_request("R-1")
     with pytest.raises(RequestNotFound):
@@ -131,8 +136,8 @@ def test_errors_and_tokens(tmp_path: Path) -> None:
     store.close()
 
 
-def test_listeners_called_after_commit(tmp_path: Path) -> None:
-    store = SqlStore.open(tmp_path / "n.db")
+def test_listeners_called_after_commit(tmp_db: Db) -> None:
+    store = SqlStore.open(tmp_db)
     heard: list[tuple[int, int]] = []
     store.add_listener(lambda seq: heard.append((seq, store.head())))
 
@@ -170,8 +175,8 @@ def test_a_new_database_file_is_private(tmp_path: Path) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
 
 
-def test_bulk_intake_is_all_or_nothing(tmp_path: Path) -> None:
-    store = SqlStore.open(tmp_path / "bulk.db")
+def test_bulk_intake_is_all_or_nothing(tmp_db: Db) -> None:
+    store = SqlStore.open(tmp_db)
     good = NewRequest.model_validate(new_request())
     bad = NewRequest.model_validate(new_request(category="no_such_category"))
     with pytest.raises(InvalidInput, match="no_such_category"):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pg_support import Db, table_rows
 from server_helpers import intake, new_request
 
 from central_api.server import LiveServer
@@ -128,12 +127,11 @@ def _post(client: httpx.Client, url: str, body: Any, **headers: str) -> httpx.Re
     return client.post(url, content=content, headers={"Content-Type": "application/json", **headers})
 
 
-def _snapshot(db: Path) -> dict[str, Any]:
-    with sqlite3.connect(db) as conn:
-        return {
-            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-            for table in ("requests", "changes", "audit", "idempotency", "tokens", "units")
-        }
+def _snapshot(db: Db) -> dict[str, Any]:
+    return {
+        table: table_rows(db, table)
+        for table in ("requests", "changes", "audit", "idempotency", "tokens", "units")
+    }
 
 
 def _check(response: httpx.Response, what: object) -> None:
@@ -153,7 +151,7 @@ def setup(live_server: LiveServer, api: Api) -> Iterator[tuple[httpx.Client, dic
 
 
 def test_hostile_bodies_on_every_write_route(
-    setup: tuple[httpx.Client, dict[str, Any], dict[str, Any]], tmp_db: Path
+    setup: tuple[httpx.Client, dict[str, Any], dict[str, Any]], tmp_db: Db
 ) -> None:
     client, target, parent = setup
     before = _snapshot(tmp_db)
@@ -257,7 +255,7 @@ def test_error_shapes(api: Api) -> None:
     assert r.status_code == 404 and r.json() == {"code": "not_found", "detail": "Not Found", "params": {}}
 
 
-def test_body_size_limit(live_server: LiveServer, api: Api, tmp_db: Path) -> None:
+def test_body_size_limit(live_server: LiveServer, api: Api, tmp_db: Db) -> None:
     client = api()
     before = _snapshot(tmp_db)
     big = json.dumps(new_request(location={"address": "x" * (1 << 20)})).encode()
@@ -278,7 +276,7 @@ def test_body_size_limit(live_server: LiveServer, api: Api, tmp_db: Path) -> Non
     assert _snapshot(tmp_db) == before
 
 
-def test_custom_body_limit(tmp_db: Path) -> None:
+def test_custom_body_limit(tmp_db: Db) -> None:
     server = LiveServer(tmp_db, max_body_bytes=2000).start()
     try:
         client = httpx.Client(
@@ -291,7 +289,7 @@ def test_custom_body_limit(tmp_db: Path) -> None:
         server.stop()
 
 
-def test_hostile_open311_posts(live_server: LiveServer, make_token: Callable[..., str], tmp_db: Path) -> None:
+def test_hostile_open311_posts(live_server: LiveServer, make_token: Callable[..., str], tmp_db: Db) -> None:
     key = make_token()
     before = _snapshot(tmp_db)
     url = f"{live_server.url}/open311/v2/requests.json"

@@ -6,22 +6,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from conftest import bearer
+from pg_support import Db
 from server_helpers import SSEReader, new_request
 from sqlalchemy import create_engine, select, text, update
 from test_cli import run
 
 from api_client.models import NewRequest, Role
+from central_api import migrations
 from central_api.deps import REVOCATION_SECONDS
+from central_api.migrations.versions.v0004_tokens_by_id import unique_names
 from central_api.routes.events import MAX_STREAMS_PER_TOKEN
 from central_api.server import LiveServer
 from central_api.sql import tables as t
 from central_api.sql.engine import database_url
-from central_api.sql.token_migration import unique_names
 from central_api.sql_store import SqlStore
 from central_api.store import TokenNameTaken
 
@@ -38,7 +39,7 @@ def me(url: str, token: str) -> int:
     return httpx.get(f"{url}/v1/me", headers=bearer(token), timeout=10).status_code
 
 
-def test_names_are_unique_in_the_store_the_api_and_the_cli(live_server: LiveServer, tmp_db: Path) -> None:
+def test_names_are_unique_in_the_store_the_api_and_the_cli(live_server: LiveServer, tmp_db: Db) -> None:
     admin = live_server.create_token("root", Role.admin)
     live_server.create_token("张敏")
     with pytest.raises(TokenNameTaken):
@@ -92,7 +93,7 @@ def test_admins_list_and_revoke_tokens_over_the_api(live_server: LiveServer) -> 
     engine.dispose()
 
 
-def test_the_cli_lists_and_revokes(live_server: LiveServer, tmp_db: Path) -> None:
+def test_the_cli_lists_and_revokes(live_server: LiveServer, tmp_db: Db) -> None:
     token = live_server.create_token("张敏")
     live_server.create_token("city-app", Role.partner)
     assert me(live_server.url, token) == 200
@@ -112,7 +113,7 @@ def test_the_cli_lists_and_revokes(live_server: LiveServer, tmp_db: Path) -> Non
 
 
 @pytest.fixture
-def two_servers(tmp_db: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+def two_servers(tmp_db: Db) -> Iterator[tuple[LiveServer, LiveServer]]:
     """Two servers, each with its own store, identity cache and notifier, on one SQLite file."""
     first = LiveServer(tmp_db).start()
     second = LiveServer(tmp_db).start()
@@ -137,7 +138,7 @@ def refused_everywhere(
 
 
 def test_a_revoked_token_is_refused_by_every_server_and_its_streams_end(
-    two_servers: tuple[LiveServer, LiveServer], tmp_db: Path
+    two_servers: tuple[LiveServer, LiveServer], tmp_db: Db
 ) -> None:
     first, second = two_servers
     admin = first.create_token("root", Role.admin)
@@ -210,14 +211,16 @@ def test_unique_names_suffix_repeats() -> None:
     assert unique_names(["x" * 200, "x" * 200]) == ["x" * 200, "x" * 198 + "-2"]
 
 
-def test_an_older_database_gets_unique_names_and_keys_by_token(tmp_db: Path) -> None:
-    """A database of schema 2: repeated names, idempotency rows by name."""
+@pytest.mark.stores("sqlite")  # the schema-2 tables below are written in SQLite's SQL
+def test_an_older_database_gets_unique_names_and_keys_by_token(tmp_db: Db) -> None:
+    """A database of schema 2 (made before Alembic): repeated names, idempotency rows by name."""
     store = SqlStore.open(tmp_db)
     made = store.create_request(NewRequest.model_validate(new_request()), actor="张敏", idempotency_key=None)
     store.close()
     engine = create_engine(database_url(tmp_db))
     hashes = {"old-1": "a" * 64, "old-2": "b" * 64, "old-3": "c" * 64}
     with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {migrations.VERSION_TABLE}"))
         conn.execute(text("DROP TABLE tokens"))
         conn.execute(text("DROP TABLE idempotency"))
         conn.execute(
@@ -262,10 +265,10 @@ def test_an_older_database_gets_unique_names_and_keys_by_token(tmp_db: Path) -> 
         with engine.connect() as conn:
             ids = dict(conn.execute(select(t.tokens.c.name, t.tokens.c.id)).all())
             keys = conn.execute(select(t.idempotency.c.token_id, t.idempotency.c.key)).all()
-            version = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
+            revision = conn.execute(text(f"SELECT version_num FROM {migrations.VERSION_TABLE}")).scalar()
         engine.dispose()
         assert sorted(tuple(k) for k in keys) == [(0, "k-1"), (ids["张敏"], "k-1")]
-        assert version == "3"
+        assert revision == migrations.head()
         new = store.create_token("张敏-3", Role.dispatcher)  # later ids follow the migrated ones
         holder = store.identify(new)
         assert holder is not None and holder.token_id == max(ids.values()) + 1

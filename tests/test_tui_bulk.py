@@ -160,7 +160,7 @@ async def test_merge_marked_requests_into_the_one_under_the_cursor_and_unmerge(
 
         # The parent is handled and resolved: the two still merged are resolved with it, and
         # each caller waits for a callback of their own.
-        for action in (Dispatch(lead_unit="cc01"), Accept(), Resolve()):
+        for action in (Dispatch(lead_unit="cc01"), Accept(), Resolve(summary="已统一修复")):
             version = server_request(server, parent).version
             server.store.apply(parent, action, actor="李强", if_match=version, idempotency_key=None)
         handled = {parent, *children[1:]}

@@ -59,10 +59,10 @@ async def test_the_dashboard_shows_the_servers_numbers_and_exports_the_shift_rep
         assert_rates_agree(report, expected)
 
         text = shown(screen)
-        assert "response = dispatched requests signed for in time ÷ dispatched" in text
+        assert "response = dispatches signed for in time ÷ dispatches signed for" in text
         assert "satisfaction = callbacks answering satisfied ÷ valid callbacks" in text
         month = next(p for p in report.periods if p.period == "month").rates
-        assert f"({month.responded_in_time}/{month.dispatched})" in text
+        assert f"({month.responded_in_time}/{month.response_counted})" in text
         assert f"({month.satisfied}/{month.valid_callbacks})" in text
         assert f"{report.cached} cached · {report.overdue} overdue" in text
         assert report.units and report.units[0].name[:6] in text  # a long name is cut with …

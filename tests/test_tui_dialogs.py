@@ -1,5 +1,6 @@
-"""tui.ui.screens.dispatch and tui.ui.screens.transitions: the dialogs, driven by keyboard with Pilot
-in an 80x24 terminal, in Chinese and English, asserting the action models they return."""
+"""tui.ui.screens.dispatch, .transitions and .workflow_dialogs: the dialogs, driven by keyboard with
+Pilot in an 80x24 terminal, in Chinese and English, asserting the action models they return and the
+workflow rules they show and refuse inline."""
 
 from __future__ import annotations
 
@@ -13,10 +14,23 @@ from textual.app import App
 from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, RadioButton, Static
+from textual.widgets import Input, Label, OptionList, RadioButton, Static
 
-from api_client.actions import AddNote, Close, Dispatch, Extend, LogCallback, Reopen, Resolve, Return
+from api_client.actions import (
+    AddNote,
+    Close,
+    CloseCode,
+    Dispatch,
+    Extend,
+    LogCallback,
+    Reopen,
+    Resolve,
+    Return,
+    ReturnCode,
+)
+from api_client.domain import bounds
 from api_client.models import (
+    Callback,
     Caller,
     Channel,
     Location,
@@ -24,6 +38,7 @@ from api_client.models import (
     RequestType,
     Satisfaction,
     State,
+    Step,
     Tier,
     UnitKind,
 )
@@ -31,13 +46,11 @@ from central_api.catalogue import UNITS, unit_by_id
 from tui.core.due_input import ERROR_CODES
 from tui.core.i18n import MESSAGES, Lang, Strings
 from tui.ui.screens.dispatch import MAX_CO_UNITS, DispatchDialog
-from tui.ui.screens.transitions import (
+from tui.ui.screens.transitions import BulkScope, ConfirmDialog, NoteDialog, ReopenDialog
+from tui.ui.screens.workflow_dialogs import (
     CallbackDialog,
     CloseDialog,
-    ConfirmDialog,
     ExtendDialog,
-    NoteDialog,
-    ReopenDialog,
     ResolveDialog,
     ReturnDialog,
 )
@@ -53,8 +66,8 @@ ZH = Strings("zh")
 EN = Strings("en")
 
 
-def make_request(description: str = "德胜里一区3号楼楼道灯不亮，老人上下楼不便") -> Request:
-    return Request(
+def make_request(description: str = "德胜里一区3号楼楼道灯不亮，老人上下楼不便", **fields: Any) -> Request:
+    request = Request(
         id="R-000042",
         received_at=DUE - timedelta(hours=24),
         channel=Channel.phone,
@@ -69,6 +82,7 @@ def make_request(description: str = "德胜里一区3号楼楼道灯不亮，老
         version=3,
         change_seq=17,
     )
+    return request.model_copy(update=fields)
 
 
 class Host(App[None]):
@@ -153,13 +167,16 @@ async def test_picking_a_co_unit_again_removes_it_and_enter_on_an_empty_query_di
     assert host.results == [Dispatch(lead_unit="st-city", co_units=["st-welfare"])]
 
 
-async def test_picking_the_lead_again_unsets_it_and_confirming_without_a_lead_is_refused() -> None:
+async def test_picking_the_lead_again_keeps_it_and_ctrl_r_clears_it() -> None:
     dialog = dispatch_dialog(EN)
     host = Host(dialog)
     async with host.run_test(size=SIZE) as pilot:
         await pilot.press("d", "s", "j", "enter", "down", "enter", "up", "enter")
-        assert dialog.lead is None
+        assert dialog.lead == "st-city"  # enter on the lead never un-chooses it
         assert dialog.co_units == ["st-enforce"]
+        assert dialog.error_text == "Already the lead (^r clears the lead)"
+        await pilot.press("ctrl+r")
+        assert dialog.lead is None and dialog.co_units == ["st-enforce"]
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert host.screen is dialog
@@ -169,6 +186,22 @@ async def test_picking_the_lead_again_unsets_it_and_confirming_without_a_lead_is
         await pilot.press("down", "enter", "ctrl+s")
         await pilot.pause()
     assert host.results == [Dispatch(lead_unit="st-enforce", co_units=[])]
+
+
+async def test_typing_after_a_pick_starts_a_new_query() -> None:
+    """`rl` Enter `adl`: the second query replaces the first (it is selected after a pick)."""
+    dialog = dispatch_dialog(ZH)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        await pilot.press("r", "l", "enter")
+        assert dialog.lead == "ut-heat"
+        await pilot.press("a", "d", "l")
+        assert dialog.query_one("#query", Input).value == "adl"
+        first = dialog.query_one("#matches", OptionList).get_option_at_index(0)
+        assert first.id == "cc11"  # 安德路社区居委会: the whole name, before 安德里北街…
+        await pilot.press("enter", "enter")  # pick it, then enter again dispatches
+        await pilot.pause()
+    assert host.results == [Dispatch(lead_unit="ut-heat", co_units=["cc11"])]
 
 
 async def test_escape_cancels_the_dispatch() -> None:
@@ -250,11 +283,8 @@ async def test_dispatch_bindings_can_be_remapped_and_the_hint_follows() -> None:
 # --------------------------------------------------------------------------- text dialogs
 
 TEXT_DIALOGS: list[tuple[Callable[[Request, Strings], ModalScreen[Any]], Callable[[str], object], bool]] = [
-    (ReturnDialog, lambda text: Return(reason=text), True),
     (ReopenDialog, lambda text: Reopen(reason=text), True),
     (NoteDialog, lambda text: AddNote(text=text), True),
-    (ResolveDialog, lambda text: Resolve(summary=text), False),
-    (CloseDialog, lambda text: Close(reason=text), False),
 ]
 
 
@@ -294,20 +324,126 @@ async def test_text_dialogs_refuse_an_empty_required_field(
 
 
 async def test_required_message_in_chinese() -> None:
-    dialog = ReturnDialog(make_request(), ZH)
+    dialog = ReopenDialog(make_request(), ZH)
     host = Host(dialog)
     async with host.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+s")
-        assert dialog.error_text == "退单原因不能为空"
+        assert dialog.error_text == "重办原因不能为空"
         assert host.screen is dialog
 
 
-@pytest.mark.parametrize("factory", [factory for factory, _, _ in TEXT_DIALOGS])
+@pytest.mark.parametrize("factory", [factory for factory, _, _ in TEXT_DIALOGS] + [ResolveDialog])
 async def test_text_dialogs_escape_returns_none(
     factory: Callable[[Request, Strings], ModalScreen[Any]],
 ) -> None:
     host = await drive(factory(make_request(), EN), *typed("half typed"), "escape")
     assert host.results == [None]
+
+
+# --------------------------------------------------------------------------- resolve, return, close
+
+
+async def test_resolve_needs_the_reply_to_the_citizen() -> None:
+    dialog = ResolveDialog(make_request(), ZH)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        assert "给市民的答复" in text_of(dialog.query_one(".label", Label))
+        assert dialog.query_one("#text", Input).placeholder == "必填"
+        await pilot.press("space", "enter")
+        assert dialog.error_text == "办结须填写给市民的答复"  # the state machine's rule, in words
+        assert host.screen is dialog
+        await pilot.press(*typed("已更换灯泡"), "enter")
+        await pilot.pause()
+    assert host.results == [Resolve(summary="已更换灯泡")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_return_lists_its_codes_and_takes_one_by_number(lang: Lang) -> None:
+    strings = Strings(lang)
+    dialog = ReturnDialog(make_request(), strings)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        listed = [str(button.label) for button in dialog.query_one("#code").query(RadioButton)]
+        assert listed == [f"{n} {strings(f'return_code.{code}')}" for n, code in enumerate(ReturnCode, 1)]
+        await pilot.press(*typed("xyz"), "ctrl+s")  # the list has the focus: letters choose nothing
+        assert dialog.error_text == strings(
+            "transition.code.required", field=strings("transition.return.code")
+        )
+        await pilot.press("3")  # a code moves on to the reason
+        assert dialog.focused is dialog.query_one("#text", Input)
+        await pilot.press(*typed("应由供电公司主办"), "enter")
+        await pilot.pause()
+    assert host.results == [Return(code=ReturnCode.needs_other_unit, reason="应由供电公司主办")]
+
+
+async def test_return_needs_its_reason_too() -> None:
+    dialog = ReturnDialog(make_request(), ZH)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "enter")
+        assert dialog.error_text == "退单原因不能为空"
+        await pilot.press("escape")
+        await pilot.pause()
+    assert host.results == [None]
+
+
+def resolved(unreached: int) -> Request:
+    at = DUE - timedelta(hours=5)
+    callbacks = [
+        Callback(reached=False, by="回访员", at=at + timedelta(hours=i + 1)) for i in range(unreached)
+    ]
+    return make_request(state=State.resolved, resolved_at=at, callbacks=callbacks)
+
+
+async def test_close_as_unreachable_only_after_enough_unreached_callbacks() -> None:
+    dialog = CloseDialog(resolved(2), ZH)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        rule = text_of(dialog.query_one("#rule", Static))
+        assert "办结后未联系上 2 次，满 3 次可选“无法联系”" in rule.replace("\n", "")
+        await pilot.press("1", "enter")
+        assert dialog.error_text == (
+            "诉求 R-000042 办结后只有 2 次未联系上的回访，满 3 次才能按“无法联系”结案"
+        )
+        assert host.screen is dialog
+    host = await drive(CloseDialog(resolved(bounds.MIN_UNREACHED_CALLBACKS), ZH), "1", "enter")
+    assert host.results == [Close(code=CloseCode.unreachable)]
+
+
+async def test_close_for_another_reason_needs_it_in_words() -> None:
+    dialog = CloseDialog(resolved(0), EN)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        assert dialog.query_one("#text", Input).placeholder == "required with “Other”"
+        await pilot.press("ctrl+s")
+        assert dialog.error_text == "Choose: Why it is closed"
+        await pilot.press("4", "enter")
+        assert dialog.error_text == "“Other” needs the reason in words"
+        await pilot.press(*typed("moved away"), "enter")
+        await pilot.pause()
+    assert host.results == [Close(code=CloseCode.other, reason="moved away")]
+    host = await drive(CloseDialog(resolved(0), EN), "3", "enter")  # withdrawn: no words needed
+    assert host.results == [Close(code=CloseCode.withdrawn)]
+
+
+async def test_a_dialog_for_many_requests_refuses_only_what_the_body_lacks() -> None:
+    scope = BulkScope(count=5, skipped=1, first_id="R-000042", action="close")
+    dialog = CloseDialog(resolved(0), ZH, scope=scope)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        assert "满 3 次" in text_of(dialog.query_one("#rule", Static)) and "0 次" not in text_of(
+            dialog.query_one("#rule", Static)
+        )
+        await pilot.press("1", "enter")  # each request's callbacks are counted when it is recorded
+        await pilot.pause()
+    assert host.results == [Close(code=CloseCode.unreachable)]
+    dialog = ResolveDialog(
+        make_request(), ZH, scope=BulkScope(count=3, skipped=0, first_id="R-000042", action="resolve")
+    )
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert dialog.error_text == "办结须填写给市民的答复"
 
 
 # --------------------------------------------------------------------------- extend
@@ -372,6 +508,31 @@ async def test_extend_needs_a_reason_and_a_due_time() -> None:
     assert host.results == [None]
 
 
+async def test_extend_shows_its_limits_and_refuses_past_them() -> None:
+    extended = [
+        Step(action=action, by="pm01", at=DUE - timedelta(hours=h), state=State.extended)
+        for action, h in (("dispatch", 30), ("extend", 20), ("extend", 10))
+    ]
+    dialog = ExtendDialog(
+        make_request(state=State.extended, history=extended), ZH, clock=lambda: NOW, tz=BEIJING
+    )
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        limits = text_of(dialog.query_one("#limits", Static)).replace("\n", "")
+        assert "本轮已延期 2 次，最多 2 次；每次最多延后 30 天" in limits
+        await pilot.press(*typed("还要等材料"), "tab", *typed("+1d"), "enter")
+        assert dialog.error_text == "诉求 R-000042 本轮办理已延期 2 次，最多 2 次"
+        assert host.screen is dialog
+    dialog = extend_dialog(EN)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        await pilot.press(*typed("a new roof"), "tab", *typed("+31d"), "enter")
+        assert "needs a supervisor" in dialog.error_text  # what a dispatcher's token would be refused
+        await pilot.press("ctrl+u", *typed("+30d"), "enter")
+        await pilot.pause()
+    assert host.results == [Extend(reason="a new roof", new_due_at=DUE + timedelta(days=30))]
+
+
 # --------------------------------------------------------------------------- callback
 
 
@@ -423,6 +584,25 @@ async def test_callback_refusals_stay_in_the_dialog() -> None:
     assert host.results == [None]
 
 
+@pytest.mark.parametrize(
+    ("keys", "said"),
+    [
+        (["y", "tab", "y", "tab", "2"], "已解决且满意：保存后自动结案"),
+        (["y", "tab", "n", "tab", "1"], "未解决或不满意：保存后自动退回重办，重新计算期限"),
+        (["y", "tab", "y", "tab", "3"], "未解决或不满意：保存后自动退回重办，重新计算期限"),
+        (["n"], "未联系上：办结后第 3 次；满 3 次可按“无法联系”结案"),
+        (["y"], ""),  # not all answered yet
+    ],
+)
+async def test_callback_says_what_its_answers_will_do(keys: list[str], said: str) -> None:
+    dialog = CallbackDialog(resolved(2), ZH)
+    host = Host(dialog)
+    async with host.run_test(size=SIZE) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        assert text_of(dialog.query_one("#outcome", Static)).replace("\n", "") == said
+
+
 # --------------------------------------------------------------------------- confirm
 
 
@@ -452,6 +632,8 @@ def test_every_composed_message_key_exists() -> None:
         for name in ("return", "reopen", "note", "resolve", "close")
         for part in ("title", "field")
     ]
+    keys += [f"transition.{name}.code" for name in ("return", "close")]
+    keys += [f"return_code.{code}" for code in ReturnCode] + [f"close_code.{code}" for code in CloseCode]
     keys += [f"transition.callback.{answer}" for answer in Satisfaction]
     for key in keys:
         assert key in MESSAGES, key

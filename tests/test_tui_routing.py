@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from app_support import open_session, running_app, seeded_server, server_request, synced, until
+from pg_support import Db
 from textual.widgets import OptionList
 
 from api_client.models import Channel, Location, NewRequest, RequestType, RoutingRuleIn, State
@@ -17,8 +18,8 @@ from tui.ui.screens.queues import QueuesScreen
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    made = seeded_server(tmp_path, 10)
+def server(tmp_path: Path, tmp_db: Db) -> Iterator[LiveServer]:
+    made = seeded_server(tmp_path, 10, db=tmp_db)
     try:
         made.store.put_routing_rule(
             "leaks-c01",
@@ -51,6 +52,7 @@ def intake(server: LiveServer, category: str, text: str) -> str:
     ).request.id
 
 
+@pytest.mark.stores("sqlite", "postgres")
 async def test_the_rule_s_units_come_first_and_auto_dispatch_is_audited(
     server: LiveServer, tmp_path: Path
 ) -> None:
@@ -94,5 +96,7 @@ async def test_the_rule_s_units_come_first_and_auto_dispatch_is_audited(
         # and a dispatcher can undo it: return puts it back in the new queue
         await pilot.press("r")
         await until(pilot, lambda: type(app.screen).__name__ == "ReturnDialog")
+        await pilot.press("1")  # the code (not our duty); the reason field takes the focus
+        await until(pilot, lambda: type(app.focused).__name__ == "TextField", what="the reason field")
         await pilot.press(*"wrong", "enter")
         await until(pilot, lambda: server_request(server, water).state is State.returned)

@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import pytest
 from app_support import SEED_NOW, Central, cached_session, seeded_central, until
+from history_support import full_history_central
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioSet
 
@@ -30,7 +32,7 @@ from tui.ui.screens.detail import DetailScreen
 from tui.ui.screens.dispatch import DispatchDialog
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.queues import QueuesScreen
-from tui.ui.screens.transitions import CallbackDialog
+from tui.ui.screens.workflow_dialogs import CallbackDialog
 
 #: China Standard Time as a POSIX TZ rule: the same on every machine, with or without tzdata.
 TZ = "CST-8"
@@ -88,16 +90,21 @@ async def all_requests(pilot: Pilot[Any], app: HotlineApp) -> None:
 
 
 async def detail(pilot: Pilot[Any], app: HotlineApp) -> None:
-    """The first request in progress, in full: its countdown and due time move with the clock."""
+    """The first request in progress, in full: its countdown and due time move with the clock; its
+    history comes from the cache."""
     await queue(pilot, app)
     await pilot.press("3", "enter")
+    await until(pilot, lambda: shows_its_history(app), what="the detail and its history")
 
-    def shown() -> bool:
-        screen = app.screen
-        offline = app.strings("detail.audit_offline")  # the audit timeline comes from the server only
-        return isinstance(screen, DetailScreen) and offline in str(screen.query_one("#detail").render())
 
-    await until(pilot, shown, what="the detail and its (offline) audit line")
+def shows_its_history(app: HotlineApp) -> bool:
+    screen = app.screen
+    if not isinstance(screen, DetailScreen) or screen.request is None:
+        return False
+    last = screen.request.history[-1].by  # the latest step's actor is on the last line
+    return app.strings("detail.audit") in str(screen.query_one("#detail").render()) and last in str(
+        screen.query_one("#detail").render()
+    )
 
 
 async def dispatch(pilot: Pilot[Any], app: HotlineApp) -> None:
@@ -165,6 +172,46 @@ def test_screen(snap_compare: Compare, session: Session, screen: str, lang: Lang
         await steps(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.fixture(scope="module")
+def history_central(tmp_path_factory: pytest.TempPathFactory) -> tuple[Central, str]:
+    return full_history_central(tmp_path_factory.mktemp("history"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_detail_with_a_full_history(
+    snap_compare: Compare,
+    history_central: tuple[Central, str],
+    tmp_path: Path,
+    fixed_zone: None,
+    lang: Lang,
+    size: str,
+) -> None:
+    """A request returned (with a code), re-dispatched, extended, resolved with a reply, called
+    back unreached and unsatisfied (which reopened it), re-handled and closed: every step and its
+    why, scrolled to the end of the history."""
+    central, request_id = history_central
+    with cached_session(central, tmp_path / "cache") as opened:
+        app = frozen_app(opened, lang)
+
+        async def run_before(pilot: Pilot[Any]) -> None:
+            await until(pilot, lambda: app.loaded, what="the cache")
+            screen = DetailScreen(request_id)
+            await app.push_screen(screen)
+            await until(pilot, lambda: shows_its_history(app), what="the history")
+            scroll = screen.query_one("#detail-scroll", VerticalScroll)
+            await until(pilot, lambda: scroll.virtual_size.height > 0, what="the detail laid out")
+            await pilot.press("end")
+
+            def at_the_end() -> bool:
+                return scroll.scroll_y == scroll.max_scroll_y
+
+            await until(pilot, at_the_end, what="the end of the history")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

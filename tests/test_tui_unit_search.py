@@ -51,3 +51,26 @@ def test_prefix_beats_substring_and_on_duty_beats_off_duty() -> None:
 
 def test_no_match_is_empty() -> None:
     assert MATCHER.search("zzzzqqq") == []
+
+
+def test_a_weak_match_of_a_suggested_unit_does_not_outrank_a_unit_named_by_the_initials() -> None:
+    # `ygl` is the start of 阳光丽景; it is only inside 物业管理 (wygl) of the suggested companies
+    suggested = ["pm01", "pm03"]
+    assert names("ygl", suggested=suggested)[0] == "阳光丽景社区居委会"
+    # with nothing typed, the suggested units still come first
+    assert [m.unit.id for m in MATCHER.search("", suggested=suggested)[:2]] == suggested
+
+
+def test_the_whole_distinctive_name_beats_a_longer_name_that_starts_the_same() -> None:
+    # 安德路社区居委会 is named by `adl` whole; 安德里北街社区居委会 only starts with it
+    assert names("adl")[:2] == ["安德路社区居委会", "安德里北街社区居委会"]
+    assert names("安德路")[0] == "安德路社区居委会"
+    assert names("xinfengjie")[0] == "新风街社区居委会"
+
+
+def test_among_equal_matches_the_shorter_name_comes_first() -> None:
+    units = [
+        Unit(id="a", name="德胜里一区北门物业服务中心", kind=UnitKind.property, on_duty=True),
+        Unit(id="b", name="德胜里物业", kind=UnitKind.property, on_duty=True),
+    ]
+    assert [m.unit.id for m in UnitMatcher(units).search("dsl")] == ["b", "a"]

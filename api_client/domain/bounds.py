@@ -1,6 +1,7 @@
 """Every limit on what a client may send, in one place: the datetime windows, text lengths, page
-and offset caps, idempotency keys and extensions. The wire models, the server's routes and its
-Open311 parsing read them here; `docs/api.md` (Bounds) says them in words.
+and offset caps, idempotency keys and extensions; and the workflow's counts and the size of a
+request's history. The wire models, the server's routes, its Open311 parsing and the state
+machine read them here; `docs/api.md` (Bounds, Workflow rules) says them in words.
 
 Limits hold for input only. A stored value outside them (written by an older version) is still
 read and shown.
@@ -25,6 +26,22 @@ DUE_HORIZON: Final = timedelta(days=400)
 #: supervisor role. Twice the longest tier (15 days for complex requests): one more full round of
 #: the hardest work, after which a supervisor looks at why it is not done.
 MAX_EXTENSION: Final = timedelta(days=30)
+
+# -- the workflow (`api_client.domain.lifecycle`) ------------------------------------------------
+#: Extensions in one round of handling (from a dispatch or a reopen to the resolution), whoever
+#: asks: a unit that needs a third has to say why it cannot resolve, return or be reopened.
+MAX_EXTENSIONS: Final = 2
+#: Callbacks that did not reach the citizen, since the request was resolved, before it may be
+#: closed as unreachable (three attempts, as centres call back at different times of day).
+MIN_UNREACHED_CALLBACKS: Final = 3
+
+# -- a request's history (`Request.history`) ----------------------------------------------------
+#: Steps a request keeps. Past it, the oldest note's step goes first (the note itself stays in
+#: `Request.notes`), then the oldest step after the intake; `Request.history_dropped` counts them.
+MAX_HISTORY: Final = 60
+#: Characters of a step's text (a reason, a reply, a note); longer text is cut, ending in `…`.
+#: The whole text stays in the audit trail (and a note's in `Request.notes`).
+MAX_STEP_TEXT: Final = 1000
 
 # -- text (characters) --------------------------------------------------------------------------
 #: An id, a code, a unit or community id, a category code.

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["REPLACEMENT", "UNSAFE_CATEGORIES", "UNSAFE_RANGES", "clean", "one_line"]
+__all__ = ["REPLACEMENT", "UNSAFE_CATEGORIES", "UNSAFE_RANGES", "clean", "one_line", "pasted_lines"]
 
 #: What replaces an unsafe character that has no Control Picture.
 REPLACEMENT: Final = "\ufffd"
@@ -110,3 +110,21 @@ def one_line(s: str) -> str:
     if s.isprintable() and "  " not in s and "\u3000" not in s and s == s.strip():
         return s
     return clean(" ".join(s.split()))
+
+
+#: Terminal escape sequences: CSI (`ESC [ … final`), OSC / DCS / APC / PM / SOS strings (ended by
+#: BEL or `ESC \\`, or by the end of the text), and two-character escapes; C1 CSI and OSC too.
+_ESCAPE_SEQUENCE: Final = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x9d\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+)
+
+
+def pasted_lines(s: str) -> list[str]:
+    """What a person meant to paste: terminal escape sequences dropped whole (a pasted
+    `ESC[31m` colours nothing and enters nothing), every other unsafe character dropped, then
+    the non-blank lines, each with its whitespace runs made one space."""
+    text = _ESCAPE_SEQUENCE.sub("", _LINE_BREAKS.sub("\n", s))
+    text = _UNSAFE_EXCEPT_BREAKS.sub("", text)
+    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]

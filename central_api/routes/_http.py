@@ -8,20 +8,19 @@ from typing import Annotated
 from fastapi import Header
 from fastapi.responses import Response
 
+from api_client.domain.bounds import IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_MIN
+from api_client.domain.bounds import MAX_INT as MAX_INT
 from api_client.models import Request
 from central_api.errors import ApiError
 from central_api.openapi import IF_MATCH_PATTERN
 from central_api.store import Outcome
 
-#: Seqs and versions are 64-bit integers in the database; larger numbers are refused as input.
-MAX_INT = 2**63 - 1
-
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
+        min_length=IDEMPOTENCY_KEY_MIN,
+        max_length=IDEMPOTENCY_KEY_MAX,
         pattern=r"^[\x20-\x7e]*$",  # printable ASCII: `api_client.domain.bounds.is_idempotency_key`
         description="A client-made key (1..200 printable ASCII characters); a repeated call returns the "
         "first result.",

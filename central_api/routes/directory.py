@@ -41,4 +41,5 @@ def categories(identity: IdentityDep, store: StoreDep) -> list[Category]:
 
 @router.get("/communities", response_model=list[Community])
 def communities(identity: IdentityDep, store: StoreDep) -> list[Community]:
+    """Every community, in catalogue order, with its centre (latitude, longitude) for a map."""
     return store.communities()

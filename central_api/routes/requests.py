@@ -11,7 +11,7 @@ from api_client.actions import Action, Extend
 from api_client.domain import bounds
 from api_client.domain.lifecycle import TransitionRefused, check_extension
 from api_client.models import AuditEvent, NewRequest, PhoneReveal, PhoneRevealRequest, Request, Role
-from central_api.deps import ROLE_RANK, IdentityDep, StoreDep
+from central_api.deps import READ_SLOT, ROLE_RANK, IdentityDep, StoreDep
 from central_api.errors import ApiError
 from central_api.openapi import BEARER, BODY, errors, if_match, versioned
 from central_api.routes._http import IdempotencyKey, outcome_response, parse_if_match, request_response
@@ -49,6 +49,7 @@ def create_request(
 
 @router.get(
     "/requests/{request_id}",
+    dependencies=READ_SLOT,
     response_model=Request,
     responses={**versioned(200, "The request"), **errors(404, 422, says=_NOT_FOUND)},
 )
@@ -115,6 +116,7 @@ def _extension_allowed(store: Store, request_id: str, action: Extend, version: i
 
 @router.get(
     "/requests/{request_id}/audit",
+    dependencies=READ_SLOT,
     response_model=list[AuditEvent],
     responses=errors(404, 422, says=_NOT_FOUND),
 )

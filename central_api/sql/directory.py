@@ -1,7 +1,8 @@
 """The directory: handling units (and their duty state), categories and communities.
 
 Categories, communities and the set of unit ids do not change while a store is open: they are
-read once, at open. A unit's duty state is always read from the database."""
+read once, at open. A unit's duty state is always read from the database. A community's centre
+is the catalogue's for its id (`catalogue.COMMUNITY_CENTRES`: ids are stable forever)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import orjson
 from sqlalchemy import Connection, select, update
 
 from api_client.models import Category, Community, Tier, Unit, UnitKind
+from central_api.catalogue import COMMUNITY_CENTRES
 from central_api.sql import tables as t
 from central_api.sql.audit import audit_unit_duty
 from central_api.sql.engine import Database
@@ -50,7 +52,9 @@ def _load_categories(conn: Connection) -> list[Category]:
 def _load_communities(conn: Connection) -> list[Community]:
     c = t.communities.c
     return [
-        Community(id=row.id, name=row.name, streets=orjson.loads(row.streets))
+        Community(
+            id=row.id, name=row.name, streets=orjson.loads(row.streets), centre=COMMUNITY_CENTRES.get(row.id)
+        )
         for row in conn.execute(select(c.id, c.name, c.streets).order_by(c.position))
     ]
 

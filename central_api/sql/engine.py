@@ -5,7 +5,14 @@ Writers are serialized (a process-wide lock, plus `BEGIN IMMEDIATE` on SQLite or
 on PostgreSQL across processes), so a change `seq` allocated inside a write transaction as
 `max(seq) + 1` commits in seq order, with no gap and no duplicate.
 
-SQLite- and PostgreSQL-specific SQL lives only in this module.
+SQLite- and PostgreSQL-specific SQL lives only in this module and, for PostgreSQL's notices
+between server processes, `central_api.pg_notify`.
+
+The pool holds a connection for each thread that may hold one at once: the server's worker
+threads (`WORKER_THREADS`: every route and dependency that touches the database runs in one), plus
+`POOL_OVERFLOW` for threads outside them (the command line, seeding, tests). A server process on
+PostgreSQL therefore opens at most `POOL_SIZE + POOL_OVERFLOW` pooled connections, and one more to
+listen for notices.
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ log = logging.getLogger(__name__)
 
 _WRITE = "hotline_write"  # execution option marking a write transaction
 BUSY_TIMEOUT_MS = 10_000
+#: The server's worker threads (the size of its threadpool, set by `central_api.app`).
+WORKER_THREADS = 32
+POOL_SIZE = WORKER_THREADS
+POOL_OVERFLOW = 4
 #: The PostgreSQL advisory lock every writer takes (any constant shared by all processes).
 _PG_WRITE_LOCK = 0x12345
 
@@ -79,8 +90,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-            pool_size=8,
-            max_overflow=32,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
         )
 
         @event.listens_for(engine, "connect")
@@ -100,7 +111,12 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=32)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    if engine.dialect.name == "postgresql":
+        from central_api.pg_notify import announce_writes  # it imports sql.tokens, which imports us
+
+        announce_writes(engine)
+    return engine
 
 
 def _serialize_writers(conn: Connection) -> None:

@@ -11,6 +11,10 @@ from api_client.models import Change, Request
 from central_api.sql import tables as t
 from central_api.sql.engine import Database
 
+#: The largest seq the feed can hold (the column is a 32-bit integer on PostgreSQL): a cursor
+#: beyond it asks for nothing more, and the database is never asked to compare with it.
+MAX_SEQ = 2**31 - 1
+
 
 def head_seq(conn: Connection) -> int:
     """The newest change seq as `conn` sees it (0 when there is none)."""
@@ -45,7 +49,10 @@ class Feed:
         c = t.changes.c
         with self._db.read() as conn:
             rows = conn.execute(
-                select(c.seq, c.action, c.snapshot).where(c.seq > since).order_by(c.seq).limit(limit)
+                select(c.seq, c.action, c.snapshot)
+                .where(c.seq > min(since, MAX_SEQ))
+                .order_by(c.seq)
+                .limit(limit)
             ).all()
             head = head_seq(conn)  # read after the rows, so head >= every seq returned
         return [(row[0], row[1], row[2]) for row in rows], head

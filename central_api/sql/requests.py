@@ -15,6 +15,8 @@ from api_client.actions import Action, Dispatch, Merge, Resolve
 from api_client.domain.lifecycle import (
     ALLOWED_FROM,
     HANDLED_STATES,
+    NOT_AUDITED,
+    ActionIncomplete,
     TransitionRefused,
     apply_action,
     intake,
@@ -35,10 +37,11 @@ from central_api.sql.idempotency import INTAKE_PATH, action_path
 from central_api.sql.storable import check_text, sha256
 from central_api.store import InvalidInput, Outcome, RequestFilter, RequestNotFound, VersionMismatch
 
-SNAPSHOT_EXCLUDE = {"change_seq", "version", "updated_at"}
+SNAPSHOT_EXCLUDE = set(NOT_AUDITED)
 
 
-def _request_columns(request: Request, data: str) -> dict[str, object]:
+def request_columns(request: Request, data: str) -> dict[str, object]:
+    """The `requests` table's row of `request` stored as `data` (its JSON), rate facts included."""
     return {
         "state": request.state.value,
         "category": request.category,
@@ -105,7 +108,7 @@ def _store_change(
     data = after.model_dump_json()
     conn.execute(
         update(t.requests).where(t.requests.c.id == bindparam("b_id")),
-        {"b_id": after.id, **_request_columns(after, data)},
+        {"b_id": after.id, **request_columns(after, data)},
     )
     old, new = snapshot_diff(before, after)
     _record(
@@ -139,7 +142,9 @@ def _resolve_children(
     for data in list(children):
         child = Request.model_validate_json(data)
         seq += 1
-        after = resolve_with_parent(child, parent, now=now).model_copy(update={"change_seq": seq})
+        after = resolve_with_parent(child, parent, now=now, actor=actor).model_copy(
+            update={"change_seq": seq}
+        )
         _store_change(
             conn, child, after, action="resolve", actor=actor, now=now, detail={"with_parent": parent.id}
         )
@@ -183,7 +188,7 @@ class Requests:
         self._directory = directory
         self._callers = callers
 
-    def _intake(self, new: NewRequest, *, num: int, seq: int, now: datetime) -> Request:
+    def _intake(self, new: NewRequest, *, num: int, seq: int, now: datetime, actor: str) -> Request:
         """The request a new intake becomes (state new, version 1, due = received + tier), its
         caller masked."""
         category = self._directory.category(new.category)
@@ -200,7 +205,7 @@ class Requests:
             )
         tier: Tier = new.tier or category.tier
         masked = new.model_copy(update={"caller": self._callers.masked(new.caller.name, new.caller.phone)})
-        return intake(masked, request_id=f"R-{num:06d}", tier=tier, now=now, change_seq=seq)
+        return intake(masked, request_id=f"R-{num:06d}", tier=tier, now=now, change_seq=seq, actor=actor)
 
     def create_request(
         self, new: NewRequest, *, actor: str, idempotency_key: str | None, token_id: int = 0
@@ -216,14 +221,14 @@ class Requests:
                     return Outcome(first, replayed=True)
             now = self._db.clock()
             num = _next_num(conn)
-            request = self._intake(new, num=num, seq=head_seq(conn) + 1, now=now)
+            request = self._intake(new, num=num, seq=head_seq(conn) + 1, now=now, actor=actor)
             data = request.model_dump_json()
             step = AutoDispatcher.load(conn, category=request.category).dispatch(
                 request, now=now, unit_ids=unit_ids
             )
             final, final_data = (step[0], step[0].model_dump_json()) if step is not None else (request, data)
             conn.execute(
-                insert(t.requests), {"id": request.id, "num": num, **_request_columns(final, final_data)}
+                insert(t.requests), {"id": request.id, "num": num, **request_columns(final, final_data)}
             )
             conn.execute(insert(t.callers), caller_row(request.id, new.caller.phone, new.caller.name, now))
             _record(
@@ -284,7 +289,7 @@ class Requests:
             changes: list[dict[str, object]] = []
             audits: list[dict[str, object]] = []
             for i, new in enumerate(news):
-                request = self._intake(new, num=num + i, seq=seq, now=now)
+                request = self._intake(new, num=num + i, seq=seq, now=now, actor=actor)
                 data = request.model_dump_json()
                 changes.append(change_row(request, data, "intake", now))
                 after = request.model_dump(mode="json", exclude=SNAPSHOT_EXCLUDE)
@@ -306,7 +311,7 @@ class Requests:
                 return []
             conn.execute(
                 insert(t.requests),
-                [{"id": r.id, "num": num + i, **_request_columns(r, d)} for i, (r, d) in enumerate(built)],
+                [{"id": r.id, "num": num + i, **request_columns(r, d)} for i, (r, d) in enumerate(built)],
             )
             conn.execute(insert(t.changes), changes)
             conn.execute(insert(t.audit), audits)
@@ -363,6 +368,8 @@ class Requests:
                     and current.state in ALLOWED_FROM["dispatch"]
                     and any(u not in unit_ids for u in [action.lead_unit, *action.co_units])
                 ):  # the state allowed it: refused for naming unknown units, a validation error
+                    raise InvalidInput(str(exc), code=exc.code, params=exc.params) from exc
+                if isinstance(exc, ActionIncomplete):  # the body lacks what a rule needs
                     raise InvalidInput(str(exc), code=exc.code, params=exc.params) from exc
                 raise
             parent: Request | None = None

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 #: How stale `last_used_at` may get before identifying a token writes it again.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
-_VERSION_KEY = "tokens_version"
+#: The `meta` key of the tokens version, which moves whenever a token is made or revoked.
+TOKENS_VERSION_KEY = "tokens_version"
 NAME_LENGTH = 200
 #: Unicode categories a name may not hold: controls, format characters (bidi overrides, zero
 #: widths), line and paragraph separators.
@@ -141,13 +142,13 @@ def _event(conn: Connection, token_id: int, name: str, action: str, actor: str, 
 
 
 def _version(conn: Connection) -> int:
-    value = conn.execute(select(t.meta.c.value).where(t.meta.c.key == _VERSION_KEY)).scalar()
+    value = conn.execute(select(t.meta.c.value).where(t.meta.c.key == TOKENS_VERSION_KEY)).scalar()
     return int(value) if value is not None else 0
 
 
 def _bump_version(conn: Connection) -> None:
     version = _version(conn) + 1
     if version == 1:
-        conn.execute(insert(t.meta).values(key=_VERSION_KEY, value="1"))
+        conn.execute(insert(t.meta).values(key=TOKENS_VERSION_KEY, value="1"))
     else:
-        conn.execute(update(t.meta).where(t.meta.c.key == _VERSION_KEY).values(value=str(version)))
+        conn.execute(update(t.meta).where(t.meta.c.key == TOKENS_VERSION_KEY).values(value=str(version)))

@@ -54,65 +54,64 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from api_client.models import Role
-    from central_api.seed import seed_store
-    from central_api.server import LiveServer
-    from central_api.sql_store import SqlStore
-    from central_api.storm_feed import StormFeed
+    import importlib
+
+    from tui.cli.demo_server import DemoServer, DemoSpec, ServerProcess
 
     if args.storm is not None and args.storm <= 0:
         raise CliError("--storm RATE must be a positive number of requests per minute")
     workdir = Path(tempfile.mkdtemp(prefix="hotline-demo-"))  # mkdtemp makes it 0700
     db = Path(args.db) if args.db else workdir / "demo.db"
-    fresh = not db.exists()
-    store = SqlStore.open(str(db))
-    try:
-        if fresh:
-            say(f"seeding {args.count} demo requests into {db} ...", flush=True)
-            seed_store(store, seed=args.seed, count=args.count, progress=_progress)
-        taken = {info.name for info in store.tokens()}  # token names are unique: --db may be reused
-        name, n = "demo-dispatcher", 1
-        while name in taken:
-            n += 1
-            name = f"demo-dispatcher-{n}"
-        token = store.create_token(name, Role.dispatcher)
-    finally:
-        store.close()
+    spec = DemoSpec(
+        db=db, fresh=not db.exists(), port=args.port, seed=args.seed, count=args.count, storm=args.storm
+    )
     token_file = workdir / "token"
-    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        if args.serve_only:
+            server = DemoServer(spec)
+            try:
+                reach = server.start()
+                server.seed()
+                _write_token(token_file, reach.token)
+                say(
+                    f"hotline demo: central API on {reach.url}",
+                    f"  export HOTLINE_API_URL={reach.url}",
+                    f"  export HOTLINE_TOKEN_FILE={token_file}",
+                    "press ctrl+c to stop",
+                    flush=True,
+                )
+                with contextlib.suppress(KeyboardInterrupt):
+                    server.wait()
+                return 0
+            finally:
+                server.stop()
+        process = ServerProcess(spec, log=workdir / "server.log").start()
+        try:
+            importlib.import_module("tui.ui.app")  # while the server starts in its own process
+            reach = process.reachable()
+            _write_token(token_file, reach.token)
+            settings = load_settings(
+                args.config,
+                api_url=reach.url,
+                token_file=token_file,
+                dispatcher=reach.dispatcher,
+                cache_dir=workdir / "cache",
+                lang=args.lang,
+            )
+            status = _run_app(settings, reach.token, reach.dispatcher)
+        finally:
+            failure = process.stop()
+        if failure is not None:
+            raise CliError(failure)
+        return status
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # the demo token and cache (and the db unless --db)
+
+
+def _write_token(path: Path, token: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")
-    server = LiveServer(str(db), port=args.port)
-    server.start()
-    storm: StormFeed | None = None
-    try:
-        if args.storm is not None:
-            storm = StormFeed(server.store, args.storm, seed=args.seed).start()
-        if args.serve_only:
-            say(
-                f"hotline demo: central API on {server.url}",
-                f"  export HOTLINE_API_URL={server.url}",
-                f"  export HOTLINE_TOKEN_FILE={token_file}",
-                "press ctrl+c to stop",
-                flush=True,
-            )
-            with contextlib.suppress(KeyboardInterrupt):
-                server.wait()
-            return 0
-        settings = load_settings(
-            args.config,
-            api_url=server.url,
-            token_file=token_file,
-            dispatcher=name,
-            cache_dir=workdir / "cache",
-            lang=args.lang,
-        )
-        return _run_app(settings, token, name)
-    finally:
-        if storm is not None:
-            storm.stop()
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)  # the demo token and cache (and the db unless --db)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -148,13 +147,10 @@ def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
             strings=Strings(settings.resolved_lang()),
             keymap=settings.keys,
             announce_urgent=settings.announce_urgent,
+            columns=settings.columns,
             client_factory=lambda _url, token: open_client(settings, token),  # the session's URL
         )
         app.run(mouse=settings.mouse)
     finally:
         session.close()
     return app.return_code or 0
-
-
-def _progress(done: int, total: int) -> None:
-    say(f"  {done}/{total} changes written", flush=True)

@@ -1,5 +1,5 @@
-"""`hotline serve` (the central API) and `hotline token create|list|revoke` (its tokens, straight in
-its database)."""
+"""`hotline serve` (the central API), `hotline token create|list|revoke` (its tokens, straight in
+its database) and `hotline db upgrade|current` (its database's schema)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,19 @@ from tui.core.settings import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from api_client.models import TokenInfo
+    from central_api.sql.schema import SchemaState
     from tui.cli.options import Subparsers
 
-__all__ = ["ROLES", "add_parser", "cmd_serve", "cmd_token_create", "cmd_token_list", "cmd_token_revoke"]
+__all__ = [
+    "ROLES",
+    "add_parser",
+    "cmd_db_current",
+    "cmd_db_upgrade",
+    "cmd_serve",
+    "cmd_token_create",
+    "cmd_token_list",
+    "cmd_token_revoke",
+]
 
 ROLES = ("dispatcher", "supervisor", "admin", "partner")
 
@@ -44,6 +54,14 @@ def add_parser(subparsers: Subparsers) -> None:
         type=Path,
         metavar="FILE",
         help="the certificate's private key (PEM; not readable by other users)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_processes,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (default 1); several are for PostgreSQL, the"
+        " production store (SQLite allows them, but they share its one write lock)",
     )
     serve.add_argument(
         "--open311-public",
@@ -83,6 +101,7 @@ def add_parser(subparsers: Subparsers) -> None:
     revoke.add_argument("name", help="the token's name (see hotline token list)")
     revoke.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
     revoke.set_defaults(handler=cmd_token_revoke)
+    _add_db_parser(subparsers)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -92,10 +111,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError("--tls-cert and --tls-key go together: give both to serve https, or neither")
     tls = TlsFiles(args.tls_cert.expanduser(), args.tls_key.expanduser()) if args.tls_cert else None
     try:
-        run(args.db, args.host, args.port, tls=tls, open311_public=args.open311_public)
+        run(args.db, args.host, args.port, tls=tls, open311_public=args.open311_public, workers=args.workers)
     except ServeError as exc:
         raise CliError(str(exc)) from exc
     return 0
+
+
+def _processes(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"a number of processes, 1 or more: {text!r}")
+    return count
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
@@ -155,3 +184,67 @@ def _row(info: TokenInfo) -> list[str]:
         _when(info.last_used_at),
         _when(info.revoked_at),
     ]
+
+
+def _add_db_parser(subparsers: Subparsers) -> None:
+    db = subparsers.add_parser(
+        "db",
+        help="the central API database's schema",
+        description="Bring the central API's database to the newest schema revision, or say where it stands.",
+    )
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_sub.add_parser(
+        "upgrade",
+        help="bring the database to the newest revision",
+        description=(
+            "Bring the database to the newest schema revision, in one transaction (hotline serve does"
+            " it too when it starts); a database of a version from before revisions is upgraded too."
+        ),
+    )
+    upgrade.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    current = db_sub.add_parser(
+        "current",
+        help="say which revision the database is at",
+        description="Say which schema revision the database is at, and the newest; change nothing.",
+    )
+    current.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    current.set_defaults(handler=cmd_db_current)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from central_api import migrations
+    from central_api.sql.schema import schema_state
+    from central_api.sql_store import SqlStore
+
+    before = schema_state(args.db)
+    SqlStore.open(args.db).close()
+    head = migrations.head()
+    if before.new:
+        say(f"created at {head}")
+    elif before.revision == head:
+        say(f"already at {head}")
+    else:
+        say(f"upgraded to {head} from {_stands(before)}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from central_api import migrations
+    from central_api.sql.schema import schema_state
+
+    state = schema_state(args.db)
+    head = migrations.head()
+    if state.new:
+        say(f"no tables yet (hotline db upgrade creates them at {head})")
+    elif state.revision == head:
+        say(f"{head} (the newest)")
+    else:
+        say(f"{_stands(state)} (the newest is {head})")
+    return 0
+
+
+def _stands(state: SchemaState) -> str:
+    if state.revision is not None:
+        return state.revision
+    return f"schema version {state.legacy_version}, from before revisions"

@@ -65,6 +65,30 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
         "没有诉求 {parent_id}，无法并入",
         "There is no request {parent_id} to merge into",
     ),
+    # -- the workflow rules
+    "error.reply_required": (
+        "办结须填写给市民的答复",
+        "Resolving needs the reply to the citizen",
+    ),
+    "error.close_reason_required": (
+        "手动结案须选择原因：有效回访会自动结案；未联系上须回访满 {min} 次",
+        "Closing by hand needs a reason code: a valid callback closes by itself; unreachable needs"
+        " {min} callbacks",
+    ),
+    "error.reason_text_required": ("选择“其他”时须写明原因", "“Other” needs the reason in words"),
+    "error.too_few_unreached_callbacks": (
+        "诉求 {request_id} 办结后只有 {count} 次未联系上的回访，满 {min} 次才能按“无法联系”结案",
+        "Request {request_id} has {count} unreached callbacks since it was resolved: closing it as"
+        " unreachable needs {min}",
+    ),
+    "error.callback_needs_reopen": (
+        "诉求 {request_id} 的有效回访为未解决或不满意：须重办，不能结案",
+        "Request {request_id} had a valid callback that was not solved or not satisfied: reopen it",
+    ),
+    "error.extension_limit_reached": (
+        "诉求 {request_id} 本轮办理已延期 {count} 次，最多 {max} 次",
+        "Request {request_id} was extended {count} times in this round of handling (at most {max})",
+    ),
     # -- the action models
     "error.lead_unit_is_co_unit": ("主办单位不能同时是协办单位", "The lead unit cannot also be a co-unit"),
     "error.co_unit_twice": ("协办单位重复", "A co-unit is listed twice"),
@@ -156,6 +180,10 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.too_many_streams": (
         "这个令牌已打开 {limit} 个事件流：请先关闭一个",
         "This token has {limit} event streams open already: close one first",
+    ),
+    "error.server_busy": (
+        "服务器繁忙，暂时无法打开事件流：请 {retry_after} 秒后再试",
+        "The server is busy and cannot open another event stream now: try again in {retry_after} s",
     ),
     # -- tokens
     "error.token_name_taken": (

@@ -2,7 +2,7 @@
 
     strings = Strings("en")
     strings("queue.new")                    # "New"
-    strings("status.unsent", n=3)           # "3 unsent"
+    strings("status.unsent", n=3)           # "unsent actions 3"
     strings.table                           # the queue table's `TableLabels`
 
 A message is a key and a `(zh, en)` pair of `str.format` templates. Keys are grouped by the
@@ -16,61 +16,20 @@ The language follows `--lang`, then `HOTLINE_LANG`, then the config file, then t
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Final, Literal
 
 from api_client.domain.untrusted_text import one_line
 from api_client.models import Channel, Satisfaction, State, Tier
+from tui.core.command_words import COMMANDS
 from tui.core.error_words import ERRORS
+from tui.core.table_words import EN, ZH, TableLabels
+from tui.core.workflow_words import WORKFLOW
 
 __all__ = ["EN", "MESSAGES", "ZH", "Lang", "Strings", "TableLabels"]
 
 Lang = Literal["zh", "en"]
 
-
-@dataclass(frozen=True)
-class TableLabels:
-    """The words the queue table shows: column headers, state names, the empty-queue line."""
-
-    headers: tuple[str, str, str, str, str, str, str, str, str]
-    states: Mapping[str, str]  # by `State` value
-    empty: str
-
-
-ZH: Final = TableLabels(
-    headers=("编号", "期限", "时限", "!", "状态", "类别", "社区", "", "诉求"),
-    states={
-        State.new: "新诉求",
-        State.dispatched: "已派单",
-        State.accepted: "已签收",
-        State.returned: "退单",
-        State.extended: "延期",
-        State.resolved: "已办结",
-        State.callback_logged: "已回访",
-        State.closed: "已结案",
-        State.reopened: "重办",
-        State.merged: "已并单",
-    },
-    empty="（没有符合条件的诉求）",
-)
-
-EN: Final = TableLabels(
-    headers=("id", "due", "tier", "!", "state", "category", "community", "", "description"),
-    states={
-        State.new: "new",
-        State.dispatched: "sent",
-        State.accepted: "signed",
-        State.returned: "return",
-        State.extended: "extend",
-        State.resolved: "solved",
-        State.callback_logged: "called",
-        State.closed: "closed",
-        State.reopened: "reopen",
-        State.merged: "merged",
-    },
-    empty="(no requests match)",
-)
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary of the domain: states, tiers, channels, satisfaction (full words, for the detail
@@ -117,8 +76,8 @@ _APP: dict[str, tuple[str, str]] = {
     "sort.oldest": ("最早", "oldest"),
     "queues.sort": ("排序", "sort"),
     "queues.search_placeholder": (
-        "搜索：诉求、地址、来电人、编号……（回车确认，Esc 清除）",
-        "search: text, address, caller, id… (enter keeps, esc clears)",
+        "搜索：诉求、地址、来电人、编号、电话或尾号……（回车确认，Esc 清除）",
+        "search: text, address, caller, id, phone or its last digits… (enter keeps, esc clears)",
     ),
     "queues.none_saved": (
         "还没有保存的队列：按 f 筛选并命名保存",
@@ -129,7 +88,7 @@ _APP: dict[str, tuple[str, str]] = {
     "status.no_sync": ("未连接服务器（无令牌）", "not syncing (no token)"),
     "status.last_sync": ("同步 {at}", "synced {at}"),
     "status.never": ("从未", "never"),
-    "status.unsent": ("未发送 {n}", "unsent {n}"),
+    "status.unsent": ("未发送操作 {n}", "unsent actions {n}"),
     "status.conflicts": ("冲突 {n}", "conflicts {n}"),
     "app.urgent": (
         "新的紧急诉求 {n} 件：{id} {description}",
@@ -151,6 +110,11 @@ _APP: dict[str, tuple[str, str]] = {
     "app.lookup_failed": ("无法按电话查找：{reason}", "Cannot look the caller up: {reason}"),
     "app.looked_up": ("已查找 {phone}（已记录）：{n} 件", "Looked up {phone} (recorded): {n} found"),
     "queues.phone": ("电话 {phone}", "phone {phone}"),
+    "queues.phone_or_text": ("电话 {phone} 或含“{text}”", "phone {phone} or “{text}”"),
+    "queues.phone_hint": (
+        "回车：按电话 {phone} 在服务器上查找来电人的诉求（每次查找都会被记录）",
+        "enter: look the caller up by phone {phone} on the server (each lookup is recorded)",
+    ),
     "action.mask_caller": ("隐去来电人信息", "caller masked"),
     "app.queue_saved": ("已保存队列「{name}」", "Saved the queue '{name}'"),
     "app.insecure_transport": (
@@ -225,7 +189,6 @@ _APP: dict[str, tuple[str, str]] = {
     "help.queues": ("队列", "Queues"),
     "help.detail": ("详情", "Detail"),
     "help.palette": ("命令面板：所有操作", "Command palette: every action"),
-    "commands.on_current": ("作用于当前诉求", "on the current request"),
     "commands.saved_queue": ("打开队列：{name}", "Open queue: {name}"),
     "commands.saved_queue_help": ("已保存的队列", "a saved queue"),
     "conflicts.title": (
@@ -251,6 +214,13 @@ _APP: dict[str, tuple[str, str]] = {
     "key.request.unmerge": ("取消并单", "Unmerge"),
     "key.bulk.close": ("关闭（继续发送）", "Close (sending goes on)"),
     "bulk.title": ("批量{action}：{n} 件", "{action}: {n} requests"),
+    "bulk.confirm": ("批量{action} {n} 件？", "{action} {n} requests?"),
+    "bulk.scope": ("批量{action}：共 {n} 件（{first} 等）", "{action}: {n} requests ({first} and others)"),
+    "bulk.scope_skipped": (
+        "另有 {n} 件当前状态不能{action}，将跳过",
+        "{n} more marked cannot take “{action}” now and will be skipped",
+    ),
+    "bulk.scope_all": ("所选诉求都可以{action}", "Every marked request can take “{action}”"),
     "bulk.summary": (
         "共 {total} 件：已记录 {queued}，本地拒绝 {refused}，服务器已答复 {answered}",
         "{total} in all: {queued} recorded, {refused} refused here, {answered} answered by the server",
@@ -266,9 +236,18 @@ _APP: dict[str, tuple[str, str]] = {
     "key.duplicates.open": ("打开主单", "Open the parent"),
     "key.duplicates.refresh": ("重新查找", "Find again"),
     "duplicates.title": (
-        "疑似同一事件的诉求（m 并入主单，Enter 查看主单）",
-        "Requests that are likely one incident (m merges into the parent, enter opens it)",
+        "疑似同一事件的诉求（m 并单，Tab 看成员，- 移出一件，Enter 打开）",
+        "Likely one incident (m merges, tab: the members, - leaves one out, enter opens)",
     ),
+    "key.duplicates.leave_out": ("移出/放回此件", "Leave out / put back"),
+    "duplicates.why": (
+        "{parent} 组 {n} 件；归为一组因为：{reasons}",
+        "Cluster of {parent}, {n} in; grouped for: {reasons}",
+    ),
+    "duplicates.parent": ("主单", "parent"),
+    "duplicates.left_out": ("不并", "out"),
+    "duplicates.stays": ("不能并", "stays"),
+    "help.duplicates": ("疑似重复诉求（D）", "Likely duplicates (D)"),
     "reason.same place": ("同一地点", "same place"),
     "reason.same compound": ("同一小区", "same compound"),
     "reason.same flat": ("同一户", "same flat"),
@@ -288,6 +267,8 @@ _APP: dict[str, tuple[str, str]] = {
         "{name} {rate} 件/15分钟（平时 {baseline}，{factor} 倍）",
         "{name} {rate} per 15 min (usually {baseline}, {factor}x)",
     ),
+    "surge.item_new": ("{name} {rate} 件/15分钟（平时几乎没有）", "{name} {rate} per 15 min (usually none)"),
+    "surge.more": ("另 {n} 项", "+{n} more"),
     "surge.hint": ("D 疑似重复 · * 全选 · ! 提级", "D duplicates · * mark all · ! escalate"),
     "merge.all_title": (
         "将 {clusters} 组中的 {n} 件分别并入各组主单？",
@@ -295,6 +276,17 @@ _APP: dict[str, tuple[str, str]] = {
     ),
     "key.duplicates.merge_all": ("全部并入各自主单", "Merge every cluster"),
     "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n} requests into {parent}?"),
+    "quit.title": ("要退出吗？", "Quit?"),
+    "quit.how": ("按 {keys} 退出", "Press {keys} to quit"),
+    "quit.question": (
+        "还有未发送的操作或未处理的冲突，仍要退出吗？",
+        "Actions wait to be sent or conflicts are open: quit anyway?",
+    ),
+    "quit.body": (
+        "{pending} 个操作尚未发送，{conflicts} 个冲突未处理。它们已保存在本机，下次联网启动时继续发送。",
+        "{pending} actions not sent yet, {conflicts} conflicts open. They are kept on this computer "
+        "and sent when the app next runs online.",
+    ),
     "merge.body": (
         "被并入的诉求保留各自的来电人，主单办结时随之办结，各自回访；并单可以撤销（u）。",
         "Each merged request keeps its caller: it is resolved with the parent and called back on its"
@@ -324,6 +316,8 @@ _DISPATCH: dict[str, tuple[str, str]] = {
     "dispatch.none": ("（未选）", "(none)"),
     "dispatch.no_match": ("没有匹配的单位", "No unit matches"),
     "dispatch.error.no_lead": ("请先选择主办单位", "Choose a lead unit first"),
+    "dispatch.already_lead": ("已是主办单位（{keys} 取消主办）", "Already the lead ({keys} clears the lead)"),
+    "key.dispatch.clear_lead": ("取消主办单位", "Clear the lead unit"),
     "dispatch.error.too_many": ("协办单位最多 {max} 个", "At most {max} co-units"),
     "dispatch.hint": (
         "↑↓ 移动  Enter 选主办/协办  {confirm} 派单  {cancel} 取消  ★ 推荐",
@@ -343,7 +337,7 @@ _TRANSITIONS: dict[str, tuple[str, str]] = {
     "transition.note.title": ("添加备注", "Add a note"),
     "transition.note.field": ("备注", "Note"),
     "transition.resolve.title": ("办结", "Resolve"),
-    "transition.resolve.field": ("办结说明", "Summary"),
+    "transition.resolve.field": ("给市民的答复", "Reply to the citizen"),
     "transition.close.title": ("结案", "Close"),
     "transition.close.field": ("结案说明", "Reason"),
     "transition.required": ("必填", "required"),
@@ -403,7 +397,7 @@ _DETAIL: dict[str, tuple[str, str]] = {
     "detail.channel": ("渠道", "Channel"),
     "detail.received": ("受理", "Received"),
     "detail.community": ("社区", "Community"),
-    "detail.street": ("街道", "Street"),
+    "detail.street": ("路/小区", "Road/compound"),
     "detail.address": ("地址", "Address"),
     "detail.caller": ("来电人", "Caller"),
     "detail.phone": ("电话", "Phone"),
@@ -434,10 +428,16 @@ _DETAIL: dict[str, tuple[str, str]] = {
 _FILTERS: dict[str, tuple[str, str]] = {
     "filters.title": ("筛选当前队列", "Filter the current queue"),
     "filters.hint": (
-        "Tab 切换，空格选择，Ctrl+S 应用，Esc 取消",
-        "tab moves, space picks, ctrl+s applies, esc cancels",
+        "Tab 切换，输入拼音首字母跳转，空格选择，Ctrl+A 全选，Ctrl+S 应用，Esc 取消",
+        "tab moves, letters jump (pinyin too), space picks, ctrl+a all, ctrl+s applies, esc cancels",
     ),
     "filters.text": ("关键词", "Words"),
+    "transition.pasted_lines": (
+        "粘贴的 {n} 行都已保留，以“{joiner}”连成一行",
+        "The {n} pasted lines are all kept, joined with “{joiner}”",
+    ),
+    "filters.some": ("{what}：{names}", "{what}: {names}"),
+    "filters.many": ("{what} {n} 项：{first} 等", "{what} ({n}): {first}, …"),
     "filters.categories": ("类别", "Categories"),
     "filters.communities": ("社区", "Communities"),
     "filters.units": ("承办单位", "Units"),
@@ -480,9 +480,14 @@ _DASHBOARD: dict[str, tuple[str, str]] = {
     "dashboard.closed": ("结案", "closed"),
     "dashboard.rates": ("三率", "The three rates"),
     "dashboard.def_response": (
-        "响应率 = 按时签收的派单数 ÷ 派单数（2 小时时限 30 分钟内，其余 2 小时内）",
-        "response = dispatched requests signed for in time ÷ dispatched "
-        "(30 min for the 2 h tier, 2 h otherwise)",
+        "响应率 = 按时签收的派单数 ÷ 已签收或签收时限已过的派单数（2 小时时限 30 分钟内，"
+        "其余 2 小时内；时限未到且未签收的派单暂不计入）",
+        "response = dispatches signed for in time ÷ dispatches signed for or past their window "
+        "(30 min for the 2 h tier, 2 h otherwise; one still inside its window is not counted yet)",
+    ),
+    "dashboard.response_pending": (
+        "{period}另有 {n} 件派单仍在签收时限内，暂不计入响应率",
+        "{period}: {n} more dispatched, still inside the sign-for window, not counted yet",
     ),
     "dashboard.def_resolution": (
         "解决率 = 回访答复已解决数 ÷ 有效回访数",
@@ -544,6 +549,22 @@ _DASHBOARD: dict[str, tuple[str, str]] = {
     "dashboard.hourly": ("近 24 小时每小时受理", "Arrivals per hour, last 24 h"),
     "dashboard.daily": ("近 30 天每日受理", "Arrivals per day, last 30 days"),
     "dashboard.none": ("（无）", "(none)"),
+    "key.queues.storm_map": ("暴雨地图", "Storm map"),
+    "key.storm_map.back": ("返回", "Back"),
+    "map.title": ("暴雨地图：哪里在积水、漏雨", "Storm map: where it floods and leaks"),
+    "map.heading": (
+        "近 {hours} 小时仍待办理的诉求（按社区）：共 {n} 件",
+        "Requests still to handle, last {hours} h, by community: {n}",
+    ),
+    "map.counting": ("正在统计……", "Counting…"),
+    "map.no_positions": (
+        "还没有社区位置：联网后从服务器获取",
+        "No community positions yet: they come from the server when online",
+    ),
+    "map.legend": ("（数字为件数）", "(the numbers count requests)"),
+    "map.others": ("不在图上：{names}", "Not on the map: {names}"),
+    "map.elsewhere": ("社区不明 {n}", "no known community {n}"),
+    "help.storm_map": ("暴雨地图", "Storm map"),
 }
 
 
@@ -557,7 +578,9 @@ def _merged(*sections: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]
     return merged
 
 
-MESSAGES: Final = _merged(_DOMAIN, _APP, _DISPATCH, _TRANSITIONS, _DETAIL, _FILTERS, _DASHBOARD, ERRORS)
+MESSAGES: Final = _merged(
+    _DOMAIN, _APP, _DISPATCH, _TRANSITIONS, _DETAIL, _FILTERS, _DASHBOARD, ERRORS, WORKFLOW, COMMANDS
+)
 
 
 def placeholders(template: str) -> set[str]:
@@ -579,6 +602,10 @@ class Strings:
             return key
         template = pair[self._index]
         return template.format(**values) if values else template
+
+    def join(self, items: Iterable[str]) -> str:
+        """A list as the language writes it: `甲、乙` / `a, b`."""
+        return ("、" if self.lang == "zh" else ", ").join(items)
 
     def word(self, prefix: str, value: str) -> str:
         """The message `prefix.value`, or `value` itself (cleaned: it may come from a server)

@@ -2,8 +2,9 @@
 
 Environment keys: HOTLINE_API_URL, HOTLINE_TOKEN, HOTLINE_TOKEN_FILE, HOTLINE_DISPATCHER,
 HOTLINE_CACHE_DIR, HOTLINE_LANG, HOTLINE_KEYS (JSON), HOTLINE_ANNOUNCE_URGENT, HOTLINE_MOUSE,
-HOTLINE_CA_FILE (and HOTLINE_CONFIG for the file's path). The file is TOML in the XDG config dir
-(`~/.config/hotline/config.toml`) with the same keys in lower case (read in any case).
+HOTLINE_CA_FILE, HOTLINE_COLUMNS (a JSON list or names separated by commas) (and HOTLINE_CONFIG for
+the file's path). The file is TOML in the XDG config dir (`~/.config/hotline/config.toml`) with
+the same keys in lower case (read in any case).
 
 A token is never taken from the command line (other users of a shared server can read
 /proc/*/cmdline). A token file, and a config file that holds a token, must not be readable by
@@ -12,20 +13,24 @@ group or others.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from tui.core.queue.layout import Column, columns_from_names
 
 APP_NAME = "hotline"
 DEFAULT_PORT = 8345
@@ -64,6 +69,21 @@ class Settings(BaseSettings):
     mouse: bool = False
     #: A private certificate authority (PEM) that the central API's https certificate chains to.
     ca_file: Path | None = None
+    #: The queue table's columns, in order (`tui.core.queue.layout.Column`); none: chosen by width.
+    columns: Annotated[tuple[Column, ...] | None, NoDecode] = None
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _column_names(cls, value: object) -> object:
+        """Names as the file (a list) or the environment (JSON, or names and commas) give them."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list | tuple) or not all(isinstance(name, str) for name in value):
+            raise ValueError('a list of column names, e.g. ["id", "due", "state", "text"]')
+        return columns_from_names(value)
 
     @classmethod
     def settings_customise_sources(

@@ -17,23 +17,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import SystemCommand
 from textual.binding import BindingType
+from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
 
 from api_client.actions import Accept, Action, Merge, Unmerge
-from api_client.domain.lifecycle import ALLOWED_FROM, TransitionRefused
+from api_client.domain.lifecycle import TransitionRefused
 from api_client.domain.personal_data import lookup_digits, mask_lookup
 from api_client.errors import HotlineError
 from api_client.models import Request, State
 from local_cache.errors import CacheError
 from tui.core.error_words import describe
 from tui.core.i18n import Strings
+from tui.core.queue.layout import Column
 from tui.core.report.analytics import build_report
 from tui.core.report.fetch import fetch_server_numbers, read_local
 from tui.core.report.files import report_path, write_private
@@ -77,6 +79,9 @@ from tui.ui.messages import (
 )
 from tui.ui.synced_app import ClientFactory, SyncedApp
 
+if TYPE_CHECKING:
+    from tui.ui.screens.transitions import BulkScope
+
 __all__ = ["HotlineApp"]
 
 #: The reason the app gives the server for a lookup typed in the queues' search.
@@ -105,6 +110,7 @@ class HotlineApp(SyncedApp):
         clock: Callable[[], float] = time.time,
         sync: bool = True,
         client_factory: ClientFactory | None = None,
+        columns: Sequence[Column] | None = None,
     ) -> None:
         super().__init__(
             session,
@@ -116,12 +122,13 @@ class HotlineApp(SyncedApp):
         )
         if keymap:
             self.set_keymap(dict(keymap))
+        self.columns = tuple(columns) if columns is not None else None  # the queue table's; None: by width
 
     def on_mount(self) -> None:
         """The queues first; `SyncedApp.on_mount` then loads the rows and starts the sync."""
         from tui.ui.screens.queues import QueuesScreen
 
-        self.push_screen(QueuesScreen())
+        self.push_screen(QueuesScreen(self.columns))
 
     # ----- actions on a request --------------------------------------------------------------
 
@@ -141,8 +148,10 @@ class HotlineApp(SyncedApp):
         return screen.bulk_request_ids() if isinstance(screen, HasMarks) else []
 
     def _allows(self, request_id: str, name: str) -> bool:
+        from tui.ui.screens.duplicates import transition_applies
+
         row = self.model.get(request_id)
-        return row is not None and row.state in ALLOWED_FROM.get(name, ())
+        return row is not None and transition_applies(row, name)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in OWN_ACTIONS and isinstance(self.screen, ModalScreen):
@@ -152,8 +161,8 @@ class HotlineApp(SyncedApp):
             marked = self.marked_ids()
             if marked:  # a bulk action: shown when it applies to any marked request
                 return any(self._allows(request_id, name) for request_id in marked)
-            state = self._current_state()
-            return state is not None and state in ALLOWED_FROM.get(name, ())
+            request_id = self.current_request_id()
+            return request_id is not None and self._allows(request_id, name)
         if action == "merge":  # the marked requests into the one under the cursor
             parent = self.current_request_id()
             children = [r for r in self.marked_ids() if r != parent]
@@ -181,18 +190,22 @@ class HotlineApp(SyncedApp):
 
     @work(group="transition")
     async def bulk_transition(self, request_ids: list[str], name: str) -> None:
-        """One dialog, then the same action on every marked request it applies to."""
+        """One dialog naming how many requests and how many are skipped (the action does not
+        apply to them now), then the same action on every one it applies to."""
         applicable = [request_id for request_id in request_ids if self._allows(request_id, name)]
         if not applicable:
             return
         request = await asyncio.to_thread(self.session.view, applicable[0])
         if request is None:
             return
-        action = await self._ask(request, name)
+        from tui.ui.screens.transitions import BulkScope
+
+        scope = BulkScope(len(applicable), len(request_ids) - len(applicable), applicable[0], name)
+        action = await self._ask(request, name, scope=scope)
         if action is None:
             return
-        title = self.strings("bulk.title", action=self.strings.action(name), n=len(request_ids))
-        self._start_bulk([(request_id, action) for request_id in request_ids], title)
+        title = self.strings("bulk.title", action=self.strings.action(name), n=len(applicable))
+        self._start_bulk([(request_id, action) for request_id in applicable], title)
 
     def on_act_on_many(self, ask: ActOnMany) -> None:
         self.bulk_transition(ask.request_ids, ask.name)
@@ -251,14 +264,22 @@ class HotlineApp(SyncedApp):
             return
         self.record(request_id, action)
 
-    async def _ask(self, request: Request, name: str) -> Action | None:
-        """The action `name` on `request`, from its dialog (None: cancelled)."""
+    async def _ask(self, request: Request, name: str, *, scope: BulkScope | None = None) -> Action | None:
+        """The action `name` on `request` (or on the many of `scope`), from its dialog (None:
+        cancelled). An action without a dialog (accept) is asked for as a yes/no when many."""
         from tui.ui.screens import dialogs
+        from tui.ui.screens.transitions import ConfirmDialog
 
         if name == "accept":
-            return Accept()
+            if scope is None:
+                return Accept()
+            question = self.strings("bulk.confirm", action=self.strings.action(name), n=scope.count)
+            confirm = ConfirmDialog(question, "", self.strings, request=request, scope=scope)
+            return Accept() if await self.push_screen_wait(confirm) else None
         units, suggested = self.session.units, self.session.suggested_units(request)
-        dialog = dialogs.dialog_for(name, request, self.strings, units=units, suggested=suggested)
+        dialog = dialogs.dialog_for(
+            name, request, self.strings, units=units, suggested=suggested, scope=scope
+        )
         if dialog is None:
             return None
         return await self.push_screen_wait(dialog)
@@ -403,6 +424,33 @@ class HotlineApp(SyncedApp):
 
         self.push_screen(DetailScreen(ask.request_id))
 
+    async def action_quit(self) -> None:
+        """Quit; first ask when actions wait to be sent or conflicts are open (both stay on disk)."""
+        self._quit_when_sure()
+
+    @work(group="quit", exclusive=True)
+    async def _quit_when_sure(self) -> None:
+        from tui.ui.screens.transitions import ConfirmDialog
+
+        status = self.last_status
+        if status is not None and (status.pending or status.conflicts):
+            body = self.strings("quit.body", pending=status.pending, conflicts=status.conflicts)
+            if not await self.push_screen_wait(
+                ConfirmDialog(self.strings("quit.question"), body, self.strings)
+            ):
+                return
+        self.exit()
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: say, in the interface's language, which key quits."""
+        keys = [key for key, active in self.active_bindings.items() if active.binding.id == "app.quit"]
+        keys = keys or [
+            key for key, active in self.active_bindings.items() if active.binding.action == "quit"
+        ]
+        if keys:
+            how = self.strings("quit.how", keys=" / ".join(format_key(key) for key in keys))
+            self.notify(how, title=self.strings("quit.title"), markup=False)
+
     def action_help(self) -> None:
         from tui.ui.screens.help import HelpScreen
 
@@ -482,6 +530,12 @@ class HotlineApp(SyncedApp):
             return
         self.say(self.strings("dashboard.exported", path=str(path)), timeout=15)
         ask.answer(ReportExported(path))
+
+    def action_command_palette(self) -> None:
+        """The command palette (`tui.ui.palette`), made for the screen it opens over."""
+        from tui.ui.palette import open_palette
+
+        open_palette(self)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: every action of the app, with its key."""

@@ -1,4 +1,6 @@
-"""What the detail view shows of one request, as a `rich.text.Text` (pure: no widgets).
+"""What the detail view shows of one request, as a `rich.text.Text` (pure: no widgets): its
+history one step a line (who, when, what, why), from the request itself, so it reads the same
+offline; a request stored before requests kept their history shows the server's audit trail.
 
 Every piece of citizens' or servers' text goes through `tui.ui.text.literal`/`clean`, so markup is
 shown as written and no control character reaches the terminal. The caller's phone and name
@@ -10,22 +12,24 @@ full, is masked here the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Final
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from api_client.domain.deadlines import DeadlineStatus, deadline_status
 from api_client.domain.personal_data import mask_name, mask_phone
 from api_client.domain.untrusted_text import clean, one_line
-from api_client.models import AuditEvent, Request
+from api_client.models import AuditEvent, Note, Request, State, Step
 from local_cache.outbox import ConflictRecord, PendingAction
 from tui.core.error_words import describe
 from tui.core.i18n import Strings
 from tui.core.queue.rows import Names
 from tui.ui.widgets.queue_table import countdown
 
-__all__ = ["render_request"]
+__all__ = ["has_full_history", "render_request", "step_line", "wrap"]
 
 _LABEL = "bold"
 _MUTED = "dim"
@@ -50,9 +54,12 @@ def render_request(
     audit: Sequence[AuditEvent] | None = None,
     audit_error: str = "",
     now: float | None = None,
+    width: int | None = None,
 ) -> Text:
     """The whole detail of `request`. `phone` and `name` are the revealed caller's (None:
-    masked)."""
+    masked). `audit` is the server's audit trail (None: not loaded, `audit_error` says why), read
+    only for a request without its full history (`has_full_history`). With `width` (cells), each
+    step of the history is wrapped to it, its later lines indented under its first."""
     t = strings
     now = time.time() if now is None else now
     out = Text(end="")
@@ -121,28 +128,13 @@ def render_request(
     out.append(clean(request.description, keep_newlines=True))
     out.append("\n")
 
-    if request.callbacks:
-        out.append("\n")
-        label("detail.callbacks")
-        out.append("\n")
-        for callback in request.callbacks:
-            out.append(f"  {_when(callback.at)} {one_line(callback.by)}: ")
-            if not callback.reached:
-                out.append(t("detail.not_reached"), _WARN)
-            else:
-                solved = t("detail.solved") if callback.solved else t("detail.not_solved")
-                satisfaction = t.satisfaction(callback.satisfaction) if callback.satisfaction else ""
-                out.append(f"{solved}, {satisfaction}")
-            if callback.note:
-                out.append(f" — {one_line(callback.note)}")
-            out.append("\n")
-
-    if request.notes:
-        out.append("\n")
-        label("detail.notes")
-        out.append("\n")
-        for note in request.notes:
-            out.append(f"  {_when(note.at)} {one_line(note.by)}: {one_line(note.text)}\n")
+    full = has_full_history(request)
+    if not full:  # stored before requests kept their history: its callbacks and notes as they are
+        _callbacks(out, request, t, label)
+        _notes(out, request.notes, "detail.notes", label)
+    elif request.history_dropped:
+        kept = {(step.by, step.at) for step in request.history if step.action == "note"}
+        _notes(out, [n for n in request.notes if (n.by, n.at) not in kept], "history.earlier_notes", label)
 
     if pending:
         out.append("\n")
@@ -163,15 +155,155 @@ def render_request(
     out.append("\n")
     label("detail.audit")
     out.append("\n")
+    if not full:
+        _earlier(out, request, t, audit, audit_error)
+    before: State | None = None
+    for index, step in enumerate(request.history):
+        for part in wrap(f"  {step_line(step, before, t, names)}", width, _HANGING):
+            out.append(f"{part}\n")
+        before = step.state
+        if index == 0 and full and request.history_dropped:
+            out.append(f"  {t('history.dropped', n=request.history_dropped)}\n", _MUTED)
+    return out
+
+
+def has_full_history(request: Request) -> bool:
+    """Whether the request's history tells its whole life (it starts at the intake, which the bound
+    on its length always keeps); a request stored before requests kept one needs the audit trail."""
+    return bool(request.history) and request.history[0].action == "intake"
+
+
+#: How far the later lines of a wrapped step are indented.
+_HANGING: Final = 4
+#: How far back from the end of a line a space is looked for, not to cut a word of Latin letters.
+_WORD: Final = 20
+
+
+def wrap(line: str, width: int | None, indent: int) -> list[str]:
+    """`line` in lines of at most `width` cells (None: as it is), the later ones indented by
+    `indent` spaces. Chinese breaks between any two characters; a run of Latin letters or digits
+    breaks at a space when there is one near enough."""
+    if width is None or width <= indent + _WORD:
+        return [line]
+    lines: list[str] = []
+    pad, rest = "", line
+    while cell_len(pad + rest) > width:
+        cut = _fits(rest, width - len(pad))
+        lines.append(pad + rest[:cut].rstrip(" "))
+        rest, pad = rest[cut:].lstrip(" "), " " * indent
+    return [*lines, pad + rest]
+
+
+def _fits(text: str, room: int) -> int:
+    """How many characters of `text` to put in `room` cells (at least one)."""
+    used = index = 0
+    while index < len(text):
+        used += get_character_cell_size(text[index])
+        if used > room:
+            break
+        index += 1
+    else:
+        return len(text)
+    char = text[index]
+    if index and char.isascii() and not char.isspace() and text[index - 1].isascii():  # inside a word
+        space = text.rfind(" ", 0, index)
+        if space > 0 and index - space < _WORD:
+            return space + 1
+    return max(index, 1)
+
+
+#: The message prefix of each action's reason codes.
+_CODE_WORDS: Final = {"return": "return_code", "close": "close_code"}
+
+
+def step_line(step: Step, before: State | None, strings: Strings, names: Names) -> str:
+    """One step as one line (the view wraps it): when, who, what, the state after it when it
+    changed (`before` is the state the step started from), and why."""
+    t = strings
+    head = f"{_when(step.at)} {one_line(step.by) or t('history.system')} {t.action(step.action)}"
+    if step.state is not before:
+        head += f" → {t.state(step.state)}"
+    why = t("history.and").join(_why(step, t, names))
+    return t("history.line", head=head, why=why) if why else head
+
+
+def _why(step: Step, t: Strings, names: Names) -> list[str]:
+    parts: list[str] = []
+    if step.code:
+        parts.append(t.word(_CODE_WORDS.get(step.action, "code"), step.code))
+    if step.units:
+        lead, *co = (one_line(names.units.get(u, u)) for u in step.units)
+        parts.append(t("history.lead", unit=lead))
+        if co:
+            parts.append(t("history.co_units", units=t.join(co)))
+    if step.reached is False:
+        parts.append(t("detail.not_reached"))
+    elif step.reached:
+        parts.append(t("history.reached"))
+        parts.append(t("detail.solved") if step.solved else t("detail.not_solved"))
+        if step.satisfaction:
+            parts.append(t.satisfaction(step.satisfaction))
+    if step.tier:
+        parts.append(t("history.tier", tier=t.tier(step.tier)))
+    if step.due_at:
+        parts.append(t("history.due", due=_when(step.due_at)))
+    if step.parent:
+        parent = one_line(step.parent)
+        key = {"merge": "history.merged_into", "unmerge": "history.unmerged"}.get(
+            step.action, "detail.with_parent"
+        )
+        parts.append(t(key, parent=parent))
+    if step.text:
+        text = one_line(step.text)
+        parts.append(t("history.reply", text=text) if step.action == "resolve" else text)
+    return parts
+
+
+def _callbacks(out: Text, request: Request, t: Strings, label: Callable[[str], None]) -> None:
+    if not request.callbacks:
+        return
+    out.append("\n")
+    label("detail.callbacks")
+    out.append("\n")
+    for callback in request.callbacks:
+        out.append(f"  {_when(callback.at)} {one_line(callback.by)}: ")
+        if not callback.reached:
+            out.append(t("detail.not_reached"), _WARN)
+        else:
+            solved = t("detail.solved") if callback.solved else t("detail.not_solved")
+            satisfaction = t.satisfaction(callback.satisfaction) if callback.satisfaction else ""
+            out.append(f"{solved}, {satisfaction}")
+        if callback.note:
+            out.append(f" — {one_line(callback.note)}")
+        out.append("\n")
+
+
+def _notes(out: Text, notes: Sequence[Note], key: str, label: Callable[[str], None]) -> None:
+    if not notes:
+        return
+    out.append("\n")
+    label(key)
+    out.append("\n")
+    for note in notes:
+        out.append(f"  {_when(note.at)} {one_line(note.by)}: {one_line(note.text)}\n")
+
+
+def _earlier(
+    out: Text, request: Request, t: Strings, audit: Sequence[AuditEvent] | None, audit_error: str
+) -> None:
+    """What the server's audit trail tells of the steps before the request kept its history."""
     if audit is None:
         out.append(f"  {one_line(audit_error) or t('detail.audit_loading')}\n", _MUTED)
-    else:
-        for event in audit:
-            out.append(f"  {_when(event.at)} {one_line(event.actor)}: {t.action(event.action)}")
-            if event.after.get("state"):
-                out.append(f" → {t.state(str(event.after['state']))}")
-            parent = event.detail.get("with_parent")
-            if parent:  # resolved with the request it was merged into
-                out.append(f" ({t('detail.with_parent', parent=one_line(str(parent)))})")
-            out.append("\n")
-    return out
+        return
+    first = request.history[0].at if request.history else None
+    events = [e for e in audit if first is None or e.at < first]
+    if events and request.history:
+        out.append(f"  {t('history.before')}\n", _MUTED)
+    for event in events:
+        out.append(f"  {_when(event.at)} {one_line(event.actor)}: {t.action(event.action)}")
+        if event.after.get("state"):
+            out.append(f" → {t.state(str(event.after['state']))}")
+        parent = event.detail.get("with_parent")
+        if parent:  # resolved with the request it was merged into
+            out.append(f" ({t('detail.with_parent', parent=one_line(str(parent)))})")
+        out.append("\n")

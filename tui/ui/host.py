@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from textual.signal import Signal
 
+from api_client.models import Community
 from local_cache.sync import SyncStatus
 from tui.core.i18n import Strings
 from tui.core.queue.model import QueueModel
@@ -47,6 +48,10 @@ class Host(Protocol):
 
     @property
     def names(self) -> Names: ...
+
+    @property
+    def communities(self) -> Sequence[Community]:
+        """The directory's communities (with their centres when the server gave them)."""
 
     @property
     def saved_queues(self) -> Sequence[SavedQueue]: ...

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.binding import ActiveBinding, Binding, BindingType, Keymap
 from textual.dom import DOMNode
+from textual.keys import format_key
 from textual.screen import Screen
 
 from tui.core.i18n import MESSAGES, Strings
@@ -106,4 +107,5 @@ def describe_bindings(
 
 
 def _key_name(key: str) -> str:
-    return {"question_mark": "?", "slash": "/", "escape": "esc", "space": "space"}.get(key, key)
+    """What a person presses: `!` for `exclamation_mark`, `*` for `asterisk`, `esc`, `ctrl+s`."""
+    return "enter" if key == "enter" else format_key(key)

@@ -19,13 +19,14 @@ from collections.abc import Callable, Collection, Iterable
 
 from textual import events, work
 from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen
 from textual.signal import Signal
 from textual.timer import Timer
 
 from api_client.client import HotlineClient
 from api_client.domain.untrusted_text import clean
 from api_client.errors import HotlineError
-from api_client.models import State, Tier
+from api_client.models import Community, State, Tier
 from api_client.transport_security import cleartext_host
 from local_cache.directory import fetch_directory
 from local_cache.sync import SyncEngine, SyncStatus
@@ -49,6 +50,8 @@ ANNOUNCE_GRACE = 300.0
 FLUSH_EVERY = 10.0
 #: At most one notice of new urgent requests this often (seconds); more are counted into the next.
 ANNOUNCE_EVERY = 10.0
+#: How often notifications held back while a dialog is open are looked at again.
+HELD_CHECK_SECONDS = 0.5
 #: How long to wait before fetching the directory again when the server could not give it.
 DIRECTORY_RETRY = 30.0
 
@@ -91,6 +94,8 @@ class SyncedApp(KeymapApp):
         self._urgent_timer: Timer | None = None
         self._refreshing = False
         self.collector = CollectorPolicy()
+        self._held: list[tuple[str, SeverityLevel, float | None]] = []  # while a dialog is open
+        self._held_timer: Timer | None = None
 
     # ----- start and stop --------------------------------------------------------------------
 
@@ -274,6 +279,10 @@ class SyncedApp(KeymapApp):
         return self.session.names
 
     @property
+    def communities(self) -> list[Community]:
+        return self.session.communities
+
+    @property
     def saved_queues(self) -> list[SavedQueue]:
         return list(self.session.saved_queues)
 
@@ -293,5 +302,22 @@ class SyncedApp(KeymapApp):
         self, text: str, *, severity: SeverityLevel = "information", timeout: float | None = None
     ) -> None:
         """A notification, shown literally and cleaned (it may quote request ids, names and server
-        messages)."""
+        messages). While a dialog is open, only errors are shown: the rest wait until it closes,
+        so that no toast covers what the dispatcher is filling in."""
+        if severity != "error" and isinstance(self.screen, ModalScreen):
+            self._held.append((text, severity, timeout))
+            if self._held_timer is None:
+                self._held_timer = self.set_interval(HELD_CHECK_SECONDS, self._show_held)
+            return
         self.notify(clean(text, keep_newlines=True), severity=severity, timeout=timeout, markup=False)
+
+    def _show_held(self) -> None:
+        """Show the notifications held back while a dialog was open, once none is."""
+        if isinstance(self.screen, ModalScreen):
+            return
+        held, self._held = self._held, []
+        if self._held_timer is not None:
+            self._held_timer.stop()
+            self._held_timer = None
+        for text, severity, timeout in held:
+            self.say(text, severity=severity, timeout=timeout)

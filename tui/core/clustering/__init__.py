@@ -2,21 +2,28 @@
 
 Pure (no Textual, no IO). `clusters.find_clusters(items)` groups open, unmerged requests that report
 
-- the same problem (`problems.problem_of`: words of the description within a related category
-  group): a roof leak, a window or wall leak, a flooded basement, a blocked drain, water on a road
-  or in a compound, a power cut (a lift stopped by it and pumps without power included), a lift
-  fault, a fallen tree — or, for other kinds, similar text (`text`: character bigrams, Dice);
-- at one place for that problem's reach: a window leak is one flat's, a roof leak, a basement or
-  a lift one building's (any flat under the roof), a power cut or a flooded compound the whole
-  compound's, water on a road one spot's (马甸桥 with or without 北三环中路, 公交站 / 车站边上,
-  a bare road's spot read from the description). Addresses are read by `places`, and names a
-  typing slip apart are one name when a caller of the same community made the slip (`slips`:
-  得胜里一区 is 德胜里一区; 裕民东里 and 裕中东里 are two compounds);
-- a time within `window` of each other.
+- one problem, read from the caller's words within what the category allows (`problems`, with the
+  words of `lexicon`, colloquial and misspelt ones included, and what the caller denies left out,
+  `negation`): a roof or a window leak, water in a basement, a garage, a compound or on a road, a
+  blocked drain, sewage, a manhole, a power cut, a lift, the heating, a burst pipe, ice and snow, a
+  fallen tree, a wall … — or a problem and its cause (a lift, a pump, the lights stopped by a power
+  cut; the water, the empty taps and the ice of a burst main); for other requests, similar text
+  (`text`: character bigrams, Dice);
+- at one place for that problem's reach: a window leak is one flat's, a lift one unit's, a roof or
+  a basement one building's, a power cut or a heat source the whole compound's, water on a road one
+  spot's. Addresses, and descriptions where the address says less, are read as places (`places`):
+  the street's names in every spelling (`gazetteer`: 德外 / 德胜门外, 一区 / 1区, a community's
+  shorthand, homophone slips), numbers however written (`numerals`), the spot on a road
+  (`spots`: a landmark, a junction, a gate, a stop …); names the gazetteer does not know are one
+  name a typing slip apart (`slips`);
+- a time within `window` of each other (a failure that lasts until it is repaired: longer).
 
-Modules: `items` (`Item`, what clustering reads of a request), `places` (an address as a place),
-`slips` (place names a typing slip apart), `problems` (related categories, the problem a request
-reports and its reach), `text` (description similarity), `prepared` (each request read once),
-`scoring` (a pair's score and reasons), `linking` (links into groups), `clusters` (`Cluster`,
-`find_clusters`). `bench/duplicates.py` measures precision, recall and time.
+A report that names only the road, the compound or the building joins an incident there only when
+the group's other reports agree, and never two incidents surely apart (`linking`).
+
+Modules: `items` (`Item`, what clustering reads of a request), `numerals`, `gazetteer`, `spots`,
+`places`, `slips`, `negation`, `lexicon`, `problems`, `text`, `prepared` (each request read once),
+`scoring` (a pair's score, its reasons, and pairs surely apart), `linking` (links into groups),
+`clusters` (`Cluster`, `find_clusters`). `bench/duplicates.py` measures precision, recall and time
+on the storm generator and on the hand-written sets (`bench/handwritten`).
 """

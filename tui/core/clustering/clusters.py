@@ -1,6 +1,6 @@
-"""`Cluster` and `find_clusters`: requests in blocks (the problem in one building, compound,
-road or landmark), pairs inside a block and within the time window scored and linked, the groups
-as clusters with the earliest request as the suggested parent."""
+"""`Cluster` and `find_clusters`: requests in blocks (a problem at one compound, lane, road or
+landmark), pairs inside a block and within the time window scored and linked, the groups as
+clusters with the earliest request as the suggested parent."""
 
 from __future__ import annotations
 
@@ -12,14 +12,20 @@ from datetime import timedelta
 from api_client.domain.states import OPEN_STATES
 from tui.core.clustering.items import Item
 from tui.core.clustering.linking import STRONG_LINK, Links, link
-from tui.core.clustering.prepared import Prepared, prepare
-from tui.core.clustering.problems import AREA, BUILDING, FLAT, OTHER
-from tui.core.clustering.scoring import apart, pair_score
+from tui.core.clustering.prepared import Prepared, anchors, prepare
+from tui.core.clustering.problems import BUILDING, FLAT, OTHER, UNIT, family_of
+from tui.core.clustering.scoring import apart, conflict, pair_score
 from tui.core.clustering.text import NGRAM, TextMethod
+from tui.core.collector import paused
 
-__all__ = ["DEFAULT_THRESHOLD", "DEFAULT_WINDOW", "Cluster", "find_clusters"]
+__all__ = ["DEFAULT_THRESHOLD", "DEFAULT_WINDOW", "LASTING", "LASTING_FACTOR", "Cluster", "find_clusters"]
 
+#: How far apart in time two reports of one incident may be.
 DEFAULT_WINDOW = timedelta(hours=6)
+#: Failures that last until they are repaired (heating, power, water supply, a burst pipe, a lift,
+#: ice): the morning's calls about the heating that failed last evening are one incident.
+LASTING = frozenset({"heat", "outage", "no_water", "pipe", "gas", "lift", "door", "ice"})
+LASTING_FACTOR = 3
 DEFAULT_THRESHOLD = 0.6
 
 
@@ -35,22 +41,38 @@ class Cluster:
     reasons: tuple[str, ...]
 
 
+#: Problems compared with each other: a building's basement and its garage.
+_BLOCK = {"garage": "basement"}
+_IN_A_BUILDING = frozenset({BUILDING, UNIT, FLAT})
+
+
 def _blocks(prepared: Sequence[Prepared]) -> Iterable[list[Prepared]]:
-    """Groups whose members may be one incident: the same problem in the same building or
-    compound or on the same road (a typing slip apart), at the same landmark; requests of other
-    kinds by category group and community."""
+    """Groups whose members may be one incident: one problem (or its cause) at one compound,
+    lane, road or landmark, a building's problem in one building (a report that names no building
+    beside every building of its compound); a lift or pump that may have stopped with the power
+    beside the power cuts of its compound; requests of other kinds by category and community."""
     blocks: dict[tuple[str, ...], list[Prepared]] = defaultdict(list)
+    buildings: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for p in prepared:
-        family = p.family
-        if p.scope in (FLAT, BUILDING):
-            blocks[(family, p.base, str(p.place.building))].append(p)
-        elif p.scope == AREA:
-            if p.base:
-                blocks[(family, p.base)].append(p)
-            if p.place.landmark:
-                blocks[(family, "@", p.spot)].append(p)
-        else:
-            blocks[("", p.group, p.item.community)].append(p)
+        if p.reach == OTHER:
+            blocks[("", p.item.category, p.item.community)].append(p)
+            continue
+        own = _BLOCK.get(p.family, p.family)
+        families = {_BLOCK.get(f, f) for f in map(family_of, p.problem.causes)} - {own}
+        if p.problem.maybe_power:
+            families.add("outage")
+        building = p.place.building if p.reach in _IN_A_BUILDING else ""
+        for key in anchors(p):
+            blocks[(own, key, building or "*")].append(p)
+            buildings[(own, key)].add(building or "*")
+            for family in families:
+                blocks[(family, key, "*")].append(p)
+                buildings[(family, key)].add("*")
+    for (family, key), numbers in buildings.items():  # no building named: somewhere in the compound
+        anywhere = blocks.get((family, key, "*"))
+        if anywhere:
+            for number in numbers - {"*"}:
+                blocks[(family, key, number)].extend(anywhere)
     return blocks.values()
 
 
@@ -62,26 +84,43 @@ def find_clusters(
     text: TextMethod = NGRAM,
 ) -> list[Cluster]:
     """Clusters of two or more open, unmerged requests that are likely one incident, the
-    largest first. `window` is how far apart in time two reports of one incident may be;
-    `threshold` the score (0..1) a pair needs to be linked."""
-    prepared = prepare([i for i in items if i.state in OPEN_STATES], text)
+    largest first. `window` is how far apart in time two reports of one incident may be (a
+    failure that lasts until it is repaired, `LASTING`, `LASTING_FACTOR` times as far);
+    `threshold` the score (0..1) a pair needs to be linked. The thousands of short-lived objects
+    it makes form no cycles: the cycle collector is paused meanwhile (`tui.core.collector`)."""
+    with paused():
+        return _find([i for i in items if i.state in OPEN_STATES], window, threshold, text)
+
+
+def _find(items: list[Item], window: timedelta, threshold: float, text: TextMethod) -> list[Cluster]:
+    prepared = prepare(items, text)
     span = window.total_seconds()
+    longest = span * LASTING_FACTOR
     links: Links = {}
+    seen: set[tuple[int, int]] = set()
     for block in _blocks(prepared):
         if len(block) < 2:
             continue
         block.sort(key=lambda p: p.item.received_at)
         for x, a in enumerate(block):
             for b in block[x + 1 :]:
-                if b.item.received_at - a.item.received_at > span:
+                apart_s = b.item.received_at - a.item.received_at
+                if apart_s > longest:
                     break
+                if apart_s > span and not (a.family in LASTING and b.family in LASTING):
+                    continue
                 key = (a.pos, b.pos) if a.pos < b.pos else (b.pos, a.pos)
-                if key in links or (a.scope == OTHER and apart(a, b)):
+                if key in seen:
+                    continue
+                seen.add(key)
+                if a.reach == OTHER and apart(a, b):
                     continue
                 score, reasons = pair_score(a, b, text)
                 if score >= threshold:
                     links[key] = (score, reasons)
-    parent = link(len(prepared), links, max(threshold, STRONG_LINK))
+    parent = link(
+        len(prepared), links, max(threshold, STRONG_LINK), lambda i, j: conflict(prepared[i], prepared[j])
+    )
     return _collect(prepared, links, parent)
 
 
@@ -94,13 +133,14 @@ def _collect(
     for p in prepared:
         members[root[p.pos]].append(p.pos)
     scores: dict[int, list[float]] = defaultdict(list)
-    reasons: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    reasons: dict[int, dict[str, int]] = defaultdict(dict)
     for (a, b), (score, why) in links.items():
-        if root[a] != root[b]:
-            continue
-        scores[root[a]].append(score)
-        for reason in why:
-            reasons[root[a]][reason] += 1
+        group = root[a]
+        if group == root[b]:
+            scores[group].append(score)
+            counted = reasons[group]
+            for reason in why:
+                counted[reason] = counted.get(reason, 0) + 1
     clusters = []
     for group, indexes in members.items():
         if len(indexes) < 2:

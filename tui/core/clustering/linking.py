@@ -4,6 +4,7 @@ pairs between two groups linked."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TypeAlias
 
 __all__ = ["MIN_LINKED_SHARE", "STRONG_LINK", "Links", "link"]
@@ -18,10 +19,14 @@ MIN_LINKED_SHARE = 0.5
 Links: TypeAlias = dict[tuple[int, int], tuple[float, list[str]]]
 
 
-def link(size: int, links: Links, strong: float) -> list[int]:
+def link(
+    size: int, links: Links, strong: float, apart: Callable[[int, int], bool] = lambda _a, _b: False
+) -> list[int]:
     """Each request's group (a representative's position): strong links join outright; weak
     ones, strongest first, join two groups only when at least `MIN_LINKED_SHARE` of the pairs
-    between them are linked (average linkage on the links)."""
+    between them are linked (average linkage on the links) and no two of their requests are
+    `apart` (two spots on one road, two lifts: one report naming only the road or the building
+    does not join them)."""
     parent = list(range(size))
 
     def find(i: int) -> int:
@@ -44,7 +49,7 @@ def link(size: int, links: Links, strong: float) -> list[int]:
         members: dict[int, list[int]] = defaultdict(list)
         for i in range(size):
             members[find(i)].append(i)
-        for _, a, b in sorted(weak, reverse=True):
+        for _, a, b in sorted(weak, key=lambda w: (-w[0], w[1], w[2])):  # the strongest, the earliest
             ra, rb = find(a), find(b)
             if ra == rb:
                 continue
@@ -52,6 +57,8 @@ def link(size: int, links: Links, strong: float) -> list[int]:
             small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
             cross = sum(1 for m in small for n in neighbours[m] if find(n) == other)
             if cross < MIN_LINKED_SHARE * len(ma) * len(mb):
+                continue
+            if any(apart(m, n) for m in ma for n in mb):
                 continue
             parent[ra] = rb
             mb.extend(ma)

@@ -1,7 +1,8 @@
 """`QueueRow`: one request as the queues see it, built once per version of the request.
 
-Text is cleaned for one line and names are resolved when a row is built (`make_row`,
-`row_from_request`); a new version of the request is a new row.
+Text is cleaned for one line, names are resolved and the description's substance is found
+(`tui.core.greetings`) when a row is built (`make_row`, `row_from_request`); a new version of the
+request is a new row.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Final, NamedTuple
 
+from api_client.domain.states import CALLBACK_STATES
 from api_client.domain.untrusted_text import one_line
 from api_client.models import Request, State, Tier
+from tui.core.greetings import substance_start
 from tui.core.queue.kinds import kinds_of
 
 __all__ = ["Names", "QueueRow", "fold", "make_row", "row_from_request"]
@@ -68,6 +71,13 @@ class QueueRow(NamedTuple):
     address: str
     caller: str
     kinds: int  # bit mask of the queues the row is in (`tui.core.queue.kinds`)
+    resolved_at: float = 0.0  # when it was resolved, while it awaits its callback; else 0
+    substance_at: int = 0  # where the description says something, past its greetings
+
+    @property
+    def substance(self) -> str:
+        """The description from where it says something (`tui.core.greetings`)."""
+        return self.description[self.substance_at :] if self.substance_at else self.description
 
     @property
     def haystack(self) -> str:
@@ -94,6 +104,7 @@ class QueueRow(NamedTuple):
 
 
 _NO_NAMES: Final = Names()
+_NEVER: Final = 0.0
 
 
 def make_row(
@@ -114,11 +125,14 @@ def make_row(
     vulnerable: bool = False,
     unsent: bool = False,
     conflict: bool = False,
+    resolved_at: float | None = None,
     names: Names = _NO_NAMES,
 ) -> QueueRow:
-    """A `QueueRow` from plain values: cleans the text, resolves names, derives `kinds`."""
+    """A `QueueRow` from plain values: cleans the text, resolves names, derives `kinds`, finds
+    the description's substance; `resolved_at` is kept while the request awaits its callback."""
     lead = lead_unit or ""
     known_state = State(state)
+    text = one_line(description)
     return QueueRow(
         id=one_line(id),
         state=known_state,
@@ -136,10 +150,12 @@ def make_row(
         vulnerable=vulnerable,
         unsent=unsent,
         conflict=conflict,
-        description=one_line(description),
+        description=text,
         address=one_line(address),
         caller=one_line(caller),
         kinds=kinds_of(known_state, unsent, conflict),
+        resolved_at=float(resolved_at) if resolved_at and known_state in CALLBACK_STATES else _NEVER,
+        substance_at=substance_start(text),
     )
 
 
@@ -164,5 +180,6 @@ def row_from_request(
         vulnerable=request.vulnerable,
         unsent=unsent,
         conflict=conflict,
+        resolved_at=request.resolved_at.timestamp() if request.resolved_at else None,
         names=names,
     )

@@ -15,7 +15,7 @@ from api_client.models import Rates
 from tui.core.i18n import Strings
 from tui.core.report.model import Report
 
-__all__ = ["percent", "rate_cells", "to_csv", "to_json", "to_markdown"]
+__all__ = ["pending_notes", "percent", "rate_cells", "to_csv", "to_json", "to_markdown"]
 
 
 def percent(rate: float | None) -> str:
@@ -26,10 +26,19 @@ def percent(rate: float | None) -> str:
 def rate_cells(rates: Rates) -> tuple[str, str, str]:
     """Each rate with its numerator and denominator: `40.0% (2/5)`."""
     return (
-        f"{percent(rates.response)} ({rates.responded_in_time}/{rates.dispatched})",
+        f"{percent(rates.response)} ({rates.responded_in_time}/{rates.response_counted})",
         f"{percent(rates.resolution)} ({rates.solved}/{rates.valid_callbacks})",
         f"{percent(rates.satisfaction)} ({rates.satisfied}/{rates.valid_callbacks})",
     )
+
+
+def pending_notes(report: Report, s: Strings) -> list[str]:
+    """For each period, the dispatches the response rate leaves out for now (window still open)."""
+    return [
+        s("dashboard.response_pending", period=s(f"dashboard.{p.period}"), n=p.rates.response_pending)
+        for p in report.periods
+        if p.rates.response_pending
+    ]
 
 
 def _when(at: datetime) -> str:
@@ -77,6 +86,8 @@ def to_markdown(report: Report, strings: Strings) -> str:
             (s("dashboard.period"), s("dashboard.total"), *rate_headers),
             [(s(f"dashboard.{p.period}"), p.total, *rate_cells(p.rates)) for p in report.periods],
         )
+        notes = pending_notes(report, s)
+        out += [*(f"- {note}" for note in notes), ""] if notes else []
     else:
         out += [s("dashboard.rates_missing", reason=report.rates_missing), ""]
     out += [f"## {s('dashboard.units')}", ""]

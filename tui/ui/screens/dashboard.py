@@ -1,6 +1,7 @@
 """`DashboardScreen` (key `b`): the supervisor's view of the numbers, and the shift report.
 
     统计看板  在线：三率来自服务器 127.0.0.1:8345 · 统计时间 11-25 16:00；交班起点 08:00
+    暴雨地图             the street's communities shaded by requests still to handle (its own widget)
     三率 (definitions)  今日 / 本周 / 本月 with numerators and denominators
     承办单位（本月）     each unit: received, overdue now, the three rates
     本地缓存统计         by state, overdue by unit, by category, by community
@@ -35,11 +36,12 @@ from textual.widgets import Footer, Sparkline, Static
 from api_client.models import Rates
 from local_cache.sync import SyncStatus
 from tui.core.report.model import Report
-from tui.core.report.render import percent, rate_cells
+from tui.core.report.render import pending_notes, percent, rate_cells
 from tui.ui.asks import BuildReport, ExportReport
 from tui.ui.messages import ReportBuilt, ReportExported
 from tui.ui.screens.base import AppScreen
 from tui.ui.text import literal
+from tui.ui.widgets.street_map import SECTION_ROWS, StreetMapView
 
 __all__ = ["SHIFT", "DashboardScreen"]
 
@@ -84,7 +86,9 @@ class DashboardScreen(AppScreen, Screen[None]):
         strings = self.host.strings
         yield Static(Text(strings("dashboard.loading"), style="bold"), id="dash-head")
         with VerticalScroll(id="dash-body"):
-            for name in ("rates", "units", "counts", "hot"):
+            yield Static(id="dash-rates")  # the rates first: what the centre is judged on
+            yield StreetMapView(rows=SECTION_ROWS, id="dash-map")
+            for name in ("units", "counts", "hot"):
                 yield Static(id=f"dash-{name}")
             yield Static(Text(strings("dashboard.hourly"), style="bold"))
             yield Sparkline([], id="dash-hourly")
@@ -169,7 +173,8 @@ class DashboardScreen(AppScreen, Screen[None]):
             (s("dashboard.period"), s("dashboard.total"), *self._rate_headers()),
             [(s(f"dashboard.{p.period}"), str(p.total), *rate_cells(p.rates)) for p in report.periods],
         )
-        return Group(*parts, table)
+        notes = [Text(f"· {note}", style="dim") for note in pending_notes(report, s)]
+        return Group(*parts, table, *notes)
 
     def _rate_headers(self) -> tuple[str, str, str]:
         s = self.host.strings

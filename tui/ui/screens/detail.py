@@ -1,10 +1,10 @@
-"""`DetailScreen`: one request in full — text, location, caller, units, callbacks, notes, what
-waits in the outbox, conflicts, and the audit timeline from the server.
+"""`DetailScreen`: one request in full — text, location, caller, units, what waits in the
+outbox, conflicts, and its history (who, when, what, why), read offline from the cache.
 
-The screen asks the app for the request as cached (`LoadDetail`) and for its audit timeline
-from the server (`LoadAudit`); both arrive as messages. The app's transition keys act on the
-request shown here. `p` reveals the caller's phone and name (`RevealPhone`): the server records
-who saw them.
+The screen asks the app for the request as cached (`LoadDetail`); for a request stored before
+requests kept their history, also for its audit timeline from the server (`LoadAudit`); both
+arrive as messages. The app's transition keys act on the request shown here. `p` reveals the
+caller's phone and name (`RevealPhone`): the server records who saw them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 from api_client.models import AuditEvent, Request
 from local_cache.outbox import ConflictRecord, PendingAction
 from tui.ui.asks import LoadAudit, LoadDetail, RevealPhone
-from tui.ui.detail_view import render_request
+from tui.ui.detail_view import has_full_history, render_request
 from tui.ui.messages import AuditLoaded, DetailLoaded, PhoneRevealed
 from tui.ui.screens.base import AppScreen
 from tui.ui.widgets.status_bar import StatusBar
@@ -66,7 +66,6 @@ class DetailScreen(AppScreen, Screen[None]):
         self.host.rows_signal.subscribe(self, self._rows_changed)
         self.query_one("#detail-scroll").focus()
         self.load()
-        self.load_audit()
 
     def current_request_id(self) -> str | None:
         return self.request_id
@@ -84,6 +83,8 @@ class DetailScreen(AppScreen, Screen[None]):
         self.request, self._actions, self._conflicts = detail.request, detail.pending, detail.conflicts
         self.show()
         self.app.refresh_bindings()
+        if self.request is not None and not has_full_history(self.request):
+            self.load_audit()  # the steps before it kept its history are the server's
 
     def on_audit_loaded(self, message: AuditLoaded) -> None:
         self._audit, self._audit_error = message.events, message.error
@@ -107,13 +108,24 @@ class DetailScreen(AppScreen, Screen[None]):
                 audit=self._audit,
                 audit_error=self._audit_error,
                 now=host.clock(),
+                width=self.text_width(),
             )
         )
+
+    def text_width(self) -> int | None:
+        """The cells a line of the detail has, whether or not the scroll bar shows (None before
+        the first layout)."""
+        scroll = self.query_one("#detail-scroll", VerticalScroll)
+        width = scroll.size.width - scroll.styles.gutter.width - scroll.styles.scrollbar_size_vertical
+        return width if width > 0 else None
+
+    def on_resize(self) -> None:
+        if self.request is not None:
+            self.show()
 
     def _rows_changed(self, ids: Collection[str]) -> None:
         if self.request_id in ids:
             self.load()
-            self.load_audit()
 
     # ----- actions ---------------------------------------------------------------------------
 

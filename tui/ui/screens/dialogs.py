@@ -10,13 +10,11 @@ from textual.screen import ModalScreen
 from api_client.models import Request, Unit
 from tui.core.i18n import Strings
 from tui.ui.screens.dispatch import DispatchDialog
-from tui.ui.screens.transitions import (
+from tui.ui.screens.transitions import BulkScope, EscalateDialog, NoteDialog, ReopenDialog
+from tui.ui.screens.workflow_dialogs import (
     CallbackDialog,
     CloseDialog,
-    EscalateDialog,
     ExtendDialog,
-    NoteDialog,
-    ReopenDialog,
     ResolveDialog,
     ReturnDialog,
 )
@@ -42,10 +40,12 @@ def dialog_for(
     *,
     units: Sequence[Unit] = (),
     suggested: Sequence[str] = (),
+    scope: BulkScope | None = None,
 ) -> ModalScreen[Any] | None:
     """The dialog that asks for action `name` on `request` (None: the action needs none here);
-    a dispatch chooses among `units`, the `suggested` ones first."""
+    a dispatch chooses among `units`, the `suggested` ones first. With `scope`, the dialog asks
+    once for many requests and says how many, and how many it skips."""
     if name == "dispatch":
-        return DispatchDialog(request, units, suggested, strings)
+        return DispatchDialog(request, units, suggested, strings, scope=scope)
     dialog = _TEXT_DIALOGS.get(name)
-    return dialog(request, strings) if dialog is not None else None
+    return dialog(request, strings, scope=scope) if dialog is not None else None

@@ -5,11 +5,12 @@
 The dispatcher types into the search field (Chinese name, pinyin or its initials: `dsj` finds
 德胜街道…; see `tui.core.unit_search`) while ↑/↓ move the highlight in the list of matches, the
 suggested units first (★). Enter picks the highlighted unit: the first pick is the lead unit,
-later picks add or remove co-units, picking the lead again un-sets it. Ctrl+S dispatches, and so
-does Enter with an empty search once a lead is chosen and the highlight has not moved since the
-last pick (so ↓ Enter on the suggestions adds a co-unit, a second Enter dispatches); Escape
-cancels. Off-duty units can be picked and are shown as off duty. The result is built with
-`api_client.actions.Dispatch`; a refusal is shown in the dialog.
+later picks add or remove co-units; the lead stays until ctrl+r clears it. After a pick the query
+is selected, so typing starts a new one (`rl` Enter `adl`, not `rladl`) while ↓ Enter still picks
+from the matches shown. Ctrl+S dispatches, and so does Enter once a lead is chosen and the
+highlight has not moved since the last pick (so ↓ Enter on the suggestions adds a co-unit, a
+second Enter dispatches); Escape cancels. Off-duty units can be picked and are shown as off
+duty. The result is built with `api_client.actions.Dispatch`; a refusal is shown in the dialog.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from api_client.actions import Dispatch
 from api_client.models import Request, Unit
 from tui.core.i18n import Strings
 from tui.core.unit_search import UnitMatch, UnitMatcher
-from tui.ui.screens.transitions import DIALOG_CSS, RequestHeader, explain, key_hint
+from tui.ui.screens.transitions import DIALOG_CSS, BulkScope, RequestHeader, explain, key_hint
 from tui.ui.text import fit, literal
+from tui.ui.widgets.text_field import TextField
 
 __all__ = ["MAX_CO_UNITS", "DispatchDialog"]
 
@@ -53,6 +55,7 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "confirm", "Dispatch", id="dispatch.confirm"),
         Binding("escape", "cancel", "Cancel", id="dispatch.cancel"),
+        Binding("ctrl+r", "clear_lead", "Clear the lead", show=False, id="dispatch.clear_lead"),
         Binding("up", "move('cursor_up')", "Up", show=False, id="dispatch.cursor_up"),
         Binding("down", "move('cursor_down')", "Down", show=False, id="dispatch.cursor_down"),
         Binding("pageup", "move('page_up')", "Page up", show=False, id="dispatch.page_up"),
@@ -60,10 +63,17 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
     ]
 
     def __init__(
-        self, request: Request, units: Sequence[Unit], suggested: Sequence[str], strings: Strings
+        self,
+        request: Request,
+        units: Sequence[Unit],
+        suggested: Sequence[str],
+        strings: Strings,
+        *,
+        scope: BulkScope | None = None,
     ) -> None:
         super().__init__()
         self.request = request
+        self.scope = scope
         self.strings = strings
         self.suggested = list(suggested)
         self.units = {unit.id: unit for unit in units}
@@ -79,8 +89,8 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.strings("dispatch.title"), id="title")
-            yield RequestHeader(self.request, id="request")
-            query = Input(placeholder=self.strings("dispatch.search"), id="query", select_on_focus=False)
+            yield RequestHeader(self.request, id="request", scope=self.scope, strings=self.strings)
+            query = TextField(placeholder=self.strings("dispatch.search"), id="query", select_on_focus=False)
             query.cursor_blink = False
             yield query
             matches = OptionList(id="matches", markup=False)
@@ -165,13 +175,17 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
     # ------------------------------------------------------------------ picking
 
     def pick(self, unit_id: str) -> None:
-        """Enter on a unit: the lead when there is none, else add or remove it as a co-unit;
-        the lead itself is un-set."""
+        """Enter on a unit: the lead when there is none, else add or remove it as a co-unit.
+        The lead stays the lead (`dispatch.clear_lead` un-sets it). Afterwards the query is
+        selected: the matches stay for ↓ Enter, and typing starts a new query."""
         self._show_error("")
         self._browsed = False
         if unit_id == self.lead:
-            self.lead = None
-        elif self.lead is None:
+            self._show_error(
+                self.strings("dispatch.already_lead", keys=key_hint(self, "dispatch.clear_lead"))
+            )
+            return
+        if self.lead is None:
             if unit_id in self.co_units:
                 self.co_units.remove(unit_id)
             self.lead = unit_id
@@ -183,7 +197,16 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
         else:
             self.co_units.append(unit_id)
         options = self.query_one("#matches", OptionList)
-        self._search(self.query_one("#query", Input).value, keep=options.highlighted)
+        query = self.query_one("#query", Input)
+        self._search(query.value, keep=options.highlighted)
+        query.select_all()
+        self._show_picked()
+
+    def action_clear_lead(self) -> None:
+        """Un-set the lead (the co-units stay)."""
+        self.lead = None
+        self._show_error("")
+        self._search(self.query_one("#query", Input).value)
         self._show_picked()
 
     @on(Input.Changed, "#query")
@@ -193,14 +216,16 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
     @on(Input.Submitted, "#query")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if not event.value.strip() and self.lead is not None and not self._browsed:
+        highlighted = self.query_one("#matches", OptionList).highlighted
+        chosen = self.matches[highlighted].unit.id if highlighted is not None and self.matches else None
+        picked = chosen is not None and (chosen == self.lead or chosen in self.co_units)
+        if self.lead is not None and not self._browsed and (not event.value.strip() or picked):
             self.action_confirm()  # nothing new chosen since the last pick: dispatch
             return
-        highlighted = self.query_one("#matches", OptionList).highlighted
-        if highlighted is None or not self.matches:
+        if chosen is None:
             self._show_error(self.strings("dispatch.no_match"))
             return
-        self.pick(self.matches[highlighted].unit.id)
+        self.pick(chosen)
 
     def action_move(self, how: str) -> None:
         options = self.query_one("#matches", OptionList)

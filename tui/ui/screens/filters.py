@@ -8,7 +8,7 @@ Both only choose: the queues screen asks the app to save.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -19,7 +19,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
-from textual.widgets.selection_list import Selection
 
 from api_client.domain.untrusted_text import one_line
 from api_client.models import Channel, Tier
@@ -28,14 +27,12 @@ from tui.core.queue.filters import Filter
 from tui.core.queue.rows import Names
 from tui.core.saved_queues import SavedQueue
 from tui.ui.keys import Translated
+from tui.ui.widgets.choice_list import ChoiceList
+from tui.ui.widgets.text_field import TextField
 
 __all__ = ["FilterDialog", "SavedQueuesDialog"]
 
 _FIELDS = ("categories", "communities", "units", "channels", "tiers")
-
-
-def _choices(values: Iterable[tuple[str, str]], chosen: frozenset[str]) -> list[Selection[str]]:
-    return [Selection(Text(one_line(label)), value, value in chosen) for value, label in values]
 
 
 class FilterDialog(Translated, ModalScreen[tuple[Filter, str] | None]):
@@ -49,7 +46,7 @@ class FilterDialog(Translated, ModalScreen[tuple[Filter, str] | None]):
         #filter-box { width: 90%; max-width: 100; height: 90%; border: round $accent;
                       background: $surface; padding: 0 1; }
         #filter-fields { height: 1fr; }
-        SelectionList { height: auto; max-height: 8; }
+        ChoiceList { height: auto; max-height: 12; }
         Input { margin: 0; }
         Label { margin-top: 1; text-style: bold; }
         #filter-hint { color: $text-muted; margin: 0; }
@@ -70,7 +67,7 @@ class FilterDialog(Translated, ModalScreen[tuple[Filter, str] | None]):
             yield Label(t("filters.hint"), id="filter-hint")
             with VerticalScroll(id="filter-fields"):
                 yield Label(t("filters.text"))
-                text = Input(current.text, id="filter-text")
+                text = TextField(current.text, id="filter-text")
                 text.cursor_blink = False
                 yield text
                 lists: dict[str, Sequence[tuple[str, str]]] = {
@@ -83,9 +80,9 @@ class FilterDialog(Translated, ModalScreen[tuple[Filter, str] | None]):
                 for field in _FIELDS:
                     yield Label(t(f"filters.{field}"))
                     chosen: frozenset[str] = getattr(current, field)
-                    yield SelectionList[str](*_choices(lists[field], chosen), id=f"filter-{field}")
+                    yield ChoiceList(lists[field], chosen, id=f"filter-{field}")
                 yield Label(t("filters.save_as"))
-                name = Input(placeholder=t("filters.save_as_placeholder"), id="filter-name")
+                name = TextField(placeholder=t("filters.save_as_placeholder"), id="filter-name")
                 name.cursor_blink = False
                 yield name
 

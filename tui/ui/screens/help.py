@@ -25,7 +25,9 @@ __all__ = ["HelpScreen", "help_text"]
 def help_text(strings: Strings, keymap: dict[str, str]) -> Text:
     """The help as text: one section per part of the app."""
     from tui.ui.screens.detail import DetailScreen
+    from tui.ui.screens.duplicates import DuplicatesScreen
     from tui.ui.screens.queues import QueuesScreen
+    from tui.ui.screens.storm_map import StormMapScreen
     from tui.ui.widgets.queue_table import QueueTable
 
     out = Text(end="")
@@ -37,6 +39,8 @@ def help_text(strings: Strings, keymap: dict[str, str]) -> Text:
         ("help.requests", APP_BINDINGS),
         ("help.queues", [*QueuesScreen.BINDINGS, *QueueTable.BINDINGS]),
         ("help.detail", DetailScreen.BINDINGS),
+        ("help.duplicates", DuplicatesScreen.BINDINGS),
+        ("help.storm_map", StormMapScreen.BINDINGS),
     ):
         out.append(f"\n{strings(title)}\n", "bold underline")
         for line in describe_bindings(bindings, keymap, strings):

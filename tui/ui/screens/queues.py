@@ -1,7 +1,7 @@
 """`QueuesScreen`: the dispatcher's main screen — the queues, their counts, the table, search.
 
     1 新 12  2 超时 5  3 办理中 40  4 待回访 8  5 待处理 2  6 全部 1000     (QueueBar)
-    / 漏雨 · 社区: 德胜里 · 排序: 紧急                                      (FilterLine / search)
+    / 漏雨 · 社区：德胜里 · 排序：紧急                                      (FilterLine / search)
     编号     期限    时限 ! 状态   类别      社区    诉求                   (QueueTable)
     …
     ● 在线 http://127.0.0.1:8345  张敏  同步 17:20:03  未发送 0  冲突 0   (StatusBar)
@@ -11,14 +11,18 @@ The rows come from the app's `QueueModel`; this screen only chooses which (queue
 sort) and re-applies when the app signals that rows changed. A live update keeps the cursor
 on the selected request (see `QueueTable.set_rows`).
 
-A search that is a phone number, or its last 4 to 6 digits (`lookup_digits`), asks the app to
-look the caller up on the server when enter is pressed (`LookupCaller`: the server records each
-lookup; the cache holds no full phone to search). The requests found become the view (shown in
-the `all` queue; the other queues narrow it) until escape: the filter line says `电话 ****1234`.
+A search that is a phone number as dispatchers type it (`tui.core.phone_query`: its last 4 to 6
+digits, spaces, dashes, brackets, a label, a masked or international number) says while typing
+that enter looks the caller up, and on enter asks the app to look the caller up on the server
+(`LookupCaller`: the server records each lookup; the cache holds no full phone to search). The
+requests found, and those the typed digits found here (a request's number), become the view
+(shown in the `all` queue; the other queues narrow it) until escape: the filter line says
+`电话 ****1234`. The callback queue shows how long each request has waited for its callback.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import ClassVar
 
@@ -29,9 +33,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from api_client.domain.personal_data import lookup_digits
+from api_client.domain.personal_data import mask_lookup
+from tui.core.phone_query import phone_lookup
 from tui.core.queue.filters import NO_FILTER, Filter
 from tui.core.queue.kinds import QueueKind
+from tui.core.queue.layout import Column
 from tui.core.queue.queue_list import QueueList
 from tui.core.queue.rows import QueueRow
 from tui.core.queue.sorts import Sort
@@ -44,6 +50,7 @@ from tui.ui.widgets.queue_bar import QUEUE_ORDER, FilterLine, QueueBar
 from tui.ui.widgets.queue_table import QueueTable
 from tui.ui.widgets.status_bar import StatusBar
 from tui.ui.widgets.surge_banner import SurgeBanner
+from tui.ui.widgets.text_field import TextField
 
 __all__ = ["QueuesScreen"]
 
@@ -74,6 +81,7 @@ class QueuesScreen(AppScreen, Screen[None]):
         Binding("space", "mark", "Mark", show=False, id="queues.mark"),
         Binding("V", "mark_range", "Mark range", show=False, id="queues.mark_range"),
         Binding("asterisk", "mark_all", "Mark all", show=False, id="queues.mark_all"),
+        Binding("W", "storm_map", "Storm map", show=False, id="queues.storm_map"),
     ]
 
     DEFAULT_CSS = """
@@ -86,8 +94,9 @@ class QueuesScreen(AppScreen, Screen[None]):
     }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, columns: Sequence[Column] | None = None) -> None:
         super().__init__()
+        self.columns = tuple(columns) if columns is not None else None  # None: chosen by width
         self.kind = QueueKind.new
         self.filter: Filter = NO_FILTER
         self.sort = Sort.urgency
@@ -97,7 +106,7 @@ class QueuesScreen(AppScreen, Screen[None]):
         self.marked: list[str] = []  # marked for a bulk action, in the order they were marked
         self._anchor: str | None = None  # where a range mark starts
         self._footer_for: object = None  # what the footer's keys were last worked out for
-        #: A phone lookup's answer shown as the view: the number as shown and the requests found.
+        #: A phone lookup's answer shown as the view: how the filter line names it and the requests.
         self.lookup: tuple[str, frozenset[str]] | None = None
 
     def compose(self) -> ComposeResult:
@@ -106,10 +115,10 @@ class QueuesScreen(AppScreen, Screen[None]):
         yield QueueBar(strings)
         yield SurgeBanner(strings)
         yield FilterLine()
-        search = Input(placeholder=strings("queues.search_placeholder"), id="search")
+        search = TextField(placeholder=strings("queues.search_placeholder"), id="search")
         search.cursor_blink = False
         yield search
-        yield QueueTable(clock=host.clock, labels=strings.table, id="queue")
+        yield QueueTable(clock=host.clock, labels=strings.table, columns=self.columns, id="queue")
         yield StatusBar()
         yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
 
@@ -202,6 +211,7 @@ class QueuesScreen(AppScreen, Screen[None]):
             found = self.lookup[1]
             rows = QueueList([row for row in rows if row.id in found], rows.locator)
         table = self.table
+        table.set_waiting(self.kind is QueueKind.callback)
         table.set_now(now)
         table.set_rows(rows)
         self.query_one(QueueBar).show(self.kind, model.counts(now))
@@ -234,21 +244,26 @@ class QueuesScreen(AppScreen, Screen[None]):
         if self.saved_name:
             parts.append(f"「{self.saved_name}」")
         if self.lookup is not None:
-            parts.append(strings("queues.phone", phone=self.lookup[0]))
+            parts.append(self.lookup[0])
         if self.filter.text:
             parts.append(f"/ {self.filter.text}")
         names = self.host.names
+        channels = {v: strings.channel(v) for v in self.filter.channels}
+        tiers = {v: strings.tier(v) for v in self.filter.tiers}
         for key, values, lookup in (
             ("filters.categories", self.filter.categories, names.categories),
             ("filters.communities", self.filter.communities, names.communities),
             ("filters.units", self.filter.units, names.units),
-            ("filters.channels", self.filter.channels, {}),
-            ("filters.tiers", self.filter.tiers, {}),
+            ("filters.channels", self.filter.channels, channels),
+            ("filters.tiers", self.filter.tiers, tiers),
         ):
             if values:
-                shown = "、".join(sorted(lookup.get(v, v) for v in values))
-                parts.append(f"{strings(key)}: {shown}")
-        parts.append(f"{strings('queues.sort')}: {strings(f'sort.{self.sort}')}")
+                chosen = sorted(lookup.get(v, v) for v in values)
+                if len(chosen) > 2:  # the count first, so a cut line still says how many
+                    parts.append(strings("filters.many", what=strings(key), n=len(chosen), first=chosen[0]))
+                else:
+                    parts.append(strings("filters.some", what=strings(key), names=strings.join(chosen)))
+        parts.append(strings("filters.some", what=strings("queues.sort"), names=strings(f"sort.{self.sort}")))
         if self.marked:
             parts.insert(0, strings("queues.marked", n=len(self.marked)))
         return " · ".join(parts)
@@ -300,6 +315,11 @@ class QueuesScreen(AppScreen, Screen[None]):
     def apply_saved(self, queue: SavedQueue) -> None:
         self.set_view(queue.kind, queue.filter, queue.sort, queue.name)
 
+    def action_storm_map(self) -> None:
+        from tui.ui.screens.storm_map import StormMapScreen
+
+        self.app.push_screen(StormMapScreen())
+
     def action_filter(self) -> None:
         from tui.ui.screens.filters import FilterDialog
 
@@ -336,17 +356,32 @@ class QueuesScreen(AppScreen, Screen[None]):
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.filter = _with_text(self.filter, event.value)
+        digits = phone_lookup(event.value)
+        hint = None if digits is None else self.host.strings("queues.phone_hint", phone=mask_lookup(digits))
+        self.table.set_empty_text(hint)  # no request here has the number: enter asks the server
         self.reapply()
 
     @on(Input.Submitted, "#search")
     def _search_done(self, event: Input.Submitted) -> None:
         self._leave_search()
-        if lookup_digits(event.value) is not None:  # a phone: only the server can find it
-            self.post_message(LookupCaller(self, event.value))
+        self.table.set_empty_text(None)
+        digits = phone_lookup(event.value)
+        if digits is not None:  # a phone: only the server can find it
+            self.post_message(LookupCaller(self, digits))
 
     def on_caller_looked_up(self, message: CallerLookedUp) -> None:
-        """The caller's requests become the view, from the `all` queue; the search text goes."""
-        self.lookup = (message.shown, frozenset(message.request_ids))
+        """The caller's requests, and those the typed digits find here (a request's number),
+        become the view, from the `all` queue; the search text goes."""
+        strings = self.host.strings
+        typed = self.filter.text.strip()
+        here: frozenset[str] = frozenset()
+        if typed:
+            found_here = self.host.model.apply(QueueKind.all, self.filter, now=self.host.clock())
+            here = frozenset(row.id for row in found_here)
+        label = strings("queues.phone", phone=message.shown)
+        if here - set(message.request_ids):
+            label = strings("queues.phone_or_text", phone=message.shown, text=typed)
+        self.lookup = (label, frozenset(message.request_ids) | here)
         self.kind = QueueKind.all
         self.filter = _with_text(self.filter, "")
         self.reapply()
@@ -367,6 +402,7 @@ class QueuesScreen(AppScreen, Screen[None]):
             event.stop()
             event.prevent_default()
             search.value = ""
+            self.table.set_empty_text(None)
             self._leave_search()
 
     # ----- the table -------------------------------------------------------------------------

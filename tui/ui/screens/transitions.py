@@ -1,9 +1,11 @@
-"""The dialogs for the transitions that need the dispatcher's input, and a yes/no confirmation.
+"""What every transition dialog is made of, the dialogs of one text (reopen, escalate, note), and a
+yes/no confirmation. The dialogs whose workflow rules ask for more (a reason code, a reply, limits,
+a callback's answers) are `tui.ui.screens.workflow_dialogs`.
 
-Each is a `ModalScreen` the app pushes; it dismisses with the action model (`Return`, `Reopen`,
-`AddNote`, `Resolve`, `Close`, `Extend`, `LogCallback`) or None when escaped:
+Each is a `ModalScreen` the app pushes; it dismisses with the action model (`Reopen`, `Escalate`,
+`AddNote`) or None when escaped:
 
-    app.push_screen(ReturnDialog(request, strings), on_result)
+    app.push_screen(ReopenDialog(request, strings), on_result)
 
 A dialog shows which request it is about (id and one-line description, always literal), builds
 its result with the model from `api_client.actions` and shows a refusal inline, in the
@@ -16,45 +18,38 @@ The pieces the dispatch dialog shares live here too: `RequestHeader`, `explain`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, tzinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.content import Content
+from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Input, Label, Static
 
-from api_client.actions import AddNote, Close, Escalate, Extend, LogCallback, Reopen, Resolve, Return
-from api_client.models import Request, Satisfaction, Tier
-from tui.core.due_input import DueInputError, format_delta, parse_due, to_local
+from api_client.actions import AddNote, Escalate, Reopen
+from api_client.models import Request, Tier
 from tui.core.error_words import describe
 from tui.core.i18n import Strings
 from tui.ui.text import literal
+from tui.ui.widgets.text_field import JOINER, TextField
 
 __all__ = [
-    "CallbackDialog",
-    "CloseDialog",
+    "BulkScope",
     "ConfirmDialog",
-    "ExtendDialog",
+    "EscalateDialog",
     "NoteDialog",
     "ReopenDialog",
     "RequestHeader",
-    "ResolveDialog",
-    "ReturnDialog",
     "explain",
     "key_hint",
 ]
 
 ActionT = TypeVar("ActionT", bound=BaseModel)
-
-#: How a due time is shown.
-DUE_FORMAT: Final = "%Y-%m-%d %H:%M"
 
 #: What every dialog looks like: a bordered box in the middle that fits 80x24.
 DIALOG_CSS: Final = """
@@ -78,19 +73,54 @@ DIALOG_CSS: Final = """
 """
 
 
+@dataclass(frozen=True, slots=True)
+class BulkScope:
+    """A dialog asked once for many marked requests: how many, which first, how many the action
+    does not apply to (they are skipped), and the action's name."""
+
+    count: int
+    skipped: int
+    first_id: str
+    action: str
+
+
 class RequestHeader(Static):
-    """The request a dialog is about: its id, then its description on one line, both literal.
+    """The request a dialog is about: its id, then its description on one line, both literal;
+    for a bulk action (`scope`), how many requests and how many will be skipped.
 
     A citizen's `[bold]`, `[@click=app.quit]` or escape sequence is shown as what it is (see
     `tui.ui.text`): the content is a `Text`, never markup."""
 
     DEFAULT_CSS = """
     RequestHeader { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
+    RequestHeader.-bulk { color: $warning; text-style: bold; }
     """
 
-    def __init__(self, request: Request, *, id: str | None = None) -> None:
-        text = Text.assemble(literal(request.id, "bold"), "\n", literal(request.description), end="")
-        super().__init__(text, markup=False, id=id)
+    def __init__(
+        self,
+        request: Request,
+        *,
+        id: str | None = None,
+        scope: BulkScope | None = None,
+        strings: Strings | None = None,
+    ) -> None:
+        if scope is not None and strings is not None:
+            text = bulk_text(scope, strings)
+        else:
+            text = Text.assemble(literal(request.id, "bold"), "\n", literal(request.description), end="")
+        super().__init__(text, markup=False, id=id, classes="-bulk" if scope is not None else "")
+
+
+def bulk_text(scope: BulkScope, strings: Strings) -> Text:
+    """Two lines: how many requests (the first named), and how many the action skips."""
+    action = strings.action(scope.action)
+    count = strings("bulk.scope", n=scope.count, first=scope.first_id, action=action)
+    skipped = (
+        strings("bulk.scope_skipped", n=scope.skipped, action=action)
+        if scope.skipped
+        else strings("bulk.scope_all", action=action)
+    )
+    return Text.assemble(literal(count), "\n", literal(skipped), end="")
 
 
 def explain(error: ValidationError, strings: Strings, labels: Mapping[str, str]) -> str:
@@ -129,10 +159,8 @@ def key_hint(screen: Screen[Any], binding_id: str) -> str:
 
 
 def _quiet_input(placeholder: str = "", *, id: str | None = None) -> Input:
-    """A single-line field with a steady cursor (nothing blinks while the dispatcher thinks)."""
-    field = Input(placeholder=placeholder, max_length=4000, id=id, select_on_focus=False)
-    field.cursor_blink = False
-    return field
+    """A single-line field with a steady cursor, safe to paste into (`TextField`)."""
+    return TextField(placeholder=placeholder, id=id, select_on_focus=False)
 
 
 class _ActionDialog(ModalScreen[ActionT | None]):
@@ -150,15 +178,16 @@ class _ActionDialog(ModalScreen[ActionT | None]):
     #: The hint line's template (placeholders `confirm`, `cancel`).
     HINT_KEY: ClassVar[str] = "transition.hint"
 
-    def __init__(self, request: Request, strings: Strings) -> None:
+    def __init__(self, request: Request, strings: Strings, *, scope: BulkScope | None = None) -> None:
         super().__init__()
         self.request = request
         self.strings = strings
+        self.scope = scope
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.heading(), id="title")
-            yield RequestHeader(self.request, id="request")
+            yield RequestHeader(self.request, id="request", scope=self.scope, strings=self.strings)
             yield from self.compose_fields()
             yield Static("", id="error", classes="error", markup=False)
             yield Static("", id="hint", classes="hint", markup=False)
@@ -211,6 +240,13 @@ class _ActionDialog(ModalScreen[ActionT | None]):
         event.stop()
         self.action_confirm()
 
+    @on(TextField.LinesJoined)
+    def _lines_joined(self, event: TextField.LinesJoined) -> None:
+        """Say that a pasted text's lines were kept, joined into one line."""
+        event.stop()
+        note = self.strings("transition.pasted_lines", n=event.count, joiner=JOINER.strip())
+        self.query_one("#error", Static).update(literal(note))
+
 
 class _Refusal(Exception):
     """A dialog's own refusal, already in the dispatcher's language."""
@@ -244,15 +280,6 @@ class _TextDialog(_ActionDialog[ActionT]):
         raise NotImplementedError
 
 
-class ReturnDialog(_TextDialog[Return]):
-    """退单: the reason is required."""
-
-    NAME = "return"
-
-    def make(self, text: str) -> Return:
-        return Return(reason=text)
-
-
 class EscalateDialog(_TextDialog[Escalate]):
     """提级响应: to the 2-hour tier, with a required reason (one dialog for a whole cluster)."""
 
@@ -281,218 +308,6 @@ class NoteDialog(_TextDialog[AddNote]):
         return AddNote(text=text)
 
 
-class ResolveDialog(_TextDialog[Resolve]):
-    """办结, with an optional summary."""
-
-    NAME = "resolve"
-    FIELD = "summary"
-    REQUIRED = False
-
-    def make(self, text: str) -> Resolve:
-        return Resolve(summary=text.strip())
-
-
-class CloseDialog(_TextDialog[Close]):
-    """结案, with an optional reason."""
-
-    NAME = "close"
-    REQUIRED = False
-
-    def make(self, text: str) -> Close:
-        return Close(reason=text.strip())
-
-
-def _local_now() -> datetime:
-    return datetime.now().astimezone()
-
-
-class ExtendDialog(_ActionDialog[Extend]):
-    """延期: a reason and a new due time (`+2h`, `+3d`, `+90m`, `2026-11-26 18:00`, `11-26 18:00`,
-    `18:00`; see `tui.core.due_input`), later than the current one. The current due time and the
-    parsed new one are shown as the dispatcher types.
-
-    `clock` gives the current time (for `18:00` alone); `tz` is the zone times are typed and
-    shown in (default: the system's local zone)."""
-
-    DEFAULT_CSS = """
-    ExtendDialog #current, ExtendDialog #parsed { height: 1; }
-    ExtendDialog #parsed { margin-bottom: 1; }
-    ExtendDialog #due { margin-bottom: 0; }
-    """
-
-    TITLE_KEY = "transition.extend.title"
-
-    def __init__(
-        self,
-        request: Request,
-        strings: Strings,
-        *,
-        clock: Callable[[], datetime] = _local_now,
-        tz: tzinfo | None = None,
-    ) -> None:
-        super().__init__(request, strings)
-        self.clock = clock
-        self.tz = tz
-
-    def _show(self, moment: datetime) -> str:
-        return to_local(moment, self.tz).strftime(DUE_FORMAT)
-
-    def compose_fields(self) -> ComposeResult:
-        yield Label(self.strings("transition.extend.reason"), classes="label")
-        yield _quiet_input(self.strings("transition.required"), id="reason")
-        yield Label(self.strings("transition.extend.due"), classes="label")
-        yield _quiet_input(self.strings("transition.extend.due_help"), id="due")
-        due = self._show(self.request.due_at)
-        yield Static(Text(self.strings("transition.extend.current", due=due)), id="current", markup=False)
-        yield Static("", id="parsed", markup=False)
-
-    def labels(self) -> Mapping[str, str]:
-        return {
-            "reason": self.strings("transition.extend.reason"),
-            "new_due_at": self.strings("transition.extend.due"),
-        }
-
-    def new_due(self) -> datetime:
-        """The typed due time; raises `_Refusal` saying what is wrong with it."""
-        typed = self.query_one("#due", Input).value
-        try:
-            return parse_due(typed, current_due=self.request.due_at, now=self.clock(), tz=self.tz)
-        except DueInputError as error:
-            due = self._show(error.current_due) if error.current_due else ""
-            raise _Refusal(self.strings(f"transition.extend.error.{error.code}", due=due)) from None
-
-    @on(Input.Changed, "#due")
-    def _due_changed(self) -> None:
-        parsed = self.query_one("#parsed", Static)
-        if not self.query_one("#due", Input).value.strip():
-            parsed.update("")
-            return
-        try:
-            due = self.new_due()
-        except _Refusal as refusal:
-            parsed.update(Text(str(refusal), style="italic"))
-        else:
-            delta = format_delta(due - self.request.due_at)
-            parsed.update(Text(self.strings("transition.extend.new", due=self._show(due), delta=delta)))
-        self.show_error("")
-
-    def build(self) -> Extend:
-        reason = self.query_one("#reason", Input).value
-        return Extend(reason=reason, new_due_at=self.new_due())
-
-
-class _Answer(RadioButton):
-    """A radio button whose mark tells chosen (●) from not (○) without colour (16 colours,
-    NO_COLOR)."""
-
-    BUTTON_INNER = "○"
-
-    def render(self) -> Content:
-        self.BUTTON_INNER = "●" if self.value else "○"
-        return super().render()
-
-
-class _Choice(RadioSet):
-    """A compact, one-line `RadioSet` whose buttons also answer to single keys (`y`, `n`, `1` …)."""
-
-    DEFAULT_CSS = """
-    _Choice { layout: horizontal; width: 1fr; height: 1; }
-    _Choice > RadioButton { width: auto; margin-right: 2; }
-    """
-
-    def __init__(self, options: Iterable[tuple[str, str]], *, id: str) -> None:
-        """`options`: (key, label) pairs."""
-        pairs = list(options)
-        self._keys = {key: index for index, (key, _) in enumerate(pairs)}
-        self._answers = [_Answer(Text(label)) for _, label in pairs]
-        super().__init__(*self._answers, id=id, compact=True)
-
-    def on_key(self, event: events.Key) -> None:
-        index = self._keys.get(event.key)
-        if index is not None:
-            event.stop()
-            event.prevent_default()
-            self._answers[index].value = True
-
-    @property
-    def chosen(self) -> int | None:
-        index = self.pressed_index
-        return None if index < 0 else index
-
-
-class CallbackDialog(_ActionDialog[LogCallback]):
-    """回访: reached the citizen (y/n)? If so: solved (y/n) and satisfaction (1/2/3); a note.
-
-    Tab moves between the answers; in each, its keys (or ←/→ and space) choose. When the citizen
-    was not reached the other two answers are disabled and not sent."""
-
-    DEFAULT_CSS = """
-    CallbackDialog .row { height: 1; margin-bottom: 1; }
-    CallbackDialog .row > Label { width: 14; }
-    """
-
-    TITLE_KEY = "transition.callback.title"
-    HINT_KEY = "transition.callback.hint"
-    SATISFACTION: ClassVar[tuple[Satisfaction, ...]] = (
-        Satisfaction.satisfied,
-        Satisfaction.basically,
-        Satisfaction.not_satisfied,
-    )
-
-    def _yes_no(self, id: str) -> _Choice:
-        yes, no = self.strings("yes"), self.strings("no")
-        return _Choice([("y", f"{yes} (y)"), ("n", f"{no} (n)")], id=id)
-
-    def compose_fields(self) -> ComposeResult:
-        with Horizontal(classes="row"):
-            yield Label(self.strings("transition.callback.reached"), classes="label")
-            yield self._yes_no("reached")
-        with Horizontal(classes="row"):
-            yield Label(self.strings("transition.callback.solved"), classes="label")
-            yield self._yes_no("solved")
-        with Horizontal(classes="row"):
-            yield Label(self.strings("transition.callback.satisfaction"), classes="label")
-            yield _Choice(
-                [
-                    (str(n), self.strings(f"transition.callback.{answer}", n=n))
-                    for n, answer in enumerate(self.SATISFACTION, 1)
-                ],
-                id="satisfaction",
-            )
-        yield Label(self.strings("transition.callback.note"), classes="label")
-        yield _quiet_input(self.strings("transition.optional"), id="note")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#reached", _Choice).focus()
-
-    @on(RadioSet.Changed, "#reached")
-    def _reached_changed(self) -> None:
-        reached = self.query_one("#reached", _Choice).chosen == 0
-        for answer in ("#solved", "#satisfaction"):
-            self.query_one(answer, _Choice).disabled = not reached
-        self.show_error("")
-
-    def labels(self) -> Mapping[str, str]:
-        return {key: self.strings(f"transition.callback.{key}") for key in ("reached", "solved", "note")}
-
-    def build(self) -> LogCallback:
-        reached = self.query_one("#reached", _Choice).chosen
-        note = self.query_one("#note", Input).value.strip()
-        if reached is None:
-            raise _Refusal(self.strings("transition.callback.error.reached"))
-        if reached == 1:
-            return LogCallback(reached=False, note=note)
-        solved = self.query_one("#solved", _Choice).chosen
-        satisfaction = self.query_one("#satisfaction", _Choice).chosen
-        return LogCallback(
-            reached=True,
-            solved=None if solved is None else solved == 0,
-            satisfaction=None if satisfaction is None else self.SATISFACTION[satisfaction],
-            note=note,
-        )
-
-
 class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question: dismisses True on `y`/enter, False on `n`/escape.
 
@@ -506,19 +321,26 @@ class ConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, body: str | Text, strings: Strings, *, request: Request | None = None
+        self,
+        title: str,
+        body: str | Text,
+        strings: Strings,
+        *,
+        request: Request | None = None,
+        scope: BulkScope | None = None,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.body = body if isinstance(body, Text) else literal(body, multiline=True)
         self.strings = strings
         self.request = request
+        self.scope = scope
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(literal(self.title_text), id="title", markup=False)
             if self.request is not None:
-                yield RequestHeader(self.request, id="request")
+                yield RequestHeader(self.request, id="request", scope=self.scope, strings=self.strings)
             yield Static(self.body, id="body", markup=False)
             yield Static("", id="hint", classes="hint", markup=False)
 

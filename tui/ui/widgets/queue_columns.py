@@ -1,59 +1,57 @@
-"""The queue table's columns: their widths and marks, the deadline countdown, and the text of the
-header and of each row cell by cell, with the component class that colours each cell.
+"""The queue table's cells: the header and each row's text, cell by cell, with the component
+class that colours each cell, for the slots `tui.core.queue.layout.plan` chose for the width.
 
-Fixed columns sized for an 80-column terminal: id, deadline countdown (`-1h20m`, `3h05m`, `2d03h`),
-tier, vulnerable `!`, state, category, community, marks (`*` actions not yet sent, `⚠` conflict)
-and the description, which takes the rest of the width. Every cell is untrusted text fitted to its
-cells by `tui.ui.text.fit` (cleaned when the row was built). `QueueTable` paints what this gives.
+Every cell is untrusted text fitted to its cells by `tui.ui.text.fit` (cleaned when the row was
+built); the description is shown from its substance (greetings skipped, `QueueRow.substance`).
+`QueueTable` paints what this gives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Final
+from typing import Final, NamedTuple
 
 from rich.cells import cell_len
 
 from api_client.domain.deadlines import DeadlineStatus
 from api_client.domain.untrusted_text import one_line
 from tui.core.i18n import TableLabels
+from tui.core.queue.layout import OUTBOX, VULNERABLE, Column, Slot
 from tui.core.queue.rows import QueueRow
 from tui.ui.text import fit
 
 __all__ = [
     "CONFLICT_MARK",
-    "FIXED_WIDTH",
     "MARKED_MARK",
     "UNSENT_MARK",
     "VULNERABLE_MARK",
     "Cell",
-    "Deadline",
+    "Clock",
+    "RowFormat",
     "countdown",
     "header_text",
     "row_cells",
+    "row_format",
 ]
-
-# Column widths in cells; one space between columns; the description takes what is left.
-ID_WIDTH: Final = 8
-DUE_WIDTH: Final = 7
-TIER_WIDTH: Final = 4
-STATE_WIDTH: Final = 6
-CATEGORY_WIDTH: Final = 10
-COMMUNITY_WIDTH: Final = 8
-#: Cells before the description: columns, marks and separators.
-FIXED_WIDTH: Final = (
-    ID_WIDTH + DUE_WIDTH + TIER_WIDTH + 1 + STATE_WIDTH + CATEGORY_WIDTH + COMMUNITY_WIDTH + 2 + 8
-)
 
 VULNERABLE_MARK: Final = "!"
 UNSENT_MARK: Final = "*"
 CONFLICT_MARK: Final = "⚠"
 MARKED_MARK: Final = "✓"
 
-#: A row's deadline as shown: its colour and its countdown.
-Deadline = tuple[DeadlineStatus, str]
 #: A cell's text and its component class ("" for the table's own style).
 Cell = tuple[str, str]
+
+
+class Clock(NamedTuple):
+    """What a row shows that moves with time: its deadline's colour and countdown, and how long
+    it has waited for its callback ("" when not waiting)."""
+
+    status: DeadlineStatus
+    due: str
+    waited: str = ""
+
 
 STATUS_CLASS: Final = {
     DeadlineStatus.overdue: "queue-table--overdue",
@@ -61,11 +59,13 @@ STATUS_CLASS: Final = {
     DeadlineStatus.in_time: "queue-table--in-time",
     DeadlineStatus.none: "queue-table--no-deadline",
 }
+_RIGHT: Final = frozenset({Column.due, Column.waited})
 
 
 def countdown(remaining: float) -> str:
     """A deadline as the table shows it: `45m`, `3h05m`, `2d03h`, `12d`; overdue with a minus
-    (`-1h20m`), counting any part of a minute past the deadline as a whole one. At most 7 cells."""
+    (`-1h20m`), counting any part of a minute past the deadline as a whole one. At most 7 cells.
+    A time waited is shown the same way (positive)."""
     overdue = remaining < 0
     minutes = int(-remaining // 60 + (1 if -remaining % 60 else 0)) if overdue else int(remaining // 60)
     sign = "-" if overdue else ""
@@ -80,53 +80,142 @@ def countdown(remaining: float) -> str:
     return f"{sign}{days}d"
 
 
-def header_text(headers: tuple[str, ...], width: int) -> str:
+def header_text(headers: Mapping[str, str], slots: Sequence[Slot], width: int) -> str:
     """The header line, `width` cells."""
-    h = headers
-    text = " ".join(
-        (
-            fit(h[0], ID_WIDTH),
-            h[1].rjust(DUE_WIDTH - cell_len(h[1]) + len(h[1])),
-            fit(h[2], TIER_WIDTH),
-            fit(h[3], 1),
-            fit(h[4], STATE_WIDTH),
-            fit(h[5], CATEGORY_WIDTH),
-            fit(h[6], COMMUNITY_WIDTH),
-            fit(h[7], 2),
-            fit(h[8], max(0, width - FIXED_WIDTH)),
-        )
-    )
-    return fit(text, width)
+    parts: list[str] = []
+    for name, cells, gap in slots:
+        label = headers.get(name, "") if name != OUTBOX else ""
+        if name in _RIGHT:
+            text = (
+                " " * max(0, cells - cell_len(label)) + label
+                if cell_len(label) <= cells
+                else fit(label, cells)
+            )
+        else:
+            text = fit(label, cells)
+        parts.append(" " * gap + text)
+    return fit("".join(parts), width)
+
+
+#: Appends a row's cell(s) for one slot: (cells, row, clock, marked, labels).
+CellMaker = Callable[[list[Cell], QueueRow, Clock, bool, TableLabels], None]
+
+
+class RowFormat(NamedTuple):
+    """A layout made ready to format rows: one cell maker per slot (`row_format`)."""
+
+    slots: tuple[Slot, ...]
+    makers: tuple[CellMaker, ...]
+
+
+def row_format(slots: Sequence[Slot]) -> RowFormat:
+    """The cell makers for `slots`, decided once per layout rather than once per cell."""
+    return RowFormat(tuple(slots), tuple(_maker(name, width, " " * gap) for name, width, gap in slots))
 
 
 def row_cells(
-    row: QueueRow, deadline: Deadline, width: int, *, marked: bool, labels: TableLabels
+    row: QueueRow, clock: Clock, layout: RowFormat, *, marked: bool, labels: TableLabels
 ) -> list[Cell]:
-    """`row`'s cells, left to right, `max(width, FIXED_WIDTH)` cells in all."""
-    status, due = deadline
-    description_width = max(0, width - FIXED_WIDTH)
-    return [
-        (fit(row.id, ID_WIDTH) + MARKED_MARK, "queue-table--marked")
-        if marked
-        else (fit(row.id, ID_WIDTH) + " ", ""),
-        (due.rjust(DUE_WIDTH), STATUS_CLASS[status]),
-        (" " + fit(row.tier, TIER_WIDTH) + " ", ""),
-        (VULNERABLE_MARK, "queue-table--vulnerable") if row.vulnerable else (" ", ""),
-        (
-            f" {_fit_name(labels.states.get(row.state, row.state), STATE_WIDTH)}"
-            f" {_fit_name(row.category_name, CATEGORY_WIDTH)}"
-            f" {_fit_name(_short_community(row.community_name), COMMUNITY_WIDTH)} ",
-            "",
-        ),
-        (UNSENT_MARK, "queue-table--unsent") if row.unsent else (" ", ""),
-        (CONFLICT_MARK, "queue-table--conflict") if row.conflict else (" ", ""),
-        (" " + fit(row.description, description_width), ""),
-    ]
+    """`row`'s cells, left to right, as `layout` lays them out."""
+    cells: list[Cell] = []
+    for make in layout.makers:
+        make(cells, row, clock, marked, labels)
+    return cells
+
+
+def _maker(name: str, width: int, pad: str) -> CellMaker:
+    """The cell maker of one slot."""
+    if name == Column.id:
+        id_width = width - 1
+
+        def make_id(
+            cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
+        ) -> None:
+            if marked:
+                cells.append((pad + fit(row.id, id_width) + MARKED_MARK, "queue-table--marked"))
+            else:
+                cells.append((pad + fit(row.id, id_width) + " ", ""))
+
+        return make_id
+    if name == Column.due:
+
+        def make_due(
+            cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
+        ) -> None:
+            cells.append((pad + clock.due.rjust(width), STATUS_CLASS[clock.status]))
+
+        return make_due
+    if name == Column.waited:
+
+        def make_waited(
+            cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
+        ) -> None:
+            cells.append((pad + clock.waited.rjust(width), ""))
+
+        return make_waited
+    if name == VULNERABLE:
+        shown, blank = (pad + VULNERABLE_MARK, "queue-table--vulnerable"), (pad + " ", "")
+
+        def make_vulnerable(
+            cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
+        ) -> None:
+            cells.append(shown if row.vulnerable else blank)
+
+        return make_vulnerable
+    if name == OUTBOX:
+        unsent, conflict, blank = (
+            (UNSENT_MARK, "queue-table--unsent"),
+            (CONFLICT_MARK, "queue-table--conflict"),
+            (" ", ""),
+        )
+        gap = (pad, "")
+
+        def make_outbox(
+            cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
+        ) -> None:
+            if pad:
+                cells.append(gap)
+            cells.append(unsent if row.unsent else blank)
+            cells.append(conflict if row.conflict else blank)
+
+        return make_outbox
+    if name == Column.text:
+
+        def make_text(
+            cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
+        ) -> None:
+            cells.append((pad + fit(row.substance, width), ""))
+
+        return make_text
+    if name == Column.address:
+
+        def make_address(
+            cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
+        ) -> None:
+            cells.append((pad + fit(row.address, width), ""))
+
+        return make_address
+    value = _VALUES[Column(name)]
+
+    def make_name(cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels) -> None:
+        cells.append((pad + _fit_name(value(row, labels), width), ""))
+
+    return make_name
+
+
+#: The columns of few distinct values: their text.
+_VALUES: Final[dict[Column, Callable[[QueueRow, TableLabels], str]]] = {
+    Column.state: lambda row, labels: labels.states.get(row.state, row.state),
+    Column.category: lambda row, labels: row.category_name,
+    Column.community: lambda row, labels: _short_community(row.community_name),
+    Column.unit: lambda row, labels: row.lead_unit_name,
+    Column.tier: lambda row, labels: row.tier.value,
+}
 
 
 @lru_cache(maxsize=4096)
 def _fit_name(text: str, width: int) -> str:
-    """`fit` for the few distinct values of a column (state, category, community names)."""
+    """`fit` for the few distinct values of a column (state, category, community, unit names)."""
     return fit(one_line(text), width)
 
 

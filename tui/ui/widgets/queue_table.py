@@ -5,8 +5,10 @@ virtual height is the number of rows plus the header, and each screen line is fo
 demand from the list of `QueueRow`s, so 100,000 rows cost no more to show than 50. Textual's
 `DataTable` measures every cell of every row before its first paint (seconds at that size).
 
-- The columns and what each cell holds are `queue_columns`'. Wider terminals give the
-  description more room. The header line stays put while the rows scroll.
+- Which columns show at the table's width is `tui.core.queue.layout`'s (or the dispatcher's
+  choice, `columns`); what each cell holds is `queue_columns`'. The header line stays put while
+  the rows scroll. `set_waiting(True)` (the callback queue) shows how long each request has
+  waited for its callback where the deadline would be.
 - Every cell is untrusted text, fitted to its cells, painted as plain segments: never parsed as
   markup, no links.
 - Colours come from component classes (`queue-table--overdue`, `--due-soon`, `--in-time`,
@@ -47,12 +49,13 @@ from textual.strip import Strip
 from api_client.domain.deadlines import DeadlineStatus, deadline_status
 from tui.core.i18n import EN, ZH, TableLabels
 from tui.core.queue.kinds import DUE_WINDOW_S
+from tui.core.queue.layout import Column, Slot, plan
 from tui.core.queue.queue_list import QueueList
 from tui.core.queue.rows import QueueRow
 from tui.ui.text import fit
-from tui.ui.widgets.queue_columns import FIXED_WIDTH, Deadline, countdown, header_text, row_cells
+from tui.ui.widgets.queue_columns import Clock, RowFormat, countdown, header_text, row_cells, row_format
 
-__all__ = ["EN", "FIXED_WIDTH", "ZH", "QueueTable", "TableLabels", "countdown"]
+__all__ = ["EN", "ZH", "QueueTable", "TableLabels", "countdown"]
 
 
 _ID: Final = attrgetter("id")
@@ -182,6 +185,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         refresh_every: float = 60.0,
         due_window: float = DUE_WINDOW_S,
         labels: TableLabels = ZH,
+        columns: Sequence[Column] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -193,10 +197,17 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._refresh_every = refresh_every
         self._due_window = due_window
         self._labels = labels
+        self._columns = tuple(columns) if columns is not None else None
+        self._waiting = False
+        self._empty: str | None = None
+        #: The layout, for the width it was made for.
+        self._format: tuple[int, RowFormat] = (-1, row_format(()))
+        self._row_width = 0  # the cells a row of that layout takes
+        self._shows_waited = False
         self._now = clock()
         self._rows: Sequence[QueueRow] = ()
         self._cursor = 0
-        self._painted_lines: LRUCache[tuple[int, int], tuple[QueueRow, Deadline, Strip]] = LRUCache(128)
+        self._painted_lines: LRUCache[tuple[int, int], tuple[QueueRow, Clock, Strip]] = LRUCache(128)
         self._shown: tuple[object, ...] | None = None  # what the last repaint put on screen
         self._header: tuple[int, Strip] | None = None
         self._highlighted: str | None = None
@@ -231,6 +242,27 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         """The time the countdowns are shown for (the clock, read at the last tick)."""
         return self._now
 
+    @property
+    def slots(self) -> tuple[Slot, ...]:
+        """The columns (and marks) shown at the table's current width."""
+        return self._layout(self.scrollable_content_region.width if self.is_mounted else 80).slots
+
+    def set_waiting(self, waiting: bool) -> None:
+        """Show how long each request has waited for its callback where the deadline would be
+        (the callback queue), or the deadline again."""
+        if waiting != self._waiting:
+            self._waiting = waiting
+            self._format = (-1, row_format(()))
+            self._forget_painted()
+            self.refresh()
+
+    def set_empty_text(self, text: str | None) -> None:
+        """What the table says while no row is shown (None: that no request matches)."""
+        if text != self._empty:
+            self._empty = text
+            if not self._rows:
+                self.refresh()
+
     def set_rows(self, rows: Sequence[QueueRow]) -> bool:
         """Show `rows` (the table keeps the sequence: do not mutate it afterwards). Returns
         whether the table repaints: False when the rows on screen stay as they are.
@@ -259,9 +291,11 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _on_screen(self) -> tuple[object, ...]:
         """What the rows on screen show: each row, its countdown and colour, and the cursor."""
         top = int(self.scroll_offset.y)
+        width = self.scrollable_content_region.width
+        self._layout(width)  # which clocks a row shows
         page = self._rows[top : top + self._page_height()]
-        shown = [(row, self._deadline(row)) for row in page]
-        return (top, self._cursor, self.scrollable_content_region.width, shown)
+        shown = [(row, self._clock_of(row)) for row in page]
+        return (top, self._cursor, width, self._waiting, shown)
 
     def _repaint_if_changed(self) -> bool:
         """Repaint the rows if what they show differs from the last repaint."""
@@ -272,9 +306,22 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
             return True
         return False
 
-    def _deadline(self, row: QueueRow) -> Deadline:
-        status = deadline_status(row.state, row.due_at, self._now, self._due_window)
-        return status, countdown(row.due_at - self._now) if status is not DeadlineStatus.none else ""
+    def _clock_of(self, row: QueueRow) -> Clock:
+        now = self._now
+        status = deadline_status(row.state, row.due_at, now, self._due_window)
+        due = countdown(row.due_at - now) if status is not DeadlineStatus.none else ""
+        if self._shows_waited and row.resolved_at:
+            return Clock(status, due, countdown(max(0.0, now - row.resolved_at)))
+        return Clock(status, due)
+
+    def _layout(self, width: int) -> RowFormat:
+        """The layout for `width` (kept until the width or the columns change)."""
+        if self._format[0] != width:
+            slots = plan(width, self._columns, waiting=self._waiting)
+            self._format = (width, row_format(slots))
+            self._row_width = sum(slot.width + slot.gap for slot in slots)
+            self._shows_waited = any(slot.name == Column.waited for slot in slots)
+        return self._format[1]
 
     def _set_virtual_height(self, height: int) -> None:
         """Set the virtual size without a layout pass when the scrollbar stays as it is.
@@ -310,8 +357,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         marked = frozenset(ids)
         if marked != self._marked:
             self._marked = marked
-            self._painted_lines.clear()
-            self._shown = None
+            self._forget_painted()
             self.refresh()
 
     def move_cursor(self, index: int) -> None:
@@ -384,6 +430,9 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _forget_styles(self) -> None:
         self._styles.clear()
+        self._forget_painted()
+
+    def _forget_painted(self) -> None:
         self._painted_lines.clear()
         self._shown = None
         self._header = None
@@ -408,6 +457,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._width = self.scrollable_content_region.width  # once per pass, not per line
+        self._layout(self._width)
         # Every line on screen shows the current state once this pass is done: the lines not
         # painted again did not change (see `_repaint_if_changed`).
         self._shown = self._on_screen()
@@ -422,7 +472,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         if index >= len(rows):
             if index == 0:
                 style = self._style("queue-table--empty")
-                return Strip([Segment(fit(self._labels.empty, width), style)], width)
+                return Strip([Segment(fit(self._empty or self._labels.empty, width), style)], width)
             return Strip.blank(width, self._style(""))
         row = rows[index]
         if index == self._cursor:
@@ -430,26 +480,29 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
         key = (id(row), width)
         if row.id in self._marked:
             return self._render_row(row, width, cursor=False)
-        deadline = self._deadline(row)
+        clock = self._clock_of(row)
         cached = self._painted_lines.get(key)
-        if cached is not None and cached[0] is row and cached[1] == deadline:
+        if cached is not None and cached[0] is row and cached[1] == clock:
             return cached[2]
         strip = self._render_row(row, width, cursor=False)
-        self._painted_lines[key] = (row, deadline, strip)
+        self._painted_lines[key] = (row, clock, strip)
         return strip
 
     def _header_strip(self, width: int) -> Strip:
         if self._header is not None and self._header[0] == width:
             return self._header[1]
         style = self._style("queue-table--header")
-        strip = Strip([Segment(header_text(self._labels.headers, width), style)], width)
+        text = header_text(self._labels.headers, self._layout(width).slots, width)
+        strip = Strip([Segment(text, style)], width)
         self._header = (width, strip)
         return strip
 
     def _render_row(self, row: QueueRow, width: int, *, cursor: bool) -> Strip:
         style = self._style
         base = style("")
-        cells = row_cells(row, self._deadline(row), width, marked=row.id in self._marked, labels=self._labels)
+        cells = row_cells(
+            row, self._clock_of(row), self._layout(width), marked=row.id in self._marked, labels=self._labels
+        )
         if cursor:
             segments = [Segment("".join(text for text, _ in cells), style("queue-table--cursor"))]
         else:
@@ -463,7 +516,7 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
                     run, run_class = [], name
                 run.append(text)
             segments.append(Segment("".join(run), style(run_class) if run_class else base))
-        strip = Strip(segments, max(width, FIXED_WIDTH))
+        strip = Strip(segments, self._row_width)
         if strip.cell_length != width:
             strip = strip.crop_extend(0, width, base)
         return strip

@@ -1,9 +1,10 @@
 """`StatusBar`: one line saying where the dispatcher stands with the server.
 
 Online/offline, actions not yet sent, conflicts waiting, the last successful sync, the server
-and the dispatcher, in that order (what matters most first, so a narrow terminal cuts the
-least). Offline and conflicts are coloured and also spelled out (16 colours and `NO_COLOR`
-lose nothing). It follows the app's `status_signal` itself: a screen only yields it.
+and the dispatcher, and offline why; a narrow terminal leaves out whole parts, the least
+important first, and never cuts one in the middle. Offline and conflicts are coloured and
+also spelled out (16 colours and `NO_COLOR` lose nothing). It follows the app's
+`status_signal` itself: a screen only yields it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from datetime import datetime
 from typing import ClassVar, cast
 from urllib.parse import urlsplit
 
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -63,26 +66,41 @@ class StatusBar(Widget):
         self.status = status
 
     def render(self) -> Text:
+        """Every part that fits the width whole, chosen by priority (state, unsent actions,
+        conflicts, the offline reason, the last sync, the dispatcher, the server), shown in
+        reading order; a part that does not fit is left out, never cut in the middle."""
         t = self._strings
         status = self.status
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        warn = self.get_component_rich_style("status-bar--warning")
         if not self._sync:
-            line.append(f" {t('status.no_sync')} ", self.get_component_rich_style("status-bar--warning"))
+            head = (f" {t('status.no_sync')} ", warn)
         elif status is None or not status.online:
-            line.append(f" ● {t('status.offline')} ", self.get_component_rich_style("status-bar--offline"))
+            head = (f" ● {t('status.offline')} ", self.get_component_rich_style("status-bar--offline"))
         else:
-            line.append(f" ● {t('status.online')} ", self.get_component_rich_style("status-bar--online"))
-        # What the dispatcher must not miss comes first: in 80 columns the end may be cut off.
+            head = (f" ● {t('status.online')} ", self.get_component_rich_style("status-bar--online"))
+        # (priority, reading order, text, style): lower priority numbers are kept first.
+        parts: list[tuple[int, int, str, Style | str]] = [(0, 0, *head)]
         if status is not None:
-            warn = self.get_component_rich_style("status-bar--warning")
-            line.append(" ")
-            line.append(t("status.unsent", n=status.pending), warn if status.pending else "")
-            line.append("  ")
-            line.append(t("status.conflicts", n=status.conflicts), warn if status.conflicts else "")
-            line.append(f"  {t('status.last_sync', at=_clock(status.last_sync, t))}  ")
-        line.append(f"{self._server}  {self._dispatcher}")
-        if status is not None and status.last_error and not status.online:
-            line.append(f"  {one_line(status.last_error)}")
+            parts.append((1, 1, " " + t("status.unsent", n=status.pending), warn if status.pending else ""))
+            parts.append(
+                (2, 2, "  " + t("status.conflicts", n=status.conflicts), warn if status.conflicts else "")
+            )
+            parts.append((4, 3, "  " + t("status.last_sync", at=_clock(status.last_sync, t)), ""))
+            if status.last_error and not status.online:
+                parts.append((3, 6, "  " + one_line(status.last_error), ""))
+        parts.append((5, 5, f"  {self._dispatcher}", ""))
+        parts.append((6, 4, f"  {self._server}", ""))
+        width = self.size.width or 80
+        kept: list[tuple[int, int, str, Style | str]] = []
+        used = 0
+        for part in sorted(parts):
+            size = cell_len(part[2])
+            if used + size <= width or not kept:
+                kept.append(part)
+                used += size
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        for _, _, text, style in sorted(kept, key=lambda part: part[1]):
+            line.append(text, style)
         return line
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widget import Widget
 
@@ -47,17 +48,32 @@ class SurgeBanner(Widget):
         self.refresh()
 
     def render(self) -> Text:
+        """As many surges as fit the width (the rest counted), then the keys if they fit too."""
         t = self._strings
-        parts = [
-            t(
-                "surge.item",
-                name=one_line(self._names.get(s.key, s.key)),
-                rate=round(s.rate),
-                baseline=round(s.baseline, 1),
-                factor=round(s.factor, 1),
-            )
-            for s in self.surges[:3]
-        ]
-        return Text(
-            f"⚠ {t('surge.title')} " + " · ".join(parts) + f"  {t('surge.hint')}", no_wrap=True, end=""
+        width = self.size.width or 80
+        line = f"⚠ {t('surge.title')} "
+        shown = 0
+        for surge in self.surges:
+            part = self._item(surge)
+            more = t("surge.more", n=len(self.surges) - shown - 1)
+            candidate = line + (" · " if shown else "") + part
+            tail = f" · {more}" if shown + 1 < len(self.surges) else ""
+            if shown and cell_len(candidate + tail) > width:
+                break
+            line, shown = candidate, shown + 1
+        if shown < len(self.surges):
+            line += f" · {t('surge.more', n=len(self.surges) - shown)}"
+        hint = f"  {t('surge.hint')}"
+        if cell_len(line + hint) <= width:
+            line += hint
+        return Text(line, no_wrap=True, overflow="ellipsis", end="")
+
+    def _item(self, surge: Surge) -> str:
+        t = self._strings
+        name = one_line(self._names.get(surge.key, surge.key))
+        if surge.baseline < 0.5:  # "47.5 times nothing" says nothing: say it is new
+            return t("surge.item_new", name=name, rate=round(surge.rate))
+        factor = round(surge.factor) if surge.factor >= 10 else round(surge.factor, 1)
+        return t(
+            "surge.item", name=name, rate=round(surge.rate), baseline=round(surge.baseline, 1), factor=factor
         )

@@ -1,0 +1,1 @@
+"""The revisions, oldest first (`v<revision>_<what it does>.py`)."""
