@@ -21,6 +21,7 @@ HTTP clients.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from fnmatch import fnmatch
 from pathlib import Path
@@ -121,3 +122,18 @@ def api(live_server: LiveServer, make_token: Callable[..., str]) -> Iterator[Cal
     yield client
     for c in clients:
         c.close()
+
+
+@pytest.fixture
+def fixed_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone set to China Standard Time (`snapshot_support.TZ`) for the
+    test, and put back after it: screens show local times."""
+    from snapshot_support import TZ
+
+    monkeypatch.setenv("TZ", TZ)
+    time.tzset()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        time.tzset()

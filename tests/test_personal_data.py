@@ -393,7 +393,10 @@ async def test_the_apps_search_by_the_last_four_digits_looks_the_caller_up(tmp_p
         server.stop()
 
 
-async def test_offline_the_app_says_a_phone_lookup_needs_the_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("lang", "typed"), [("en", "138 5678"), ("zh", "139-1234-5678")])
+async def test_offline_the_app_says_a_phone_lookup_needs_the_server(
+    tmp_path: Path, lang: str, typed: str
+) -> None:
     notices: list[Notification] = []
 
     def keep(message: Message) -> None:
@@ -401,12 +404,12 @@ async def test_offline_the_app_says_a_phone_lookup_needs_the_server(tmp_path: Pa
             notices.append(message.notification)
 
     with cached_session(seeded_central(tmp_path, 10), tmp_path / "cache") as session:
-        app = HotlineApp(session, strings=Strings("en"))
+        app = HotlineApp(session, strings=Strings("zh" if lang == "zh" else "en"))
         async with app.run_test(size=(100, 30), message_hook=keep) as pilot:
             await until(pilot, lambda: app.loaded, what="the cache")
             screen = app.screen
             assert isinstance(screen, QueuesScreen)
-            await pilot.press("slash", *"138 5678", "enter")
+            await pilot.press("slash", *typed, "enter")
             said = app.strings("app.lookup_offline")
             await until(pilot, lambda: any(n.message == said for n in notices), what="the notice")
             assert screen.lookup is None

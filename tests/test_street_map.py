@@ -10,19 +10,19 @@ deliberate change of the map, then look at the SVGs before committing:
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 import pytest
 from app_support import SEED_NOW, Central, cached_session, until
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from snapshot_support import CLOCK, Lang, frozen_app
 from textual.pilot import Pilot
 
 from api_client.models import ChangesPage, Community, State
@@ -31,7 +31,6 @@ from central_api.seed import seed_store
 from central_api.sql_store import SqlStore
 from central_api.storm import storm_requests
 from local_cache.directory import Directory, DirectoryFile
-from tui.core.i18n import Strings
 from tui.core.session import Session
 from tui.core.street_map import (
     RECENT_HOURS,
@@ -52,9 +51,6 @@ from tui.ui.widgets.street_map import SHADES, StreetMapView
 
 STREET = [c.model_copy(update={"centre": COMMUNITY_CENTRES[c.id]}) for c in COMMUNITIES]
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
-TZ = "CST-8"
-CLOCK = SEED_NOW.timestamp() + 600
-Lang = Literal["zh", "en"]
 
 
 # ----- the layout (pure) ---------------------------------------------------------------------
@@ -202,24 +198,9 @@ def storm(tmp_path_factory: pytest.TempPathFactory) -> Central:
 
 
 @pytest.fixture
-def fixed_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", TZ)
-    time.tzset()
-    try:
-        yield
-    finally:
-        monkeypatch.undo()
-        time.tzset()
-
-
-@pytest.fixture
 def session(storm: Central, tmp_path: Path, fixed_zone: None) -> Iterator[Session]:
     with cached_session(storm, tmp_path / "cache") as opened:
         yield opened
-
-
-def frozen_app(session: Session, lang: Lang) -> HotlineApp:
-    return HotlineApp(session, strings=Strings(lang), clock=lambda: CLOCK, sync=False, announce_urgent=False)
 
 
 async def counted(pilot: Pilot[Any], app: HotlineApp, screen: type[object]) -> StreetMapView:

@@ -16,7 +16,7 @@ from typing import Any
 
 from api_client.actions import Action
 from api_client.client import HotlineClient
-from api_client.models import Channel, Location, NewRequest, Request, RequestType, Role
+from api_client.models import Channel, LocationIn, NewRequest, Request, RequestType, Role
 from central_api.server import LiveServer
 from local_cache.local_store import LocalStore
 from local_cache.sync import SyncEngine
@@ -31,7 +31,7 @@ def new_request(i: int) -> NewRequest:
         type=RequestType.help,
         category="roof_leak",
         description=f"Water through the ceiling, call {i}.",
-        location=Location(street="德胜里一区", community="c01", address=f"德胜里一区 3-2-{400 + i}"),
+        location=LocationIn(street="德胜里一区", community="c01", address=f"德胜里一区 3-2-{400 + i}"),
     )
 
 

@@ -17,8 +17,6 @@ from app_support import (
     until,
 )
 from server_helpers import new_request
-from textual.message import Message
-from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 
 from api_client.models import NewRequest
@@ -162,22 +160,3 @@ async def test_typing_a_phone_says_that_enter_looks_the_caller_up(tmp_path: Path
             await pilot.press("slash", *"漏雨")
             await pilot.pause()
             assert hint[:20] not in screen.table.render_line(1).text
-
-
-async def test_offline_a_phone_search_says_the_lookup_needs_the_server(tmp_path: Path) -> None:
-    notices: list[Notification] = []
-
-    def keep(message: Message) -> None:
-        if isinstance(message, Notify):
-            notices.append(message.notification)
-
-    with cached_session(seeded_central(tmp_path, 10), tmp_path / "cache") as session:
-        app = HotlineApp(session, strings=Strings("zh"))
-        async with app.run_test(size=(100, 30), message_hook=keep) as pilot:
-            await until(pilot, lambda: app.loaded, what="the cache")
-            screen = app.screen
-            assert isinstance(screen, QueuesScreen)
-            await pilot.press("slash", *"139-1234-5678", "enter")
-            said = app.strings("app.lookup_offline")
-            await until(pilot, lambda: any(n.message == said for n in notices), what="the notice")
-            assert screen.lookup is None

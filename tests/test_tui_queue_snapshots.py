@@ -12,32 +12,26 @@ committing:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
-from app_support import SEED_NOW, Central, cached_session, seeded_central, until
+from app_support import Central, cached_session, seeded_central, until
+from snapshot_support import CLOCK, Lang, frozen_app
 from textual.pilot import Pilot
 
-from tui.core.i18n import Strings
 from tui.core.queue.kinds import QueueKind
 from tui.core.queue.layout import Column
 from tui.core.session import Session
 from tui.ui.app import HotlineApp
 from tui.ui.screens.queues import QueuesScreen
 
-#: China Standard Time as a POSIX TZ rule: the same on every machine, with or without tzdata.
-TZ = "CST-8"
-#: The app's frozen clock: ten minutes after the demo data's "now".
-CLOCK = SEED_NOW.timestamp() + 600
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 #: The queue shown, by its key: every request, and the callback queue.
 VIEWS = {"all": ("6", QueueKind.all), "callback": ("4", QueueKind.callback)}
 
 Compare = Callable[..., bool]
-Lang = Literal["zh", "en"]
 
 
 @pytest.fixture(scope="module")
@@ -46,27 +40,10 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Central:
 
 
 @pytest.fixture
-def session(central: Central, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
+def session(central: Central, tmp_path: Path, fixed_zone: None) -> Iterator[Session]:
     """A dispatcher's offline session on the seeded data, in a fixed time zone."""
-    monkeypatch.setenv("TZ", TZ)
-    time.tzset()
-    try:
-        with cached_session(central, tmp_path / "cache") as opened:
-            yield opened
-    finally:
-        monkeypatch.undo()
-        time.tzset()
-
-
-def frozen_app(session: Session, lang: Lang, columns: tuple[Column, ...] | None = None) -> HotlineApp:
-    return HotlineApp(
-        session,
-        strings=Strings(lang),
-        clock=lambda: CLOCK,
-        sync=False,
-        announce_urgent=False,
-        columns=columns,
-    )
+    with cached_session(central, tmp_path / "cache") as opened:
+        yield opened
 
 
 async def show(pilot: Pilot[Any], app: HotlineApp, view: str) -> None:

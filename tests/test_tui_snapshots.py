@@ -13,19 +13,18 @@ Regenerate after a deliberate change of the screens, then look at the SVGs befor
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
-from app_support import SEED_NOW, Central, cached_session, seeded_central, until
+from app_support import Central, cached_session, seeded_central, until
 from history_support import full_history_central
+from snapshot_support import Lang, frozen_app
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioSet
 
-from tui.core.i18n import Strings
 from tui.core.session import Session
 from tui.ui.app import HotlineApp
 from tui.ui.screens.detail import DetailScreen
@@ -34,14 +33,9 @@ from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.queues import QueuesScreen
 from tui.ui.screens.workflow_dialogs import CallbackDialog
 
-#: China Standard Time as a POSIX TZ rule: the same on every machine, with or without tzdata.
-TZ = "CST-8"
-#: The app's frozen clock: ten minutes after the demo data's "now".
-CLOCK = SEED_NOW.timestamp() + 600
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 
 Compare = Callable[..., bool]
-Lang = Literal["zh", "en"]
 Steps = Callable[[Pilot[Any], HotlineApp], Awaitable[None]]
 
 
@@ -51,25 +45,10 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Central:
 
 
 @pytest.fixture
-def fixed_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", TZ)
-    time.tzset()
-    try:
-        yield
-    finally:
-        monkeypatch.undo()
-        time.tzset()
-
-
-@pytest.fixture
 def session(central: Central, tmp_path: Path, fixed_zone: None) -> Iterator[Session]:
     """A dispatcher's offline session (no token: the app never syncs) on the seeded data."""
     with cached_session(central, tmp_path / "cache") as opened:
         yield opened
-
-
-def frozen_app(session: Session, lang: Lang) -> HotlineApp:
-    return HotlineApp(session, strings=Strings(lang), clock=lambda: CLOCK, sync=False, announce_urgent=False)
 
 
 async def queue(pilot: Pilot[Any], app: HotlineApp) -> None:
