@@ -28,6 +28,9 @@ __all__ = [
     "cmd_token_revoke",
 ]
 
+#: The help of every command's `--db`.
+DB_HELP = "SQLite file path or database URL of the central API"
+
 ROLES = ("dispatcher", "supervisor", "admin", "partner")
 
 
@@ -40,7 +43,7 @@ def add_parser(subparsers: Subparsers) -> None:
             "https with --tls-cert and --tls-key."
         ),
     )
-    serve.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy database URL")
+    serve.add_argument("--db", required=True, help=DB_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     serve.add_argument(
@@ -84,14 +87,14 @@ def add_parser(subparsers: Subparsers) -> None:
         default="dispatcher",
         help="dispatcher (default), supervisor, admin, or partner (an Open311 app: /open311/v2/ only)",
     )
-    create.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    create.add_argument("--db", required=True, help=DB_HELP)
     create.set_defaults(handler=cmd_token_create)
     listing = token_sub.add_parser(
         "list",
         help="list the tokens",
         description="List every token: name, role, when made, last used (to the minute), revoked.",
     )
-    listing.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    listing.add_argument("--db", required=True, help=DB_HELP)
     listing.set_defaults(handler=cmd_token_list)
     revoke = token_sub.add_parser(
         "revoke",
@@ -99,7 +102,7 @@ def add_parser(subparsers: Subparsers) -> None:
         description="Revoke the token named NAME; every server on the database refuses it within 5 s.",
     )
     revoke.add_argument("name", help="the token's name (see hotline token list)")
-    revoke.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    revoke.add_argument("--db", required=True, help=DB_HELP)
     revoke.set_defaults(handler=cmd_token_revoke)
     _add_db_parser(subparsers)
 
@@ -201,14 +204,14 @@ def _add_db_parser(subparsers: Subparsers) -> None:
             " it too when it starts); a database of a version from before revisions is upgraded too."
         ),
     )
-    upgrade.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    upgrade.add_argument("--db", required=True, help=DB_HELP)
     upgrade.set_defaults(handler=cmd_db_upgrade)
     current = db_sub.add_parser(
         "current",
         help="say which revision the database is at",
         description="Say which schema revision the database is at, and the newest; change nothing.",
     )
-    current.add_argument("--db", required=True, help="SQLite file path or database URL of the central API")
+    current.add_argument("--db", required=True, help=DB_HELP)
     current.set_defaults(handler=cmd_db_current)
 
 

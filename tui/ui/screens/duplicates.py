@@ -23,7 +23,6 @@ on the same cluster, or on the one that took its place. `enter` opens the highli
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from typing import ClassVar, Final
@@ -41,6 +40,7 @@ from textual.widgets.option_list import Option
 from api_client.domain.lifecycle import ALLOWED_FROM
 from api_client.domain.states import HANDLING_STATES
 from api_client.models import Tier
+from tui.core import greetings
 from tui.core.clustering.clusters import Cluster, find_clusters
 from tui.core.clustering.items import Item
 from tui.core.queue.rows import QueueRow
@@ -55,27 +55,14 @@ AGAIN_AFTER = 1.0
 #: Cells of a member's mark (parent, left out, stays).
 _MARK: Final = 6
 
-#: What callers open with before they say what is wrong: greetings, fillers, "I want to report
-#: something" (喂，您好，我反映个事儿). Matched again and again at the start of the text.
-_OPENING: Final = re.compile(
-    r"[\s，,。.！!？?、：:；;~～…—\-]*"
-    r"(?:喂+|您好|你好|哈喽|hello|同志|师傅|领导|是这样(?:的|子)?|那个|就是说?|嗯+|啊+|呃+"
-    r"|我(?:想|要|来)?(?:跟|给|向|和)?(?:你们|您)?(?:反映|反应|说|问)(?:一下|下|一个|个)?"
-    r"(?:事儿|事情|事|问题|情况)?(?:啊|哈|哦|呀)?"
-    r"|(?:麻烦|打扰)(?:您|你们)?(?:一下|了)?|请问(?:一下)?)",
-    re.IGNORECASE,
-)
 _PUNCTUATION: Final = " \t，,。.！!？?、：:；;~～…—-"
 
 
 def substance(text: str, address: str = "") -> str:
-    """`text` without the greetings and fillers it opens with, nor the `address` when it opens
-    with that (shown beside it); the text itself if that is all there is."""
-    at = len(address) if address and text.startswith(address) else 0
-    while (match := _OPENING.match(text, at)) is not None and match.end() > at:
-        at = match.end()
-    rest = text[at:].lstrip(_PUNCTUATION)
-    return rest or text
+    """`text` without the `address` it opens with (shown beside it) nor the greetings after that
+    (`tui.core.greetings`); the text itself if that is all there is."""
+    rest = text[len(address) :].lstrip(_PUNCTUATION) if address and text.startswith(address) else text
+    return greetings.substance(rest) or text
 
 
 class DuplicatesScreen(AppScreen, Screen[None]):
