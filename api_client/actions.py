@@ -153,6 +153,24 @@ class AddNote(Incoming):
     text: RequiredText
 
 
+class Chase(Incoming):
+    """催办: remind the unit that has the request (a repeat call about it, or a dispatcher's
+    reminder when it is overdue); counted on the request (`Request.chases`) and shown to the unit."""
+
+    action: Literal["chase"] = "chase"
+    text: OptionalText = ""
+
+
+class AnswerDirectly(Incoming):
+    """直接答复: an enquiry answered on the call from the knowledge base entry `entry_id`: the
+    request is closed at once, with no dispatch. `text` is what the citizen was told, when it
+    adds to the entry."""
+
+    action: Literal["answer"] = "answer"
+    entry_id: Identifier
+    text: OptionalText = ""
+
+
 Action = Annotated[
     Dispatch
     | Accept
@@ -165,7 +183,9 @@ Action = Annotated[
     | Merge
     | Unmerge
     | Escalate
-    | AddNote,
+    | AddNote
+    | Chase
+    | AnswerDirectly,
     Field(discriminator="action"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)

@@ -91,6 +91,9 @@ class Role(WireEnum):
     supervisor = "supervisor"
     admin = "admin"
     partner = "partner"
+    #: A handling unit's own login (承办单位), bound to one unit: it reads only the requests its
+    #: unit leads or co-handles and acts only as a unit acts (sign for, return, extend, resolve).
+    unit = "unit"
 
 
 class UnitKind(WireEnum):
@@ -187,6 +190,8 @@ class Step(Outgoing):
     satisfaction: Satisfaction | None = Field(default=None, exclude_if=_empty)
     #: The request merged into (merge), left (unmerge) or resolved with (resolve).
     parent: str | None = Field(default=None, exclude_if=_empty)
+    #: The knowledge-base entry a direct answer used (answer).
+    entry: str | None = Field(default=None, exclude_if=_empty)
 
 
 class Request(Outgoing):
@@ -215,6 +220,10 @@ class Request(Outgoing):
     resolved_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     return_reason: str | None = None
+    #: How many times the request was chased (催办: a repeat call, or a dispatcher's reminder).
+    chases: int = Field(default=0, ge=0)
+    #: The knowledge-base entry it was answered with directly (直接答复), closed without dispatch.
+    answered_with: str | None = None
     updated_at: AwareDatetime | None = None  # when the latest change was made
     version: int = Field(ge=1)
     change_seq: int = Field(ge=0)
@@ -524,6 +533,8 @@ class Stats(Outgoing):
     by_state: dict[str, int]
     overdue: int
     rates: Rates
+    answered_directly: int = 0  # closed at intake from the knowledge base (not in any rate)
+    chases: int = 0  # 催办 on the requests counted
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     unit: str | None = None
@@ -532,12 +543,14 @@ class Stats(Outgoing):
 class Identity(Outgoing):
     name: str
     role: Role
+    unit: str | None = None  # the unit a `unit` token is bound to
 
 
 class TokenCreated(Outgoing):
     name: str
     role: Role
     token: str
+    unit: str | None = None
 
 
 class TokenInfo(Outgoing):
@@ -546,6 +559,7 @@ class TokenInfo(Outgoing):
 
     name: str
     role: Role
+    unit: str | None = None
     created_at: AwareDatetime
     last_used_at: AwareDatetime | None = None
     revoked_at: AwareDatetime | None = None

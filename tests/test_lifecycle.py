@@ -13,6 +13,8 @@ from api_client.actions import (
     Accept,
     Action,
     AddNote,
+    AnswerDirectly,
+    Chase,
     Close,
     CloseCode,
     Dispatch,
@@ -53,7 +55,7 @@ from api_client.models import (
 )
 
 T0 = datetime(2026, 7, 30, 9, 0, tzinfo=UTC)
-UNITS = {"u-housing", "u-property", "u-c01"}
+UNITS = {"u-housing", "u-property", "u-c01", "u-power"}
 
 
 def a_request(state: State = State.new, **fields: object) -> Request:
@@ -316,7 +318,8 @@ def test_action_bodies_are_validated(body: dict[str, object]) -> None:
 
 
 def test_allowed_actions_matches_the_table() -> None:
-    assert set(allowed_actions(State.new)) == {"dispatch", "merge", "escalate", "note"}
+    assert set(allowed_actions(State.new)) == {"dispatch", "merge", "escalate", "note", "answer"}
+    assert set(allowed_actions(State.accepted)) >= {"chase", "resolve", "extend"}
     assert all(State.closed not in ALLOWED_FROM[a] for a in ("dispatch", "accept", "resolve", "callback"))
 
 
@@ -455,3 +458,24 @@ def test_a_request_stored_before_it_kept_a_history_still_loads() -> None:
     old = Request.model_validate(stored)
     assert (old.history, old.history_dropped) == ([], 0)
     assert [s.action for s in step(old, Resolve(summary="ok")).history] == ["resolve"]
+
+
+def test_a_chase_counts_and_names_the_units_chased() -> None:
+    dispatched = step(a_request(), Dispatch(lead_unit="u-housing", co_units=["u-power"]))
+    chased = step(dispatched, Chase(text="第二位来电人"))
+    assert chased.chases == 1 and chased.state is State.dispatched
+    assert chased.history[-1].units == ["u-housing", "u-power"] and chased.history[-1].text == "第二位来电人"
+    with pytest.raises(TransitionRefused):
+        step(a_request(), Chase())  # a new request is with no unit
+
+
+def test_only_an_enquiry_is_answered_directly_and_it_closes() -> None:
+    enquiry = a_request().model_copy(update={"type": RequestType.enquiry})
+    answered = step(enquiry, AnswerDirectly(entry_id="kb-001"))
+    assert answered.state is State.closed and answered.answered_with == "kb-001"
+    assert answered.closed_at is not None and answered.history[-1].entry == "kb-001"
+    with pytest.raises(TransitionRefused) as refused:
+        step(
+            a_request().model_copy(update={"type": RequestType.complaint}), AnswerDirectly(entry_id="kb-001")
+        )
+    assert refused.value.code == "answer_needs_enquiry"

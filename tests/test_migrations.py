@@ -147,10 +147,11 @@ def test_a_new_revision_applies(tmp_db: Db, tmp_path: Path) -> None:
     location = tmp_path / "migrations"
     shutil.copytree(migrations.LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
     SqlStore.open(tmp_db).close()
-    made = command.revision(migrations.config(location=str(location)), "a note on each unit", rev_id="0005")
+    next_id = f"{int(migrations.head()) + 1:04d}"
+    made = command.revision(migrations.config(location=str(location)), "a note on each unit", rev_id=next_id)
     assert made is not None and not isinstance(made, list)
     path = Path(made.path)
-    assert path.name == "v0005_a_note_on_each_unit.py"
+    assert path.name == f"v{next_id}_a_note_on_each_unit.py"
     path.write_text(
         path.read_text().replace(
             "    pass\n", '    op.add_column("units", sa.Column("note", sa.Text(), nullable=True))\n', 1
@@ -162,7 +163,7 @@ def test_a_new_revision_applies(tmp_db: Db, tmp_path: Path) -> None:
             bootstrap(db, None, location=str(location))
         finally:
             db.close()
-    assert revision_of(tmp_db) == "0005"
+    assert revision_of(tmp_db) == next_id
     with engine_on(tmp_db) as engine, engine.connect() as conn:
         assert "note" in {column["name"] for column in inspect(conn).get_columns("units")}
 

@@ -21,6 +21,8 @@ from api_client.actions import (
     Accept,
     Action,
     AddNote,
+    AnswerDirectly,
+    Chase,
     Close,
     CloseCode,
     Dispatch,
@@ -41,6 +43,7 @@ from api_client.models import (
     NewRequest,
     Note,
     Request,
+    RequestType,
     Satisfaction,
     State,
     Step,
@@ -63,7 +66,14 @@ ALLOWED_FROM: dict[str, frozenset[State]] = {
         {State.new, State.dispatched, State.accepted, State.returned, State.extended, State.reopened}
     ),
     "note": frozenset(State),
+    # 催办 reaches a unit: only a request one has in hand.
+    "chase": frozenset({State.dispatched, State.accepted, State.extended, State.reopened}),
+    # 直接答复 instead of an order: only a request not yet dispatched.
+    "answer": frozenset({State.new}),
 }
+
+#: The request types a knowledge-base answer may close (an enquiry, 咨询); the others become orders.
+ANSWERABLE_TYPES = frozenset({RequestType.enquiry})
 
 #: A valid callback with one of these answers (and solved) closes the request; any other sends it
 #: back for re-handling.
@@ -276,6 +286,18 @@ def apply_action(
         case AddNote(text=text):
             changes = {"notes": [*request.notes, Note(text=text, by=actor, at=now)]}
             why = {"text": text}
+        case Chase(text=text):
+            changes = {"chases": request.chases + 1}
+            why = {"text": text.strip(), "units": [u for u in [request.lead_unit, *request.co_units] if u]}
+        case AnswerDirectly(entry_id=entry, text=text):
+            if request.type not in ANSWERABLE_TYPES:
+                raise TransitionRefused(
+                    f"request {request.id} is a {request.type.value}: only an enquiry is answered directly",
+                    code="answer_needs_enquiry",
+                    params={"request_id": request.id, "type": request.type.value},
+                )
+            changes = {"state": State.closed, "closed_at": now, "answered_with": entry}
+            why = {"entry": entry, "text": text.strip()}
     state = changes.get("state", request.state)
     assert isinstance(state, State)
     step = _step(action.action, actor, now, state, why)

@@ -23,7 +23,11 @@ from api_client.domain.untrusted_text import one_line
 from api_client.models import Channel, Satisfaction, State, Tier
 from tui.core.command_words import COMMANDS
 from tui.core.error_words import ERRORS
+from tui.core.intake_words import INTAKE
+from tui.core.knowledge_words import KNOWLEDGE
+from tui.core.place_words import PLACE
 from tui.core.table_words import EN, ZH, TableLabels
+from tui.core.unit_words import UNIT
 from tui.core.workflow_words import WORKFLOW
 
 __all__ = ["EN", "MESSAGES", "ZH", "Lang", "Strings", "TableLabels"]
@@ -579,7 +583,20 @@ def _merged(*sections: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]
 
 
 MESSAGES: Final = _merged(
-    _DOMAIN, _APP, _DISPATCH, _TRANSITIONS, _DETAIL, _FILTERS, _DASHBOARD, ERRORS, WORKFLOW, COMMANDS
+    _DOMAIN,
+    _APP,
+    _DISPATCH,
+    _TRANSITIONS,
+    _DETAIL,
+    _FILTERS,
+    _DASHBOARD,
+    ERRORS,
+    WORKFLOW,
+    COMMANDS,
+    INTAKE,
+    KNOWLEDGE,
+    UNIT,
+    PLACE,
 )
 
 

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from api_client.actions import Action
+from api_client.models import NewRequest
 from tui.core.report.model import Report
 from tui.core.saved_queues import SavedQueue
 
@@ -36,6 +37,7 @@ __all__ = [
     "RetryConflict",
     "RevealPhone",
     "SaveQueue",
+    "TakeIn",
 ]
 
 
@@ -53,6 +55,26 @@ class Ask(Message):
 
 
 # ----- one request ---------------------------------------------------------------------------
+
+
+class TakeIn(Ask):
+    """Take a call in: record the new request in the outbox (a temporary id until the server takes
+    it in), then `then`, the actions that follow it on the new request (a dispatch, a merge into
+    the request it repeats, a direct answer), and `elsewhere`, actions on other requests (the chase
+    of the request a repeat call is about), all durable before the answer: `TakenIn`, or
+    `ActionFailed` with nothing recorded."""
+
+    def __init__(
+        self,
+        reply_to: MessagePump,
+        new: NewRequest,
+        then: Sequence[Action] = (),
+        elsewhere: Sequence[tuple[str, Action]] = (),
+    ) -> None:
+        super().__init__(reply_to)
+        self.new = new
+        self.then = tuple(then)
+        self.elsewhere = tuple(elsewhere)
 
 
 class OpenDetail(Ask):

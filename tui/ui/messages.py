@@ -78,6 +78,16 @@ class ActionRecorded(Message):
         self.batch = batch
 
 
+class TakenIn(Message):
+    """A call taken in is durable in the outbox, with the actions that follow it: `request_id` is
+    its temporary id until the server takes it in (then the cache calls it by the server's id)."""
+
+    def __init__(self, request_id: str, batch: RowBatch) -> None:
+        super().__init__()
+        self.request_id = request_id
+        self.batch = batch
+
+
 class ActionFailed(Message):
     """An action was not recorded (refused by the rules, or the cache failed): nothing changed."""
 
