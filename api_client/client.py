@@ -35,6 +35,7 @@ from api_client.errors import (
     InvalidRequest,
     InvalidResponse,
 )
+from api_client.knowledge import KnowledgeEntry, KnowledgeEntryIn, KnowledgeEvent
 from api_client.models import (
     CHANGE_LINES,
     AuditEvent,
@@ -59,6 +60,7 @@ from api_client.models import (
     Unit,
     UnitUpdate,
 )
+from api_client.places import Place
 from api_client.retrying import RetryPolicy, origin, send
 from api_client.status_errors import status_error
 from api_client.transport_security import warn_insecure_transport
@@ -94,12 +96,16 @@ _UNIT = TypeAdapter(Unit)
 _UNITS = TypeAdapter(list[Unit])
 _CATEGORIES = TypeAdapter(list[Category])
 _COMMUNITIES = TypeAdapter(list[Community])
+_PLACES = TypeAdapter(list[Place])
 _STATS = TypeAdapter(Stats)
 _STATS_LIST = TypeAdapter(list[Stats])
 _TOKEN = TypeAdapter(TokenCreated)
 _RULE = TypeAdapter(RoutingRule)
 _RULES = TypeAdapter(list[RoutingRule])
 _RULE_EVENTS = TypeAdapter(list[RoutingRuleEvent])
+_KNOWLEDGE_ENTRY = TypeAdapter(KnowledgeEntry)
+_KNOWLEDGE = TypeAdapter(list[KnowledgeEntry])
+_KNOWLEDGE_EVENTS = TypeAdapter(list[KnowledgeEvent])
 _STAMPED_CHANGES = TypeAdapter(StampedChangesPage)
 
 
@@ -325,6 +331,10 @@ class HotlineClient:
         """Every community (社区) and its streets."""
         return await self.call("GET", "/v1/communities", _COMMUNITIES)
 
+    async def places(self) -> list[Place]:
+        """The street's gazetteer: every place, parents before their children."""
+        return await self.call("GET", "/v1/places", _PLACES)
+
     async def stats(
         self,
         *,
@@ -383,11 +393,49 @@ class HotlineClient:
         params = {"rule": rule_id} if rule_id is not None else None
         return await self.call("GET", "/v1/routing-rules/audit", _RULE_EVENTS, params=params)
 
+    async def knowledge(self) -> list[KnowledgeEntry]:
+        """Every knowledge-base entry, withdrawn ones too, in the order they were made."""
+        return await self.call("GET", "/v1/knowledge", _KNOWLEDGE)
+
+    async def knowledge_entry(self, entry_id: str) -> KnowledgeEntry:
+        return await self.call("GET", f"/v1/knowledge/{_segment(entry_id)}", _KNOWLEDGE_ENTRY)
+
+    async def create_knowledge_entry(self, entry: KnowledgeEntryIn) -> KnowledgeEntry:
+        """A new entry (supervisor or admin). Sent once, never retried."""
+        return await self.call("POST", "/v1/knowledge", _KNOWLEDGE_ENTRY, body=_dump(entry))
+
+    async def replace_knowledge_entry(
+        self, entry_id: str, entry: KnowledgeEntryIn, *, version: int
+    ) -> KnowledgeEntry:
+        """Replace an entry read at `version` (an `InvalidRequest` with the code
+        `knowledge_version_mismatch` when it changed since). Sent once, never retried."""
+        return await self.call(
+            "PUT",
+            f"/v1/knowledge/{_segment(entry_id)}",
+            _KNOWLEDGE_ENTRY,
+            body=_dump(entry),
+            headers={"If-Match": f'"{version}"'},
+        )
+
+    async def withdraw_knowledge_entry(self, entry_id: str, *, version: int | None = None) -> KnowledgeEntry:
+        """Withdraw an entry (only if still at `version`, when given); the entry, withdrawn."""
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        return await self.call(
+            "DELETE", f"/v1/knowledge/{_segment(entry_id)}", _KNOWLEDGE_ENTRY, headers=headers
+        )
+
+    async def knowledge_audit(self, entry_id: str | None = None) -> list[KnowledgeEvent]:
+        """Edits of the knowledge base (of one entry when given), oldest first."""
+        params = {"entry": entry_id} if entry_id is not None else None
+        return await self.call("GET", "/v1/knowledge/audit", _KNOWLEDGE_EVENTS, params=params)
+
     async def create_token(
-        self, name: str, role: Role, *, idempotency_key: str | None = None
+        self, name: str, role: Role, *, unit: str | None = None, idempotency_key: str | None = None
     ) -> TokenCreated:
-        """Make a new API token (admin). The answer is the only time the token is shown."""
-        body = orjson.dumps({"name": name, "role": Role(role).value})
+        """Make a new API token (admin); a `unit` token is bound to `unit`. The answer is the only
+        time the token is shown."""
+        fields = {"name": name, "role": Role(role).value}
+        body = orjson.dumps(fields if unit is None else {**fields, "unit": unit})
         return await self.call("POST", "/v1/tokens", _TOKEN, body=body, headers=_idempotent(idempotency_key))
 
     # -- the one path every call takes ------------------------------------------------------

@@ -10,11 +10,28 @@ open-ended); an answer may cite only an entry in force.
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BeforeValidator, Field, Strict
+from pydantic_core import PydanticCustomError
 
 from api_client.input_types import Identifier, OptionalIdentifier, OptionalText, RequiredText
 from api_client.models import Incoming, Outgoing
+
+
+def _date_text(value: object) -> object:
+    """A date travels as ISO 8601 text (`2026-12-07`), between the years 2000 and 2099."""
+    if isinstance(value, str) and len(value) == 10:
+        if not "2000" <= value[:4] <= "2099":
+            raise PydanticCustomError("date_out_of_range", "Input should be a date from 2000 to 2099")
+        return value
+    if isinstance(value, date) and 2000 <= value.year <= 2099:
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date as ISO 8601 text (2026-12-07)")
+
+
+#: A date a client sends (in a strict model too): ISO text.
+ClientDate = Annotated[date, Strict(False), BeforeValidator(_date_text)]
 
 
 class KnowledgeEntryIn(Incoming):
@@ -24,8 +41,8 @@ class KnowledgeEntryIn(Incoming):
     answer: RequiredText
     category: OptionalIdentifier = ""  # a catalogue code, "" for any
     keywords: list[Identifier] = Field(default_factory=list, max_length=40)
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: ClientDate | None = None
+    valid_until: ClientDate | None = None
     owner: OptionalText = ""  # the department answerable for the policy
 
 

@@ -67,6 +67,8 @@ _RULE_CONFLICT_BODY = TypeAdapter(_RuleConflictBody)
 def status_error(response: httpx.Response, what: str, server: str) -> HotlineError:
     """The error for a non-2xx answer (after whatever retries were safe)."""
     status = response.status_code
+    if status == 412 and " /v1/knowledge/" in what:  # the entry changed: its code says so
+        return _invalid_request(status, _error_body(response))
     if status == 412:
         return _rule_conflict(response, what) if " /v1/routing-rules/" in what else _conflict(response, what)
     body = _error_body(response)

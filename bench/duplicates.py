@@ -259,7 +259,7 @@ def main() -> None:
             methods.append(JiebaText())
         except ImportError as exc:
             missing["jieba"] = f"not measured: {exc.name} is not installed (pip install -e '.[bench]')"
-    available = {p.stem: p for p in sorted(HANDWRITTEN.glob("*.jsonl"))}
+    available = {p.stem: p for p in sorted(HANDWRITTEN.glob("*.jsonl")) if p.with_suffix(".md").exists()}
     unknown = [name for name in args.sets or () if name not in available]
     if unknown:
         parser.error(f"no hand-written set {', '.join(unknown)} (there are: {', '.join(available)})")

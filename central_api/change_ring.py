@@ -13,6 +13,9 @@ change in (last, top] when the ring holds them and they are not too many (`MAX_C
 `MAX_CARRIED_BYTES`), else a `change` notice of `top` (the client pulls). Each event is encoded
 once per (last, top) and the same bytes go to every stream at that cursor. The wire format is in
 docs/api.md ("Live stream").
+
+The ring also knows the units each change concerns (`Store.change_units`), so that a unit's stream
+carries only its unit's changes (`unit_event`), encoded once per (unit, cursor, top).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ import anyio.to_thread
 from central_api.change_pages import Row, change_json, one_line, page_from_changes, read_rows
 from central_api.notifier import Notifier
 from central_api.store import Store
+
+#: The units of each change a batch of rows holds, by seq.
+Units = dict[int, frozenset[str]]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,9 @@ class ChangeRing:
         self._top = 0
         self._seqs: list[int] = []
         self._changes: list[bytes] = []  # each change's JSON, on one line
+        self._units: list[frozenset[str]] = []  # the units each change concerns
         self._events: dict[int, bytes] = {}  # by cursor, for the current top
+        self._unit_events: dict[tuple[str, int, int], tuple[bytes | None, int]] = {}  # the same, a unit's
         self._waiting: list[asyncio.Future[None]] = []  # one per stream waiting to be woken
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -125,6 +133,31 @@ class ChangeRing:
             event = self._events[last] = self._encode(last)
         return event, self._top
 
+    def unit_event(self, unit: str, since: int, after: int) -> tuple[bytes | None, int] | None:
+        """For a stream of `unit` whose client holds every change of the unit up to `since`, and
+        which has looked at every change up to `after` (>= since): the event that carries the
+        unit's changes in (after, top] (None when there is none) and the unit's cursor once it is
+        sent; None when the ring does not reach back to `after` (the stream asks the store)."""
+        if not self._floor <= after:
+            return None
+        key = (unit, since, after)
+        found = self._unit_events.get(key)
+        if found is None:
+            found = self._unit_events[key] = self._encode_unit(unit, since, after)
+        return found
+
+    def _encode_unit(self, unit: str, since: int, after: int) -> tuple[bytes | None, int]:
+        first = bisect.bisect_right(self._seqs, after)
+        mine = [i for i in range(first, len(self._seqs)) if unit in self._units[i]]
+        if not mine:
+            return None, since
+        last = self._seqs[mine[-1]]
+        changes = [self._changes[i] for i in mine]
+        if len(changes) > MAX_CARRIED or sum(map(len, changes)) > MAX_CARRIED_BYTES:
+            return notice_event(last), last
+        page = page_from_changes(changes, last, self._top, has_more=False, since=since)
+        return b"event: changes\ndata: %b\nid: %d\n\n" % (page, last), last
+
     def _encode(self, last: int) -> bytes:
         if not self._floor <= last < self._top:
             return notice_event(self._top)
@@ -177,33 +210,35 @@ class ChangeRing:
         if start > self._top:
             self._reset(start)
         while True:
-            rows, head = await anyio.to_thread.run_sync(read_rows, self._store, self._top, FILL_BATCH)
+            rows, head, units = await anyio.to_thread.run_sync(_read, self._store, self._top)
             if head < self._top:  # the database was replaced: start again from its head
                 self._reset(head)
                 continue
-            self._append(rows)
+            self._append(rows, units)
             if not rows or rows[-1][0] >= head:
                 break
         if self._top != before:
             self._events.clear()
+            self._unit_events.clear()
             started = time.thread_time()  # the event loop's thread: not the time others had the CPU
             await self._wake()
             self._fanout = time.thread_time() - started
 
     def _reset(self, seq: int) -> None:
         self._floor = self._top = seq
-        self._seqs, self._changes = [], []
+        self._seqs, self._changes, self._units = [], [], []
 
-    def _append(self, rows: list[Row]) -> None:
+    def _append(self, rows: list[Row], units: Units) -> None:
         for seq, action, snapshot in rows:
             self._seqs.append(seq)
             self._changes.append(change_json(seq, action, one_line(snapshot)))
+            self._units.append(units.get(seq, frozenset()))
         if rows:
             self._top = rows[-1][0]
         extra = len(self._seqs) - CAPACITY
         if extra >= CAPACITY:
             self._floor = self._seqs[extra - 1]
-            del self._seqs[:extra], self._changes[:extra]
+            del self._seqs[:extra], self._changes[:extra], self._units[:extra]
 
     async def _wake(self) -> None:
         """Wake every waiting stream, `WAKE_BATCH` at a time; returns once each has had its turn."""
@@ -219,3 +254,13 @@ class ChangeRing:
         for waiter in waiting:
             if not waiter.done():
                 waiter.set_result(None)
+
+
+def _read(store: Store, top: int) -> tuple[list[Row], int, Units]:
+    """The rows after `top` (at most `FILL_BATCH`), the head, and the units of each row."""
+    rows, head = read_rows(store, top, FILL_BATCH)
+    found: dict[int, set[str]] = {}
+    if rows:
+        for seq, unit in store.change_units(top, rows[-1][0]):
+            found.setdefault(seq, set()).add(unit)
+    return rows, head, {seq: frozenset(units) for seq, units in found.items()}

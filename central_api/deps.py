@@ -1,9 +1,13 @@
 """FastAPI dependencies shared by the routers: the store, and bearer-token identity with role checks.
 
 `get_store` is what every router (the /v1 routes and Open311) uses to reach the `Store`.
-`require_identity` resolves `Authorization: Bearer <token>` to a `TokenHolder` of a /v1 role (401
-for a missing, unknown or revoked token; 403 `partner_not_allowed` for a partner's, which works
-only under `/open311/v2/`); `require_role(role)` additionally demands at least that role (403).
+`require_reader` resolves `Authorization: Bearer <token>` to a `TokenHolder` of a /v1 role or a
+unit's (401 for a missing, unknown or revoked token; 403 `partner_not_allowed` for a partner's,
+which works only under `/open311/v2/`). A unit's token is refused by default: `require_identity`
+(`IdentityDep`, what a route takes unless it says otherwise) answers it 403 `forbidden`, and so
+does `require_role(role)`, which demands at least that role. A route opens to units only by taking
+`ReaderDep` (for what is not personal: the directory, `/v1/me`) or `ScopeDep` (the `Scope` its
+requests are read and acted on through: `central_api.scope`).
 
 `read_slot` (as `READ_SLOT` in a route's `dependencies`) makes the reads that come in crowds (every
 client pulls the change feed after each notice) take turns on `READ_THREADS` of the worker threads,
@@ -29,6 +33,7 @@ from fastapi import Depends, Request
 from api_client.models import Role
 from central_api.errors import ApiError
 from central_api.notifier import Notifier
+from central_api.scope import Scope
 from central_api.store import Store, TokenHolder
 
 #: The promise: a revoked token is refused everywhere within this many seconds.
@@ -115,9 +120,9 @@ def _identity_cache(request: Request) -> dict[str, _Known]:
     return cache
 
 
-async def require_identity(request: Request, store: StoreDep) -> TokenHolder:
-    """Who is calling the /v1 API: 401 when the token is missing, unknown or revoked; 403 for a
-    partner's token."""
+async def require_reader(request: Request, store: StoreDep) -> TokenHolder:
+    """Who is calling the /v1 API, a unit's token included: 401 when the token is missing,
+    unknown or revoked; 403 for a partner's token."""
     token = bearer_token(request)
     if token is None:
         raise ApiError(
@@ -131,7 +136,7 @@ async def require_identity(request: Request, store: StoreDep) -> TokenHolder:
         raise ApiError(
             401, "unauthorized", "Unknown or revoked token.", headers={"WWW-Authenticate": "Bearer"}
         )
-    if holder.role not in ROLE_RANK:
+    if holder.role not in ROLE_RANK and holder.role is not Role.unit:
         raise ApiError(
             403,
             "partner_not_allowed",
@@ -141,21 +146,45 @@ async def require_identity(request: Request, store: StoreDep) -> TokenHolder:
     return holder
 
 
+#: Any /v1 token, a unit's included: only for what is not personal (the directory, who you are).
+ReaderDep = Annotated[TokenHolder, Depends(require_reader)]
+
+
+async def require_identity(holder: ReaderDep) -> TokenHolder:
+    """A dispatcher's token or a stronger one: a unit's is refused (403 `forbidden`)."""
+    if holder.role not in ROLE_RANK:
+        raise _weaker(Role.dispatcher, holder.role)
+    return holder
+
+
 IdentityDep = Annotated[TokenHolder, Depends(require_identity)]
+
+
+async def require_scope(holder: ReaderDep) -> Scope:
+    """The requests the token reads and acts on: all of them, or its unit's."""
+    return Scope.of(holder)
+
+
+#: A route that reads or acts on requests for a unit's token too, through this scope.
+ScopeDep = Annotated[Scope, Depends(require_scope)]
+
+
+def _weaker(role: Role, has: Role) -> ApiError:
+    return ApiError(
+        403,
+        "forbidden",
+        f"This needs the {role.value} role; your token has {has.value}.",
+        {"required_role": role.value, "role": has.value},
+    )
 
 
 def require_role(role: Role) -> Callable[[TokenHolder], Coroutine[Any, Any, TokenHolder]]:
     """A dependency demanding at least `role` (a /v1 role); 403 for a weaker one."""
     needed = ROLE_RANK[role]
 
-    async def check(identity: IdentityDep) -> TokenHolder:
-        if ROLE_RANK[identity.role] < needed:
-            raise ApiError(
-                403,
-                "forbidden",
-                f"This needs the {role.value} role; your token has {identity.role.value}.",
-                {"required_role": role.value, "role": identity.role.value},
-            )
+    async def check(identity: ReaderDep) -> TokenHolder:
+        if ROLE_RANK.get(identity.role, -1) < needed:
+            raise _weaker(role, identity.role)
         return identity
 
     return check

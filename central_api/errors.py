@@ -32,6 +32,7 @@ from central_api.store import (
     RuleNotFound,
     RuleVersionMismatch,
     RuleVersionRequired,
+    ScopeRefused,
     StoreError,
     UnitNotFound,
     VersionMismatch,
@@ -50,6 +51,7 @@ _UNION_TAG = frozenset({"union_tag_invalid", "union_tag_not_found"})
 _STORE_STATUS: dict[type[StoreError], int] = {
     RequestNotFound: 404,
     UnitNotFound: 404,
+    ScopeRefused: 403,
     RuleNotFound: 404,
     VersionMismatch: 412,
     RuleVersionMismatch: 412,

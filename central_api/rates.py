@@ -15,6 +15,11 @@ were, 55 / 70 = 78.6 %.
 A valid callback is one that reached the citizen; per request only its latest valid callback
 counts. A rate is None when its denominator is zero.
 
+A request answered directly (直接答复, `answered_with`) is closed at intake: never dispatched, it
+is in no response rate, and no callback is due, so it is in neither of the others; the stats count
+it apart (`answered_directly`: closed with an entry), and `chases` sums the 催办 of the requests
+counted.
+
 Filters: `since <= received_at < until`, `unit` = the lead unit. `overdue` counts what
 `api_client.domain.deadlines.is_overdue` calls overdue at `now`. `by_state` lists every state,
 zeros included.
@@ -78,6 +83,8 @@ def rate_columns(request: Request) -> dict[str, object]:
         "cb_satisfaction": callback.satisfaction.value
         if callback is not None and callback.satisfaction is not None
         else None,
+        "chases": request.chases,
+        "answered_with": request.answered_with,
     }
 
 
@@ -129,10 +136,13 @@ def stats_from_requests(
     """Stats over request objects (the same numbers `stats_sql` counts in the database)."""
     by_state = {state.value: 0 for state in State}
     total = overdue = dispatched = counted = in_time = valid = solved = satisfied = basically = 0
+    answered = chases = 0
     for request in requests:
         if not _in_filter(request, since, until, unit):
             continue
         total += 1
+        chases += request.chases
+        answered += answered_directly(request)
         by_state[request.state.value] += 1
         if is_overdue(request.state, request.due_at, now):
             overdue += 1
@@ -148,8 +158,21 @@ def stats_from_requests(
             basically += callback.satisfaction is Satisfaction.basically
     rates = make_rates(dispatched, counted, in_time, valid, solved, satisfied, basically)
     return Stats(
-        total=total, by_state=by_state, overdue=overdue, rates=rates, since=since, until=until, unit=unit
+        total=total,
+        by_state=by_state,
+        overdue=overdue,
+        rates=rates,
+        answered_directly=answered,
+        chases=chases,
+        since=since,
+        until=until,
+        unit=unit,
     )
+
+
+def answered_directly(request: Request) -> bool:
+    """Closed as answered directly from the knowledge base."""
+    return request.state is State.closed and request.answered_with is not None
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -200,12 +223,24 @@ def stats_sql(
         _count_if(and_(r.cb_valid, r.cb_solved)),
         _count_if(and_(r.cb_valid, r.cb_satisfaction == Satisfaction.satisfied.value)),
         _count_if(and_(r.cb_valid, r.cb_satisfaction == Satisfaction.basically.value)),
+        _count_if(and_(r.state == State.closed.value, r.answered_with.is_not(None))),
+        func.coalesce(func.sum(r.chases), 0),
     )
     if where is not None:
         totals = totals.where(where)
     row = conn.execute(totals).one()
-    total, overdue, dispatched, counted, in_time, valid, solved, satisfied, basically = (int(v) for v in row)
+    total, overdue, dispatched, counted, in_time, valid, solved, satisfied, basically, answered, chases = (
+        int(v) for v in row
+    )
     rates = make_rates(dispatched, counted, in_time, valid, solved, satisfied, basically)
     return Stats(
-        total=total, by_state=by_state, overdue=overdue, rates=rates, since=since, until=until, unit=unit
+        total=total,
+        by_state=by_state,
+        overdue=overdue,
+        rates=rates,
+        answered_directly=answered,
+        chases=chases,
+        since=since,
+        until=until,
+        unit=unit,
     )

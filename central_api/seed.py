@@ -37,6 +37,8 @@ from central_api.catalogue import (
     STREET_OFFICE,
     category_by_code,
 )
+from central_api.knowledge_seed import seed_knowledge
+from central_api.knowledge_store import KnowledgeStore
 from central_api.seed_data import (
     BACKLOG_SHARE,
     BACKLOG_WINDOW,
@@ -370,7 +372,8 @@ def seed_store(
     now: datetime | None = None,
     backdate: bool = True,
 ) -> int:
-    """Write `count` demo requests and their histories into `store`; return how many were created.
+    """Write `count` demo requests and their histories into `store`, with the street's gazetteer
+    (`places_seed.demo_places`, replacing the store's); return how many requests were created.
 
     Every intake and action goes through the `Store` protocol (`create_request`, then `apply`
     with `if_match` = the version just returned), interleaved across requests in time order
@@ -393,8 +396,11 @@ def seed_store(
         store.clock = lambda: moment[0]
     ids: dict[str, str] = {}
     versions: dict[int, int] = {}
+    from central_api.places_seed import demo_places  # (it reads `coords` of this module)
+
     try:
         with store.batch():
+            store.set_places(demo_places())
             for at, i, j in demo_events(demos):
                 moment[0] = at.astimezone(UTC)
                 demo = demos[i]
@@ -411,6 +417,9 @@ def seed_store(
                         ids[demo.ref], action, actor=step.actor, if_match=versions[i], idempotency_key=None
                     )
                     versions[i] = outcome.request.version
+            if isinstance(store, KnowledgeStore):
+                moment[0] = now.astimezone(UTC)
+                seed_knowledge(store)
     finally:
         store.clock = original_clock
     return len(demos)

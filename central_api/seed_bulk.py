@@ -26,13 +26,17 @@ from api_client.domain.lifecycle import (
     snapshot_diff,
 )
 from api_client.models import NewRequest, Request, State, now_utc
+from central_api.knowledge_seed import SEED_ACTOR, seed_entries
+from central_api.places_seed import demo_places
 from central_api.seed import demo_events, demo_requests
 from central_api.sql import tables as t
 from central_api.sql.audit import audit_row
 from central_api.sql.callers import caller_row, ensure_secret, masked_caller
 from central_api.sql.directory import Directory
 from central_api.sql.engine import Database
-from central_api.sql.feed import change_row
+from central_api.sql.feed import change_row, record_units, unit_rows
+from central_api.sql.knowledge import insert_entries
+from central_api.sql.places import write_places
 from central_api.sql.requests import SNAPSHOT_EXCLUDE, request_columns
 from central_api.sql.routing_rules import load_rules
 
@@ -51,6 +55,7 @@ def seed_new_database(url: str, *, seed: int, count: int, now: datetime | None =
         directory = Directory(db)
         with db.write() as conn:
             _check_new(conn)
+            write_places(conn, demo_places())
             rows = _Rows(directory, ensure_secret(conn))
             refs: dict[str, str] = {}
             for at, i, j in demo_events(demos):
@@ -65,6 +70,7 @@ def seed_new_database(url: str, *, seed: int, count: int, now: datetime | None =
                         action = Merge(parent_id=refs[action.parent_id])
                     rows.apply(refs[demo.ref], action, actor=step.actor, now=moment)
             rows.insert(conn)
+            insert_entries(conn, seed_entries(), actor=SEED_ACTOR, now=now.astimezone(UTC))
     finally:
         db.close()
     return len(demos)
@@ -89,6 +95,7 @@ class _Rows:
     current: dict[str, tuple[Request, str]] = field(default_factory=dict)  # id -> (request, JSON)
     merged: dict[str, set[str]] = field(default_factory=dict)  # parent id -> ids ever merged into it
     changes: list[dict[str, object]] = field(default_factory=list)
+    change_units: list[dict[str, object]] = field(default_factory=list)
     audit: list[dict[str, object]] = field(default_factory=list)
     callers: list[dict[str, object]] = field(default_factory=list)
 
@@ -161,6 +168,7 @@ class _Rows:
         self.current[after.id] = (after, data)
         old, new = snapshot_diff(before, after)
         self.changes.append(change_row(after, data, action, now))
+        self.change_units += unit_rows(after, before)
         self.audit.append(audit_row(after, action, actor, now, old, new, detail))
 
     def insert(self, conn: Connection) -> None:
@@ -173,4 +181,5 @@ class _Rows:
         conn.execute(insert(t.requests), requests)
         conn.execute(insert(t.callers), self.callers)
         conn.execute(insert(t.changes), self.changes)
+        record_units(conn, self.change_units)
         conn.execute(insert(t.audit), self.audit)

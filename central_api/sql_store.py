@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from api_client.actions import Action
+from api_client.knowledge import KnowledgeEntry, KnowledgeEntryIn, KnowledgeEvent
 from api_client.models import (
     AuditEvent,
     CallerLookup,
@@ -35,11 +36,15 @@ from api_client.models import (
     Unit,
     now_utc,
 )
+from api_client.places import Place
+from central_api.scope import Scope
 from central_api.sql.audit import AuditTrail
 from central_api.sql.callers import Callers
 from central_api.sql.directory import Directory
 from central_api.sql.engine import Database, DatabaseUnavailable, database_url, shown_url
 from central_api.sql.feed import Feed
+from central_api.sql.knowledge import KnowledgeBase
+from central_api.sql.places import Places
 from central_api.sql.requests import Requests
 from central_api.sql.routing_rules import RoutingRules
 from central_api.sql.schema import Catalogue, bootstrap
@@ -77,6 +82,8 @@ class SqlStore:
         self._rules = RoutingRules(self._db, self._directory)
         self._stats = StatsReader(self._db, self._directory)
         self._tokens = Tokens(self._db)
+        self._places = Places(self._db)
+        self._knowledge = KnowledgeBase(self._db, self._directory)
 
     @classmethod
     def open(
@@ -139,6 +146,7 @@ class SqlStore:
         if_match: int,
         idempotency_key: str | None,
         token_id: int = 0,
+        scope: Scope | None = None,
     ) -> Outcome:
         return self._requests.apply(
             request_id,
@@ -147,6 +155,7 @@ class SqlStore:
             if_match=if_match,
             idempotency_key=idempotency_key,
             token_id=token_id,
+            scope=scope,
         )
 
     def list_requests(self, flt: RequestFilter) -> list[Request]:
@@ -165,11 +174,19 @@ class SqlStore:
         return self._callers.lookups(limit)
 
     # --- change feed ----------------------------------------------------------------------
-    def changes_raw(self, since: int, limit: int) -> tuple[list[tuple[int, str, str]], int]:
-        return self._feed.changes_raw(since, limit)
+    def changes_raw(
+        self, since: int, limit: int, *, unit: str | None = None
+    ) -> tuple[list[tuple[int, str, str]], int]:
+        return self._feed.changes_raw(since, limit, unit=unit)
 
-    def changes(self, since: int, limit: int) -> tuple[list[Change], int]:
-        return self._feed.changes(since, limit)
+    def changes(self, since: int, limit: int, *, unit: str | None = None) -> tuple[list[Change], int]:
+        return self._feed.changes(since, limit, unit=unit)
+
+    def change_units(self, after: int, upto: int) -> list[tuple[int, str]]:
+        return self._feed.change_units(after, upto)
+
+    def unit_head(self, unit: str, upto: int) -> int:
+        return self._feed.unit_head(unit, upto)
 
     def head(self) -> int:
         return self._feed.head()
@@ -186,6 +203,16 @@ class SqlStore:
 
     def communities(self) -> list[Community]:
         return self._directory.communities()
+
+    # --- the gazetteer --------------------------------------------------------------------
+    def places_json(self) -> bytes:
+        return self._places.places_json()
+
+    def places(self) -> list[Place]:
+        return self._places.places()
+
+    def set_places(self, places: Sequence[Place]) -> None:
+        self._places.set_places(places)
 
     # --- routing rules --------------------------------------------------------------------
     def routing_rules(self) -> list[RoutingRule]:
@@ -205,6 +232,29 @@ class SqlStore:
     def routing_rule_audit(self, rule_id: str | None = None) -> list[RoutingRuleEvent]:
         return self._rules.routing_rule_audit(rule_id)
 
+    # --- the knowledge base (central_api.knowledge_store.KnowledgeStore) ------------------
+    def knowledge_entries(self) -> list[KnowledgeEntry]:
+        return self._knowledge.knowledge_entries()
+
+    def knowledge_entry(self, entry_id: str) -> KnowledgeEntry:
+        return self._knowledge.knowledge_entry(entry_id)
+
+    def create_knowledge_entry(
+        self, entry: KnowledgeEntryIn, *, actor: str, entry_id: str | None = None
+    ) -> KnowledgeEntry:
+        return self._knowledge.create_knowledge_entry(entry, actor=actor, entry_id=entry_id)
+
+    def replace_knowledge_entry(
+        self, entry_id: str, entry: KnowledgeEntryIn, *, actor: str, if_match: int | None
+    ) -> KnowledgeEntry:
+        return self._knowledge.replace_knowledge_entry(entry_id, entry, actor=actor, if_match=if_match)
+
+    def withdraw_knowledge_entry(self, entry_id: str, *, actor: str, if_match: int | None) -> KnowledgeEntry:
+        return self._knowledge.withdraw_knowledge_entry(entry_id, actor=actor, if_match=if_match)
+
+    def knowledge_audit(self, entry_id: str | None = None) -> list[KnowledgeEvent]:
+        return self._knowledge.knowledge_audit(entry_id)
+
     # --- numbers --------------------------------------------------------------------------
     def stats(self, *, since: datetime | None, until: datetime | None, unit: str | None) -> Stats:
         return self._stats.stats(since=since, until=until, unit=unit)
@@ -213,8 +263,8 @@ class SqlStore:
         return self._stats.unit_stats(since=since, until=until)
 
     # --- tokens ---------------------------------------------------------------------------
-    def create_token(self, name: str, role: Role, *, actor: str = "server") -> str:
-        return self._tokens.create_token(name, role, actor=actor)
+    def create_token(self, name: str, role: Role, *, actor: str = "server", unit: str | None = None) -> str:
+        return self._tokens.create_token(name, role, actor=actor, unit=unit)
 
     def identify(self, token: str) -> TokenHolder | None:
         return self._tokens.identify(token)

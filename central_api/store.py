@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from api_client.actions import Action
 from api_client.models import (
@@ -35,6 +35,10 @@ from api_client.models import (
     TokenInfo,
     Unit,
 )
+from api_client.places import Place
+
+if TYPE_CHECKING:
+    from central_api.scope import Scope
 
 
 class StoreError(Exception):
@@ -174,9 +178,17 @@ class TokenNotFound(StoreError):
         super().__init__(f"No token named {name!r}.", params={"name": name})
 
 
+class ScopeRefused(StoreError):
+    """A unit's token asked for what is not its unit's, or what a unit may not do (403):
+    `not_your_unit`, `unit_not_allowed`, `unit_not_lead`."""
+
+    code = "not_your_unit"
+
+
 class TokenHolder(Identity):
-    """Who is calling, as the server knows it: the name and role, and the id of the token used
-    (idempotency keys are scoped by it). Answered as an `Identity`."""
+    """Who is calling, as the server knows it: the name and role (and the unit a `unit` token is
+    bound to), and the id of the token used (idempotency keys are scoped by it). Answered as an
+    `Identity`."""
 
     token_id: int
 
@@ -198,6 +210,7 @@ class RequestFilter:
     states: Sequence[State] = ()
     received_from: datetime | None = None
     received_to: datetime | None = None
+    unit: str | None = None  # only the requests this unit leads or co-handles
     offset: int = 0
     limit: int = 1000
 
@@ -237,10 +250,13 @@ class Store(Protocol):
         if_match: int,
         idempotency_key: str | None,
         token_id: int = 0,
+        scope: Scope | None = None,
     ) -> Outcome:
         """Apply a dispatcher action. Raises RequestNotFound, VersionMismatch,
-        api_client.domain.lifecycle.TransitionRefused, IdempotencyMismatch. A key replayed by the
-        same token returns the first outcome (replayed=True) before any version check."""
+        api_client.domain.lifecycle.TransitionRefused, IdempotencyMismatch, and ScopeRefused when
+        `scope` (a unit's) may not act on the request as it stands (`Scope.check_action`, in the
+        write's transaction). A key replayed by the same token returns the first outcome
+        (replayed=True) before any other check."""
         ...
 
     def list_requests(self, flt: RequestFilter) -> list[Request]: ...
@@ -268,8 +284,18 @@ class Store(Protocol):
         ...
 
     # --- change feed ----------------------------------------------------
-    def changes(self, since: int, limit: int) -> tuple[list[Change], int]:
-        """Changes with seq > since, oldest first, at most `limit`; and the current head."""
+    def changes(self, since: int, limit: int, *, unit: str | None = None) -> tuple[list[Change], int]:
+        """Changes with seq > since, oldest first, at most `limit` (only those concerning `unit`
+        when given: `change_units`); and the current head."""
+        ...
+
+    def change_units(self, after: int, upto: int) -> list[tuple[int, str]]:
+        """(seq, unit) for every unit each change in (after, upto] concerns: the units its
+        request had before it and after it."""
+        ...
+
+    def unit_head(self, unit: str, upto: int) -> int:
+        """The newest change up to `upto` that concerns `unit` (0 when none does)."""
         ...
 
     def head(self) -> int:
@@ -286,6 +312,16 @@ class Store(Protocol):
     def categories(self) -> list[Category]: ...
 
     def communities(self) -> list[Community]: ...
+
+    # --- the gazetteer --------------------------------------------------
+    def places_json(self) -> bytes:
+        """Every place of the street's gazetteer (`api_client.places.Place`), in order, as one
+        JSON array."""
+        ...
+
+    def set_places(self, places: Sequence[Place]) -> None:
+        """Replace the gazetteer (parents listed before their children)."""
+        ...
 
     # --- routing rules --------------------------------------------------
     def routing_rules(self) -> list[RoutingRule]:
@@ -322,9 +358,11 @@ class Store(Protocol):
         ...
 
     # --- tokens ---------------------------------------------------------
-    def create_token(self, name: str, role: Role, *, actor: str = "server") -> str:
+    def create_token(self, name: str, role: Role, *, actor: str = "server", unit: str | None = None) -> str:
         """Store a new token (hashed) and return it; it is never shown again. Audited as a token
-        event by `actor`. Raises TokenNameTaken, InvalidInput (a name with control characters)."""
+        event by `actor`. A `unit` token is bound to `unit`, and only it has one. Raises
+        TokenNameTaken, InvalidInput (a name with control characters, an unknown unit, a unit
+        for another role or none for a unit token)."""
         ...
 
     def identify(self, token: str) -> TokenHolder | None:

@@ -5,6 +5,7 @@ sync engine.
 - `storage`: `AtomicJSONStorage`, a TinyDB storage that writes atomically with orjson;
 - `locking`: `FileLock` and `try_exclusive` between processes sharing a cache;
 - `outbox`: `Outbox`, the pending actions and conflicts (`PendingAction`, `ConflictRecord`);
+- `intakes`: a call taken in while it waits in the outbox (its temporary id, its view);
 - `request_cache`: `RequestCache`, the cached requests and their in-memory index;
 - `local_store`: `LocalStore`, both joined, with the optimistic view the UI shows;
 - `errors`: the exceptions, each with a message for the dispatcher.

@@ -1,33 +1,32 @@
-"""The directory (units, categories, communities) kept on disk, so the app can start offline.
+"""The directory (units, categories, communities, the street's places) kept on disk, so the app
+can start offline.
 
-- `Directory`: the three lists as the server sent them, when they were fetched, and look-ups by id;
-- `fetch_directory(client)`: the three reads, and the routing rules, concurrently;
+- `Directory`: the lists as the server sent them, when they were fetched, and look-ups by id;
+- `fetch_directory(client)`: the three reads, the routing rules and the places, concurrently;
 - `DirectoryFile(path)`: `load()` and `save()`; the file is `{"schema": 1, "directory": {...}}`,
   written atomically, 0600 in a 0700 directory. A missing file loads as None; a damaged, foreign
   or newer one too, after it is moved aside with a message in `.messages` (the directory is
   fetched again: nothing in it is irreplaceable);
-- `suggested_units(directory, category, community)`: the units the dispatch dialog lists first
-  (the matching routing rule's units, then the units the catalogue suggests).
+- `suggested_units(directory, category, community, place_id)`: the units the dispatch dialog
+  lists first (the matching routing rule's units, those covering the request's place, then the
+  units the catalogue suggests).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
-import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr
 
+from api_client.domain.coverage import covering_units
 from api_client.domain.routing import best_rule
-from api_client.errors import NotFound
+from api_client.errors import Forbidden, NotFound
 from api_client.models import Category, Community, RoutingRule, Unit, UnitKind, now_utc
-from local_cache.errors import CorruptCache
-from local_cache.locking import FileLock
-from local_cache.paths import ensure_private_dir
-from local_cache.storage import atomic_write_bytes, move_aside, parse_document, read_file, remove_stale_temps
+from api_client.places import Place
+from local_cache.snapshot_file import SnapshotFile
 
 #: The file format this version reads and writes; a larger one is a newer hotline's.
 SCHEMA = 1
@@ -44,8 +43,8 @@ class DirectoryNames(NamedTuple):
 
 
 class Directory(BaseModel):
-    """Units, categories, communities and routing rules as the server listed them at
-    `fetched_at` (a file saved before routing rules existed loads with none).
+    """Units, categories, communities, routing rules and the street's places as the server listed
+    them at `fetched_at` (a file saved before routing rules or places existed loads with none).
 
     Treat it as read-only: the look-ups are indexed once, when it is made.
     """
@@ -57,15 +56,18 @@ class Directory(BaseModel):
     communities: list[Community]
     fetched_at: AwareDatetime
     routing_rules: list[RoutingRule] = []
+    places: list[Place] = []
 
     _units: dict[str, Unit] = PrivateAttr(default_factory=dict)
     _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
     _communities: dict[str, Community] = PrivateAttr(default_factory=dict)
+    _places: dict[str, Place] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object, /) -> None:
         self._units = {u.id: u for u in self.units}
         self._categories = {c.code: c for c in self.categories}
         self._communities = {c.id: c for c in self.communities}
+        self._places = {p.id: p for p in self.places}
 
     def unit(self, unit_id: str) -> Unit | None:
         return self._units.get(unit_id)
@@ -75,6 +77,13 @@ class Directory(BaseModel):
 
     def community(self, community_id: str) -> Community | None:
         return self._communities.get(community_id)
+
+    def place(self, place_id: str) -> Place | None:
+        return self._places.get(place_id)
+
+    def covering_units(self, place_id: str) -> list[str]:
+        """The units covering a place (`api_client.domain.coverage`), those in the directory."""
+        return [u for u in covering_units(place_id, self._places) if u in self._units]
 
     def names(self) -> DirectoryNames:
         """Names by id for the queue table: `Names(*directory.names())`."""
@@ -102,10 +111,17 @@ class RoutingRuleSource(Protocol):
     async def routing_rules(self) -> list[RoutingRule]: ...
 
 
+@runtime_checkable
+class PlaceSource(Protocol):
+    """A client that can also read the street's places (`api_client.HotlineClient` can)."""
+
+    async def places(self) -> list[Place]: ...
+
+
 async def fetch_directory(client: DirectorySource) -> Directory:
     """The server's directory now, its lists read concurrently: units, categories,
-    communities, and the routing rules when the client can read them (a server without
-    routing rules, answering 404, gives none).
+    communities, and the routing rules and places when the client can read them (a server
+    without them, answering 404, gives none).
 
     Raises the client's error (`api_client.HotlineError`) of the first read that fails; the
     other reads are then cancelled.
@@ -117,6 +133,7 @@ async def fetch_directory(client: DirectorySource) -> Directory:
             categories = group.create_task(client.categories())
             communities = group.create_task(client.communities())
             rules = group.create_task(_routing_rules(client))
+            places = group.create_task(_places(client))
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return Directory(
@@ -125,6 +142,7 @@ async def fetch_directory(client: DirectorySource) -> Directory:
         communities=communities.result(),
         fetched_at=fetched_at,
         routing_rules=rules.result(),
+        places=places.result(),
     )
 
 
@@ -135,113 +153,70 @@ async def _routing_rules(client: DirectorySource) -> list[RoutingRule]:
         return await client.routing_rules()
     except NotFound:  # a server from before routing rules
         return []
+    except Forbidden:  # a unit's login: the centre routes, the unit reads no rules
+        return []
 
 
-class _BadFile(Exception):
-    """Why a directory file cannot be used (the message completes "could not be used: ...")."""
+async def _places(client: DirectorySource) -> list[Place]:
+    if not isinstance(client, PlaceSource):
+        return []
+    try:
+        return await client.places()
+    except NotFound:  # a server from before the gazetteer
+        return []
 
 
-class DirectoryFile:
+class DirectoryFile(SnapshotFile[Directory]):
     """The directory on disk at `path` (in a dispatcher's private cache dir, as `FILE_NAME`).
 
     `lock_timeout` bounds the wait for another hotline process saving or recovering the same file.
     """
 
-    def __init__(self, path: Path, *, lock_timeout: float = 10.0) -> None:
-        self.path = Path(path)
-        self.lock_timeout = lock_timeout
-        #: What went wrong with the file, for the dispatcher to read (a bad file moved aside).
-        self.messages: list[str] = []
-
-    def load(self) -> Directory | None:
-        """The saved directory; None when there is none or it cannot be used (see `.messages`).
-
-        A file that cannot be read at all (no permission) raises CacheError."""
-        try:
-            return _parse(self._read(), self.path)
-        except _BadFile:
-            pass
-        with FileLock(self.path, timeout=self.lock_timeout):
-            try:  # another process may have saved a good one meanwhile
-                return _parse(self._read(), self.path)
-            except _BadFile as bad:
-                reason = str(bad)
-            try:
-                aside = move_aside(self.path, "bad")
-            except FileNotFoundError:
-                return None
-        self.messages.append(
-            f"the saved directory of units, categories and communities in {self.path} could not be"
-            f" used: {reason}. The file was moved to {aside}; it will be fetched again from the"
-            " server when hotline is online."
-        )
-        return None
-
-    def save(self, directory: Directory) -> None:
-        """Replace the file atomically (temp file, fsync, rename), 0600 in a private directory."""
-        ensure_private_dir(self.path.parent)
-        payload = orjson.dumps({"schema": SCHEMA, "directory": directory.model_dump(mode="json")})
-        with FileLock(self.path, timeout=self.lock_timeout):
-            remove_stale_temps(self.path)
-            _key, fd = atomic_write_bytes(self.path, payload)
-            os.close(fd)
-
-    def _read(self) -> bytes | None:
-        found = read_file(self.path)
-        if found is None:
-            return None
-        data, _key, fd = found
-        os.close(fd)
-        return data
+    MODEL = Directory
+    KEY = "directory"
+    SCHEMA = SCHEMA
+    WHAT = "directory of units, categories and communities"
+    KIND = "a directory"
 
 
-def _parse(data: bytes | None, path: Path) -> Directory | None:
-    """The directory in a file's bytes (None for no file); _BadFile when they are not one."""
-    if data is None:
-        return None
-    try:
-        document = parse_document(data, path)
-    except CorruptCache:
-        raise _BadFile("it is not valid JSON") from None
-    if document is None:
-        raise _BadFile("it is empty")
-    schema = document.get("schema")
-    if not isinstance(schema, int) or isinstance(schema, bool):
-        raise _BadFile(f"its schema is {schema!r}")
-    if schema > SCHEMA:
-        raise _BadFile(f"it was written by a newer hotline (schema {schema}; this one reads {SCHEMA})")
-    if schema != SCHEMA:
-        raise _BadFile(f"its schema is {schema!r}")
-    try:
-        return Directory.model_validate(document.get("directory"))
-    except ValidationError as exc:
-        raise _BadFile(f"it is not a directory ({exc.error_count()} problem(s))") from None
-
-
-def suggested_units(directory: Directory, category_code: str, community_id: str) -> list[str]:
+def suggested_units(
+    directory: Directory, category_code: str, community_id: str, place_id: str | None = None
+) -> list[str]:
     """Ids of the units the dispatch dialog lists first for a request of `category_code` in
-    `community_id` ("" when unknown), best first.
-
-    A unit qualifies when it covers the category and the community (an empty `categories` or
-    `communities` means all; with an unknown community only units covering every community do)
-    and the category's `default_units` name it, by id or by kind. When no default unit
-    qualifies (or the category is unknown), every unit covering both does (for the demo
-    catalogue, at least the district command centre). Order: on-duty before off-duty, then
-    community-specific before district-wide, then the order of `default_units`, then the
-    directory's order.
+    `community_id` ("" when unknown) at the place `place_id` (None when unknown), best first.
 
     The routing rule that decides for the request (`api_client.domain.routing.best_rule`: a rule naming
-    the community beats a `*` rule) comes before all of them: its lead unit, then its co-units,
-    whatever their duty state (the supervisor chose them).
+    the community beats a `*` rule) comes first: its lead unit, then its co-units, whatever their
+    duty state (the supervisor chose them).
+
+    Then the units covering the place (`Directory.covering_units`: its community office, property
+    company, utilities) that handle the category, on-duty first, in the order of the category's
+    `default_units`, then the place's. Where the gazetteer knows the place, a property company
+    that does not cover it is not suggested: the gazetteer says which compounds each manages.
+
+    Then the catalogue's: a unit qualifies when it covers the category and the community (an
+    empty `categories` or `communities` means all; with an unknown community only units covering
+    every community do) and the category's `default_units` name it, by id or by kind. When no
+    default unit qualifies (or the category is unknown), every unit covering both does (for the
+    demo catalogue, at least the district command centre). Order: on-duty before off-duty, then
+    community-specific before district-wide, then the order of `default_units`, then the
+    directory's order.
     """
     rule = best_rule(directory.routing_rules, category_code, community_id)
     ruled = [rule.lead_unit, *rule.co_units] if rule is not None else []
     ruled = [unit_id for unit_id in ruled if directory.unit(unit_id) is not None]
-    others = _catalogue_suggestions(directory, category_code, community_id)
-    return list(dict.fromkeys([*ruled, *others]))
+    covering: list[str] = []
+    elsewhere: set[str] = set()
+    if place_id is not None and directory.place(place_id) is not None:
+        covering = _covering_suggestions(directory, category_code, place_id)
+        place_units = set(directory.covering_units(place_id))
+        elsewhere = {u.id for u in directory.units if u.kind is UnitKind.property and u.id not in place_units}
+    others = _catalogue_suggestions(directory, category_code, community_id, elsewhere)
+    return list(dict.fromkeys([*ruled, *covering, *others]))
 
 
-def _catalogue_suggestions(directory: Directory, category_code: str, community_id: str) -> list[str]:
+def _default_rank(directory: Directory, category_code: str) -> dict[str, int]:
+    """Each unit the category's `default_units` name (by id or by kind): its position there."""
     category = directory.category(category_code)
     defaults = category.default_units if category is not None else []
     rank: dict[str, int] = {}
@@ -253,12 +228,38 @@ def _catalogue_suggestions(directory: Directory, category_code: str, community_i
         )
         for unit in named:
             rank.setdefault(unit.id, position)
-    covering = [u for u in directory.units if _covers(u, category_code, community_id)]
+    return rank
+
+
+def _covering_suggestions(directory: Directory, category_code: str, place_id: str) -> list[str]:
+    rank = _default_rank(directory, category_code)
+    found = [
+        (position, unit)
+        for position, unit_id in enumerate(directory.covering_units(place_id))
+        if (unit := directory.unit(unit_id)) is not None
+        and (not unit.categories or category_code in unit.categories)
+    ]
+
+    def key(item: tuple[int, Unit]) -> tuple[bool, int, int]:
+        position, unit = item
+        return (not unit.on_duty, rank.get(unit.id, len(rank) + 1_000), position)
+
+    return [unit.id for _, unit in sorted(found, key=key)]
+
+
+def _catalogue_suggestions(
+    directory: Directory, category_code: str, community_id: str, left_out: set[str]
+) -> list[str]:
+    rank = _default_rank(directory, category_code)
+    last = max(rank.values(), default=-1) + 1
+    covering = [
+        u for u in directory.units if u.id not in left_out and _covers(u, category_code, community_id)
+    ]
     chosen = [u for u in covering if u.id in rank] or covering
     order = {u.id: i for i, u in enumerate(directory.units)}
 
     def key(unit: Unit) -> tuple[bool, bool, int, int]:
-        return (not unit.on_duty, not unit.communities, rank.get(unit.id, len(defaults)), order[unit.id])
+        return (not unit.on_duty, not unit.communities, rank.get(unit.id, last), order[unit.id])
 
     return [u.id for u in sorted(chosen, key=key)]
 
@@ -281,6 +282,7 @@ __all__ = [
     "DirectoryFile",
     "DirectoryNames",
     "DirectorySource",
+    "PlaceSource",
     "RoutingRuleSource",
     "default_path",
     "fetch_directory",

@@ -3,7 +3,10 @@ outbox joined, with the optimistic view the UI shows.
 
 The view of a request is the cached server copy with this store's pending actions applied in
 order by `api_client.domain.lifecycle.apply_action`, the same state machine the server runs. An action
-that no longer applies locally is skipped in the view, never deleted: the server decides.
+that no longer applies locally is skipped in the view, never deleted: the server decides. A call
+taken in and not yet sent is a request under its temporary id, made from the queued intake
+(`local_cache.intakes`); once the server has taken it in, it is the server's copy under the
+server's id, and an action recorded on the temporary id goes to that one.
 
 Of all the processes that open one cache directory, the first holds `sync.lock` and is the
 single sync owner (`is_sync_owner`); the others record actions and read, and take in the
@@ -18,10 +21,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
 
-from api_client.actions import Action
+from api_client.actions import Action, Merge
 from api_client.domain.lifecycle import TransitionRefused, apply_action
-from api_client.models import ChangesPage, PulledPage, Request, now_utc
+from api_client.models import ChangesPage, NewRequest, PulledPage, Request, Tier, now_utc
 from local_cache.errors import UnknownAction, UnknownRequest
+from local_cache.intakes import Intake, intake_view, is_temporary
 from local_cache.locking import FileLock, try_exclusive
 from local_cache.outbox import ConflictRecord, Outbox, PendingAction, Refusal
 from local_cache.paths import check_private_files, ensure_private_dir
@@ -97,16 +101,32 @@ class LocalStore:
             return cached
 
     def view(self, request_id: str) -> Request | None:
-        """The server copy with the pending actions applied in order; None if not cached."""
+        """The server copy (or a queued intake's request) with the pending actions applied in
+        order; None if not cached."""
         with self._lock:
-            copy = self.server_copy(request_id)
+            pending = self.outbox.pending_for(request_id)
+            copy = self._base(request_id, pending)
             if copy is None:
                 return None
-            return _applied(copy, self.outbox.pending_for(request_id))
+            return _applied(copy, pending)
 
     def view_ids(self) -> list[str]:
-        """The ids `views()` yields: every cached request, in cache order."""
-        return self.cache.ids()
+        """The ids `views()` yields: every cached request, in cache order, then the calls taken
+        in that the server has not taken yet (their temporary ids)."""
+        return [*self.cache.ids(), *self.temporary_ids()]
+
+    def temporary_ids(self) -> list[str]:
+        """The temporary ids of the calls taken in and not yet taken in by the server (pending,
+        or kept as a conflict), in the order they were taken."""
+        pending = [a.request_id for a in self.outbox.pending() if a.intake is not None]
+        refused = [c.action.request_id for c in self.outbox.conflicts() if c.action.intake is not None]
+        return list(dict.fromkeys([*pending, *refused]))
+
+    def resolve(self, request_id: str) -> str:
+        """The id a request goes by now: the server's for a temporary id it has taken in."""
+        if is_temporary(request_id):
+            return self.outbox.renamed(request_id) or request_id
+        return request_id
 
     def views(self) -> Iterator[Request]:
         """Every cached request as the dispatcher sees it (validates each one: for whole-queue
@@ -133,7 +153,7 @@ class LocalStore:
         now = now_utc()
 
         def prepare(pending: list[PendingAction]) -> int:  # under the outbox's lock, fresh from disk
-            copy = self.server_copy(request_id)
+            copy = self._base(request_id, pending)
             if copy is None:
                 raise UnknownRequest(
                     f"request {request_id} is not in the local cache; sync (or wait for it) and try again"
@@ -142,7 +162,8 @@ class LocalStore:
             apply_action(view, action, actor=actor, now=now)  # raises TransitionRefused
             return view.version
 
-        with self._lock:
+        with self._lock:  # a rename (`confirm_intake`) takes it too: the resolved id stays right
+            request_id, action = self.resolve(request_id), self._resolved(action)
             return self.outbox.record_checked(request_id, action, actor=actor, prepare=prepare, at=now)
 
     def record_batch(
@@ -155,7 +176,7 @@ class LocalStore:
         now = now_utc()
 
         def prepare(request_id: str, action: Action, pending: list[PendingAction]) -> int:
-            copy = self.server_copy(request_id)
+            copy = self._base(request_id, pending)
             if copy is None:
                 raise TransitionRefused(
                     f"request {request_id} is not in the local cache",
@@ -167,7 +188,45 @@ class LocalStore:
             return view.version
 
         with self._lock:
+            items = [(self.resolve(request_id), self._resolved(action)) for request_id, action in items]
             return self.outbox.record_batch(items, actor=actor, prepare=prepare, at=now)
+
+    def record_intake(
+        self,
+        new: NewRequest,
+        *,
+        tier: Tier,
+        then: Sequence[Action] = (),
+        elsewhere: Sequence[tuple[str, Action]] = (),
+        actor: str,
+    ) -> list[PendingAction]:
+        """Queue a call taken in under a new temporary id (the first record's `request_id`), the
+        actions `then` on it and `elsewhere` on other requests, in one durable write: each action is
+        checked like `record` (the new request as `intake_view` shows it); one that does not apply
+        raises TransitionRefused (UnknownRequest: a request not cached) and nothing is recorded.
+        `tier` is what the view shows until the server decides; a call without `received_at` was
+        received now."""
+        now = now_utc()
+        if new.received_at is None:
+            new = new.model_copy(update={"received_at": now})
+
+        def prepare(request_id: str, action: Action, pending: list[PendingAction]) -> int:
+            copy = self._base(request_id, pending)
+            if copy is None:
+                raise UnknownRequest(
+                    f"request {request_id} is not in the local cache; sync (or wait for it) and try again"
+                )
+            view = _applied(copy, pending)
+            apply_action(view, action, actor=actor, now=now)  # raises TransitionRefused
+            return view.version
+
+        with self._lock:
+            then = [self._resolved(action) for action in then]
+            elsewhere = [
+                (self.resolve(request_id), self._resolved(action)) for request_id, action in elsewhere
+            ]
+            queued = Intake(new=new, tier=tier)
+            return self.outbox.record_intake(queued, then, elsewhere, actor=actor, prepare=prepare, at=now)
 
     def pending(self) -> list[PendingAction]:
         return self.outbox.pending()
@@ -193,6 +252,14 @@ class LocalStore:
             for _key, server_request in confirmed:
                 self.cache.put(server_request)
             self.outbox.confirm_many(confirmed)
+
+    def confirm_intake(self, key: str, server_request: Request) -> str | None:
+        """The server took the intake `key` in: the cache takes its copy, and the outbox renames
+        the temporary id to the server's in one write (`Outbox.confirm_intake`), keeping the
+        copy until the cache holding it is flushed. Returns the temporary id."""
+        with self._lock:
+            self.cache.put(server_request)
+            return self.outbox.confirm_intake(key, server_request)
 
     def note_failure(self, key: str, message: str) -> None:
         self.outbox.note_failure(key, message)
@@ -230,6 +297,9 @@ class LocalStore:
             if record is None:
                 raise UnknownAction(f"the outbox holds no conflict {conflict_id}")
             retried = record.action
+            action = retried.action
+            if isinstance(action, Intake):  # sent again as it was; what waits behind it follows
+                return self.outbox.retry_conflict(conflict_id, base_version=0)
             cached = self.server_copy(retried.request_id)
             if record.server is not None and (cached is None or _stamp(record.server) > _stamp(cached)):
                 cached = record.server
@@ -237,7 +307,7 @@ class LocalStore:
                 raise UnknownRequest(f"request {retried.request_id} is not in the local cache")
             earlier = [a for a in self.outbox.pending_for(retried.request_id) if a.order < retried.order]
             view = _applied(cached, earlier)
-            apply_action(view, retried.action, actor=retried.actor, now=now_utc())
+            apply_action(view, action, actor=retried.actor, now=now_utc())
             return self.outbox.retry_conflict(conflict_id, base_version=view.version)
 
     def drop_conflict(self, conflict_id: str) -> ConflictRecord:
@@ -288,11 +358,32 @@ class LocalStore:
         self.close()
 
     def _view_before(self, action: PendingAction) -> Request | None:
-        cached = self.server_copy(action.request_id)
-        if cached is None:
+        if action.intake is not None:
             return None
         earlier = [a for a in self.outbox.pending_for(action.request_id) if a.order < action.order]
+        cached = self._base(action.request_id, earlier)
+        if cached is None:
+            return None
         return _applied(cached, earlier)
+
+    def _base(self, request_id: str, pending: Sequence[PendingAction]) -> Request | None:
+        """What the pending actions on a request apply to: the server's copy, or for a temporary
+        id the request its queued intake (pending, or kept as a conflict) makes."""
+        if not is_temporary(request_id):
+            return self.server_copy(request_id)
+        queued = next((a for a in pending if a.intake is not None), None)
+        if queued is None:  # refused: kept as a conflict
+            refused = (c.action for c in self.outbox.conflicts() if c.action.request_id == request_id)
+            queued = next((a for a in refused if a.intake is not None), None)
+        if queued is None or queued.intake is None:
+            return None
+        return intake_view(request_id, queued.intake, actor=queued.actor, at=queued.recorded_at)
+
+    def _resolved(self, action: Action) -> Action:
+        """`action` with a temporary id it names (a merge's parent) replaced by the server's."""
+        if isinstance(action, Merge) and is_temporary(action.parent_id):
+            return action.model_copy(update={"parent_id": self.resolve(action.parent_id)})
+        return action
 
 
 def _stamp(request: Request) -> tuple[int, int]:
@@ -302,8 +393,11 @@ def _stamp(request: Request) -> tuple[int, int]:
 def _applied(request: Request, actions: Iterable[PendingAction]) -> Request:
     """`request` with each action applied in order; one that is refused is skipped."""
     for pending in actions:
+        action = pending.action
+        if isinstance(action, Intake):  # what the request was made from
+            continue
         try:
-            request = apply_action(request, pending.action, actor=pending.actor, now=pending.recorded_at)
+            request = apply_action(request, action, actor=pending.actor, now=pending.recorded_at)
         except TransitionRefused:
             continue
     return request

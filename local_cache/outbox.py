@@ -1,9 +1,10 @@
 """The durable outbox: every dispatcher action, kept until the server has confirmed it.
 
 `outbox.json` is a small TinyDB-format file (tables `actions`, `conflicts`, `confirmed`,
-`meta`), apart from the large request cache so that recording an action rewrites a few
-kilobytes, not the cache. `confirmed` holds the server's answer to a confirmed action until the
-request cache holding it is flushed (`forget_confirmed`).
+`meta`; calls taken in are queued among the actions: `local_cache.intakes`), apart from the large
+request cache so that recording an action rewrites a few kilobytes, not the cache. `confirmed`
+holds the server's answer to a confirmed action until the request cache holding it is flushed
+(`forget_confirmed`); `meta.renamed` maps the temporary ids the server has taken in to its own.
 
 Each mutation takes the file lock, re-reads the file if another process changed it, changes it
 and replaces it atomically (`AtomicJSONStorage`), so two hotline processes of one user never
@@ -34,9 +35,19 @@ from api_client.actions import Action
 from api_client.domain.lifecycle import TransitionRefused
 from api_client.models import Request, now_utc
 from local_cache.errors import CorruptCache, UnknownAction
+from local_cache.intakes import Intake, new_temporary_id
 from local_cache.locking import FileLock
-from local_cache.outbox_records import ConfirmedCopy, ConflictRecord, PendingAction, Refusal, newer
-from local_cache.outbox_tables import ACTIONS, CONFIRMED, CONFLICTS, Memo, Tables, check_schema, check_shape
+from local_cache.outbox_records import ConfirmedCopy, ConflictRecord, PendingAction, Queued, Refusal, newer
+from local_cache.outbox_tables import (
+    ACTIONS,
+    CONFIRMED,
+    CONFLICTS,
+    Memo,
+    Tables,
+    check_schema,
+    check_shape,
+    renamed_in,
+)
 from local_cache.storage import AtomicJSONStorage, Document, copy_aside, move_aside, read_file
 
 __all__ = ["ConfirmedCopy", "ConflictRecord", "Outbox", "PendingAction", "Refusal"]
@@ -63,6 +74,7 @@ class Outbox:
         self._memo_conflicts = Memo(ConflictRecord, CONFLICTS)
         self._memo_confirmed = Memo(ConfirmedCopy, CONFIRMED)
         self._confirmed: dict[str, Request] = {}
+        self._renamed: dict[str, str] = {}
         self._open()
 
     @classmethod
@@ -135,18 +147,7 @@ class Outbox:
 
         def change(tables: Tables) -> PendingAction:
             base_version = prepare(list(self._by_request.get(request_id, ())))
-            pending = PendingAction(
-                key=str(uuid.uuid4()),
-                request_id=request_id,
-                action=action,
-                base_version=base_version,
-                actor=actor,
-                recorded_at=at or now_utc(),
-                order=tables.next_order(),
-            )
-            tables.actions[str(pending.order)] = pending.model_dump(mode="json")
-            tables.touched = True
-            return pending
+            return self._queue(tables, request_id, action, base_version, actor, at or now_utc())
 
         return self._mutate(change)
 
@@ -175,22 +176,65 @@ class Outbox:
                 except TransitionRefused as exc:
                     refused.append((index, Refusal(str(exc), exc.code, exc.params)))
                     continue
-                pending = PendingAction(
-                    key=str(uuid.uuid4()),
-                    request_id=request_id,
-                    action=action,
-                    base_version=base_version,
-                    actor=actor,
-                    recorded_at=when,
-                    order=tables.next_order(),
-                )
-                tables.actions[str(pending.order)] = pending.model_dump(mode="json")
-                tables.touched = True
+                pending = self._queue(tables, request_id, action, base_version, actor, when)
                 batch.setdefault(request_id, []).append(pending)
                 recorded.append(pending)
             return recorded, refused
 
         return self._mutate(change)
+
+    def record_intake(
+        self,
+        intake: Intake,
+        then: Sequence[Action],
+        elsewhere: Sequence[tuple[str, Action]],
+        *,
+        actor: str,
+        prepare: Callable[[str, Action, list[PendingAction]], int],
+        at: datetime | None = None,
+    ) -> list[PendingAction]:
+        """Queue a call taken in under a new temporary id, the actions `then` on it and the
+        actions `elsewhere` (request id, action) behind it, in one durable write: all or, when
+        `prepare` (as in `record_batch`) raises, nothing. Returns them in order, the intake first."""
+
+        def change(tables: Tables) -> list[PendingAction]:
+            when = at or now_utc()
+            taken = {*self._by_request, *(c.action.request_id for c in self._conflicts), *tables.renamed()}
+            temporary = new_temporary_id(taken)
+            recorded = [self._queue(tables, temporary, intake, 0, actor, when)]
+            batch: dict[str, list[PendingAction]] = {temporary: list(recorded)}
+            for request_id, action in [*((temporary, a) for a in then), *elsewhere]:
+                before = [*self._by_request.get(request_id, ()), *batch.get(request_id, ())]
+                base_version = prepare(request_id, action, before)
+                pending = self._queue(tables, request_id, action, base_version, actor, when)
+                batch.setdefault(request_id, []).append(pending)
+                recorded.append(pending)
+            return recorded
+
+        return self._mutate(change)
+
+    def confirm_intake(self, key: str, server: Request) -> str | None:
+        """The server took the intake `key` in as `server`: in one durable write, forget the
+        intake, rename its temporary id to the server's everywhere (`Tables.rename`) and keep
+        `server` as a `ConfirmedCopy`. Returns the temporary id (None: the key was gone)."""
+
+        def change(tables: Tables) -> str | None:
+            doc_id = tables.find(tables.actions, "key", key)
+            if doc_id is None:
+                return None
+            temporary = PendingAction.model_validate(tables.actions.pop(doc_id)).request_id
+            tables.rename(temporary, server.id, server.version - 1)
+            if newer(server, self._confirmed.get(server.id)):
+                tables.keep_copy(ConfirmedCopy(key=key, request=server, at=now_utc()))
+            return temporary
+
+        return self._mutate(change)
+
+    def renamed(self, temporary: str) -> str | None:
+        """The server's id of a temporary id it has taken in (None: not taken in, or long ago)."""
+        with self._lock:
+            self._refresh()
+            return self._renamed.get(temporary)
 
     def confirm(self, key: str, *, server: Request | None = None) -> None:
         """The server applied the action: forget it, keeping `server` (its answer) as a
@@ -320,13 +364,39 @@ class Outbox:
         return self._mutate(change)
 
     def drop_conflict(self, conflict_id: str) -> ConflictRecord:
-        """Forget a conflict: the dispatcher gave up that action."""
-        return self._mutate(lambda tables: self._pop_conflict(tables, conflict_id))
+        """Forget a conflict: the dispatcher gave up that action. A call taken in that is given up
+        takes the actions waiting behind it on its temporary id with it."""
+
+        def change(tables: Tables) -> ConflictRecord:
+            record = self._pop_conflict(tables, conflict_id)
+            if record.action.intake is not None:
+                for doc_id, doc in list(tables.actions.items()):
+                    if doc.get("request_id") == record.action.request_id:
+                        del tables.actions[doc_id]
+            return record
+
+        return self._mutate(change)
 
     def close(self) -> None:
         self._storage.close()
 
     # ----- inside --------------------------------------------------------------------------
+
+    def _queue(
+        self, tables: Tables, request_id: str, action: Queued, base_version: int, actor: str, at: datetime
+    ) -> PendingAction:
+        pending = PendingAction(
+            key=str(uuid.uuid4()),
+            request_id=request_id,
+            action=action,
+            base_version=base_version,
+            actor=actor,
+            recorded_at=at,
+            order=tables.next_order(),
+        )
+        tables.actions[str(pending.order)] = pending.model_dump(mode="json")
+        tables.touched = True
+        return pending
 
     def _pop_conflict(self, tables: Tables, conflict_id: str) -> ConflictRecord:
         doc_id = tables.find(tables.conflicts, "id", conflict_id)
@@ -366,6 +436,7 @@ class Outbox:
         self._by_request = {}
         for action in self._actions:
             self._by_request.setdefault(action.request_id, []).append(action)
+        self._renamed = renamed_in(meta)
         self._confirmed = {}
         for copy in self._memo_confirmed.models.values():
             if newer(copy.request, self._confirmed.get(copy.request.id)):

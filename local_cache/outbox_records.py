@@ -5,23 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api_client.actions import Action
 from api_client.models import Request
+from local_cache.intakes import Intake
+
+#: What the outbox queues: an action on a request, or a call taken in (`local_cache.intakes`).
+Queued = Annotated[Action | Intake, Field(discriminator="action")]
 
 
 class PendingAction(BaseModel):
-    """One action recorded locally and not yet confirmed by the server."""
+    """One action (or intake) recorded locally and not yet confirmed by the server."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     key: str  # uuid4, the Idempotency-Key
-    request_id: str
-    action: Action
-    base_version: int  # the request's version the action was taken on (If-Match)
+    request_id: str  # an intake's, and the actions waiting behind it: a temporary id
+    action: Queued
+    base_version: int  # the request's version the action was taken on (If-Match); 0: an intake
     actor: str
     recorded_at: AwareDatetime
     order: int  # strictly increasing per outbox file, across processes
@@ -29,6 +33,11 @@ class PendingAction(BaseModel):
     last_error: str = ""
     #: The order the dispatcher took it in, kept when a retry gives it a new `order` (None: `order`).
     taken: int | None = None
+
+    @property
+    def intake(self) -> Intake | None:
+        """The call taken in, when this is an intake rather than an action."""
+        return self.action if isinstance(self.action, Intake) else None
 
     @property
     def taken_order(self) -> int:

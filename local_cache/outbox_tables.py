@@ -14,10 +14,16 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from local_cache.errors import CorruptCache, NewerCacheVersion
+from local_cache.intakes import RENAMED_KEPT
 from local_cache.outbox_records import ConfirmedCopy, PendingAction
 from local_cache.storage import Document
 
-SCHEMA = 1
+#: The newest schema this version reads; it is written while the outbox holds an intake.
+SCHEMA = 2
+#: Written while it holds none: a version that knows no intakes still opens the file.
+PLAIN_SCHEMA = 1
+INTAKE = "intake"
+RENAMED = "renamed"
 ACTIONS, CONFLICTS, CONFIRMED, META = "actions", "conflicts", "confirmed", "meta"
 TABLES = (ACTIONS, CONFLICTS, CONFIRMED, META)
 _LAST_ERROR_MAX = 2000
@@ -43,7 +49,7 @@ class Tables:
         return cls(actions, conflicts, confirmed, meta, other)
 
     def dump(self) -> Document:
-        self.meta["schema"] = SCHEMA
+        self.meta["schema"] = SCHEMA if self.holds_intake() else PLAIN_SCHEMA
         return {
             **self.other,
             ACTIONS: self.actions,
@@ -83,6 +89,28 @@ class Tables:
                 "last_error": message[:_LAST_ERROR_MAX],
             }
             self.touched = True
+
+    def holds_intake(self) -> bool:
+        """Whether an intake is pending, or kept as a conflict."""
+        return any(_queued(doc) == INTAKE for doc in self.actions.values()) or any(
+            _queued(_dict(doc).get("action")) == INTAKE for doc in self.conflicts.values()
+        )
+
+    def renamed(self) -> dict[str, str]:
+        return renamed_in(self.meta)
+
+    def rename(self, temporary: str, server_id: str, shift: int) -> None:
+        """The server took the intake `temporary` in as `server_id`: the actions pending on it and
+        its conflicts move to `server_id` (base versions moved by `shift`, the server's version
+        minus the local one), merges into it name `server_id`, and the mapping is kept (the
+        newest `RENAMED_KEPT`)."""
+        for table, path in ((self.actions, ()), (self.conflicts, ("action",))):
+            for doc_id, doc in list(table.items()):
+                table[doc_id] = _renamed(_dict(doc), path, temporary, server_id, shift)
+        renamed = self.renamed()
+        renamed[temporary] = server_id
+        self.meta[RENAMED] = dict(list(renamed.items())[-RENAMED_KEPT:])
+        self.touched = True
 
     def keep_copy(self, copy: ConfirmedCopy) -> None:
         """Keep `copy` as the request's confirmed copy, replacing an older one."""
@@ -175,6 +203,30 @@ def check_schema(meta: Document, path: Path) -> None:
             f" up to {SCHEMA}). It was left untouched because it may hold actions not yet sent:"
             " run the newer hotline again, or ask your administrator to upgrade this one."
         )
+
+
+def renamed_in(meta: Document) -> dict[str, str]:
+    """Temporary ids the server has taken in: temporary id -> the server's, oldest first."""
+    found = _dict(meta.get(RENAMED))
+    return {k: v for k, v in found.items() if isinstance(v, str)}
+
+
+def _queued(doc: Any) -> object:
+    """The `action` name of a pending action's document."""
+    return _dict(_dict(doc).get("action")).get("action")
+
+
+def _renamed(doc: Document, path: tuple[str, ...], temporary: str, server_id: str, shift: int) -> Document:
+    """`doc` (a pending action, or at `path` inside it) with `temporary` renamed to `server_id`."""
+    if path:
+        inner = _dict(doc.get(path[0]))
+        return {**doc, path[0]: _renamed(inner, path[1:], temporary, server_id, shift)}
+    action = _dict(doc.get("action"))
+    if action.get("action") == "merge" and action.get("parent_id") == temporary:
+        doc = {**doc, "action": {**action, "parent_id": server_id}}
+    if doc.get("request_id") == temporary:
+        doc = {**doc, "request_id": server_id, "base_version": _int(doc.get("base_version")) + shift}
+    return doc
 
 
 def _int(value: Any, default: int = 0) -> int:

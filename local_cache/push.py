@@ -18,6 +18,13 @@ order; the request's later actions stay pending behind it.
 
 A conflict keeps the server's error: its `code` and `params` for the app's words, and its sentence.
 
+A call taken in (`local_cache.intakes`) goes out in its place in the order as `POST /v1/requests`
+with its key; the server's answer renames its temporary id to the server's in the outbox at once,
+in one write (`LocalStore.confirm_intake`), and the actions waiting behind it then go out on the
+server's id with `If-Match` from its version. A refused intake is a refused conflict, and what
+waits behind it is held. An action that still names a temporary id (its intake not through) is
+held, never sent.
+
 Nothing pending is ever deleted here and no conflict is resolved automatically.
 """
 
@@ -28,6 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from api_client.actions import Merge
 from api_client.client import HotlineClient
 from api_client.errors import (
     Conflict,
@@ -40,6 +48,7 @@ from api_client.errors import (
     Unreachable,
 )
 from api_client.models import Request
+from local_cache.intakes import Intake, is_temporary
 from local_cache.local_store import LocalStore
 from local_cache.outbox import PendingAction
 
@@ -60,6 +69,7 @@ class PushResult:
     """What one push did; `failure` is what stopped it early (None when it went through)."""
 
     pushed: int = 0
+    taken_in: int = 0  # calls taken in (intakes the server took)
     conflicts: int = 0
     refused: int = 0
     held: int = 0
@@ -101,8 +111,12 @@ class Push:
         result = PushResult()
         blocked = {record.action.request_id for record in self.store.conflicts()}
         try:
-            for action in self.store.pending():
-                if action.request_id in blocked:
+            for listed in self.store.pending():
+                action = self.store.outbox.get(listed.key) if _names_temporary(listed) else listed
+                if action is None:  # dropped meanwhile
+                    continue
+                if action.request_id in blocked or (action.intake is None and _names_temporary(action)):
+                    blocked.add(action.request_id)  # its intake has not gone through
                     result.held += 1
                     continue
                 if not await self._push_one(action, result):
@@ -121,9 +135,12 @@ class Push:
 
     async def _push_one(self, action: PendingAction, result: PushResult) -> bool:
         """Send one action; True when the server took it. Updates `result`."""
+        body = action.action
+        if isinstance(body, Intake):
+            return await self._take_in(action, body, result)
         try:
             request = await self.client.act(
-                action.request_id, action.action, version=action.base_version, idempotency_key=action.key
+                action.request_id, body, version=action.base_version, idempotency_key=action.key
             )
         except Conflict as exc:
             self.answered()
@@ -153,6 +170,32 @@ class Push:
         self.answered()
         self._confirm(action.key, request)
         result.pushed += 1
+        return True
+
+    async def _take_in(self, action: PendingAction, intake: Intake, result: PushResult) -> bool:
+        """Send one intake; when the server took it, rename its temporary id at once (the actions
+        behind it are sent on the server's id). True when the server took it."""
+        try:
+            request = await self.client.intake(intake.new, idempotency_key=action.key)
+        except REFUSED_ERRORS as exc:
+            self.answered()
+            self._confirm_now()
+            message = exc.detail if isinstance(exc, InvalidRequest) else exc.message
+            self.store.conflict(
+                action.key, kind="refused", message=message, server=None, code=exc.code, params=exc.params
+            )
+            self.changed([action.request_id])
+            result.refused += 1
+            return False
+        except HotlineError as exc:
+            self.store.note_failure(action.key, exc.message)
+            result.failure = exc
+            return False
+        self.answered()
+        self._confirm_now()  # what was sent before it is confirmed first
+        self.store.confirm_intake(action.key, request)
+        self.changed([action.request_id, request.id])
+        result.taken_in += 1
         return True
 
     def _confirm(self, key: str, request: Request) -> None:
@@ -185,3 +228,9 @@ class Push:
         self.store.conflict(
             action.key, kind="refused", message=message, server=server, code=exc.code, params=exc.params
         )
+
+
+def _names_temporary(action: PendingAction) -> bool:
+    """Whether `action` is on a temporary id, or merges into one."""
+    body = action.action
+    return is_temporary(action.request_id) or (isinstance(body, Merge) and is_temporary(body.parent_id))

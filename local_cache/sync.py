@@ -6,6 +6,7 @@
 
 **Push** (`push`): pending actions go out in the order they were recorded, with their keys and
 base versions; a request's queue stops at its first failure; conflicts wait for the dispatcher.
+Calls taken in go out in their place, and the actions behind them follow on the server's id.
 **Pull** (`pull`): pages of the change feed from the cache's cursor, each checked before it is
 applied; the cursor stays at the last good page.
 
@@ -75,13 +76,15 @@ class SyncStatus:
 
 @dataclass(slots=True)
 class SyncSummary:
-    """What one `sync_once` did: actions pushed, conflicts made, changes pulled, what failed.
+    """What one `sync_once` did: calls taken in, actions pushed, conflicts made, changes pulled,
+    what failed.
 
     `held` counts pending actions that were not sent because an earlier action on the same
     request did not go through; `offline` says the server could not be reached.
     """
 
     pushed: int = 0
+    taken_in: int = 0
     conflicts: int = 0
     refused: int = 0
     pulled: int = 0
@@ -215,7 +218,7 @@ class SyncEngine:
         """Send the pending actions in order (see `local_cache.push`); never raises for a
         failed action, only for a failure of the local cache itself."""
         result = await Push(self.store, self.client, answered=self._succeeded, changed=self._changed).run()
-        if result.pushed or result.conflicts or result.refused:
+        if result.pushed or result.taken_in or result.conflicts or result.refused:
             await self._flush_soon()  # the server's copies the push brought
         if result.failure is not None:
             self._failed(result.failure)
@@ -263,6 +266,7 @@ class SyncEngine:
             return summary
         pushed = await self.push()
         summary.pushed, summary.conflicts, summary.refused = pushed.pushed, pushed.conflicts, pushed.refused
+        summary.taken_in = pushed.taken_in
         summary.held, summary.offline = pushed.held, pushed.offline
         if pushed.failure is not None:
             summary.errors.append(pushed.failure.message)
@@ -497,6 +501,8 @@ class SyncEngine:
 def describe(summary: SyncSummary, server: str) -> str:
     """One line for a person: what a sync did."""
     parts = [f"pushed {_count(summary.pushed, 'action')}", _count(summary.conflicts, "conflict")]
+    if summary.taken_in:
+        parts.insert(0, f"took in {_count(summary.taken_in, 'call')}")
     if summary.refused:
         parts.append(_count(summary.refused, "refused action"))
     if summary.held:

@@ -10,6 +10,13 @@ MODE
            version), flushing after each and printing `FLUSHED <cursor>`
   mixed    alternate the two (an action first)
   seed     put N synthetic requests in the cache (R-000001...) and flush: `SEEDED <count>`
+  intake   take N calls in (each dispatched to cc01, then noted), printing `TOOK <temporary id>
+           <key> <description>` after each; then kill itself (SIGKILL) where CACHE_WORKER_DIE says:
+           `recorded` (at once, before any sync), or while one sync pushes them (HOTLINE_TOKEN):
+           `posted` (the server took the first call in; its answer not yet saved), `renaming`
+           (inside the outbox write that renames it, before the new file replaces the old),
+           `renamed` (that write done, nothing flushed or sent after it), `followed` (the server
+           took the dispatch after it, not yet confirmed)
 
 With CACHE_WORKER_START=PATH in the environment, the worker opens the cache, prints `READY` and
 waits until PATH exists before it starts (a start barrier, so that several workers run together).
@@ -21,7 +28,9 @@ Uses only the public API of `local_cache`. Also imported by the tests for its he
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import sys
 import time
 import uuid
@@ -30,19 +39,22 @@ from datetime import UTC, datetime, timedelta
 from itertools import cycle
 from pathlib import Path
 
-from api_client.actions import AddNote
+from api_client.actions import Action, AddNote, Dispatch
 from api_client.models import (
     Caller,
+    CallerIn,
     Change,
     ChangesPage,
     Channel,
     Location,
+    LocationIn,
+    NewRequest,
     Request,
     RequestType,
     State,
     Tier,
 )
-from local_cache.local_store import LocalStore
+from local_cache.local_store import OUTBOX_FILE, LocalStore
 
 T0 = datetime(2026, 7, 30, 9, 0, tzinfo=UTC)
 PAGE_ROWS = 20
@@ -147,6 +159,72 @@ def run(store: LocalStore, mode: str, count: int) -> None:
             raise SystemExit(f"unknown MODE {mode!r}: actions, pages, mixed or seed")
 
 
+def die() -> None:
+    """End this process as a crash would: SIGKILL, nothing flushed or closed."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def take_in(store: LocalStore, count: int, point: str) -> None:
+    """Take `count` calls in, then die at `point` (see the module docstring)."""
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    for i in range(count):
+        new = NewRequest(
+            channel=Channel.phone,
+            type=RequestType.help,
+            category="roof_leak",
+            description=f"worker {tag} call {i}",
+            location=LocationIn(street="德胜里一区", community="c01", address=f"德胜里一区 3-2-{400 + i}"),
+            caller=CallerIn(name="王秀英", phone="13812345678"),
+        )
+        then: list[Action] = [Dispatch(lead_unit="cc01"), AddNote(text=f"worker {tag} note {i}")]
+        recorded = store.record_intake(new, tier=Tier.d7, then=then, actor=store.dispatcher)
+        print(f"TOOK {recorded[0].request_id} {recorded[0].key} {new.description}", flush=True)
+    if point == "recorded":
+        die()
+    asyncio.run(push_until(store, point))
+
+
+async def push_until(store: LocalStore, point: str) -> None:
+    """Sync once with the server, dying at `point` on the way."""
+    from api_client.client import HotlineClient
+    from local_cache.sync import SyncEngine
+
+    async with HotlineClient(store.server_url, os.environ["HOTLINE_TOKEN"]) as client:
+        outbox, armed = store.outbox, [False]
+        intake, act, confirm_intake, replace = client.intake, client.act, outbox.confirm_intake, os.replace
+
+        async def intake_then_die(*args: object, **options: object) -> object:
+            answer = await intake(*args, **options)  # type: ignore[arg-type]
+            if point == "posted":
+                die()
+            return answer
+
+        async def act_then_die(*args: object, **options: object) -> object:
+            answer = await act(*args, **options)  # type: ignore[arg-type]
+            if point == "followed":
+                die()
+            return answer
+
+        def confirm_then_die(*args: object, **options: object) -> object:
+            armed[0] = point == "renaming"
+            temporary = confirm_intake(*args, **options)  # type: ignore[arg-type]
+            if point == "renamed":
+                die()
+            return temporary
+
+        def replace_or_die(src: object, dst: object, *args: object, **options: object) -> None:
+            if armed[0] and str(dst).endswith(OUTBOX_FILE):
+                die()  # the new outbox is written and fsynced beside the old one, not yet in place
+            replace(src, dst, *args, **options)  # type: ignore[arg-type]
+
+        client.intake = intake_then_die  # type: ignore[method-assign,assignment]
+        client.act = act_then_die  # type: ignore[method-assign,assignment]
+        outbox.confirm_intake = confirm_then_die  # type: ignore[method-assign,assignment]
+        os.replace = replace_or_die  # this process only
+        await SyncEngine(store, client).sync_once()
+    raise SystemExit(f"the sync ended without reaching {point!r}")
+
+
 def wait_for_start(path: str) -> None:
     """Say READY, then wait until `path` exists (the start barrier)."""
     print("READY", flush=True)
@@ -172,6 +250,8 @@ def main(argv: Sequence[str]) -> int:
         if mode == "seed":
             seed(store, int(count))
             print(f"SEEDED {len(store.cache)}", flush=True)
+        elif mode == "intake":
+            take_in(store, int(count), os.environ.get("CACHE_WORKER_DIE", "recorded"))
         else:
             run(store, mode, int(count))
     finally:

@@ -298,6 +298,9 @@ def _schema_3(url: str, callers: Sequence[tuple[str, str]]) -> str:
     try:
         with engine.begin() as conn:
             conn.execute(text(f"DROP TABLE {migrations.VERSION_TABLE}"))
+            conn.execute(text("DROP TABLE places"))  # revision 0007's, after schema version 3
+            for table in ("knowledge_events", "knowledge_entries"):  # revision 0006's
+                conn.execute(text(f"DROP TABLE {table}"))
             conn.execute(update(t.meta).where(t.meta.c.key == "schema_version").values(value="3"))
     finally:
         engine.dispose()

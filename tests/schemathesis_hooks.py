@@ -1,15 +1,16 @@
 """schemathesis hooks for `tests/test_schemathesis.py` (loaded through `SCHEMATHESIS_HOOKS`).
 
 A schema cannot say which categories, units or versions exist now, so schema-valid data may be
-refused for the state of the data: a stale version (412), an unknown category, community, unit
-or parent, a reused idempotency key (422), a rule replaced without If-Match (428), an unknown
-Open311 service code (400). Nor does JSON Schema have words for some rules: no NUL or lone
-surrogate in text, no control or format character in a token's name, a datetime within a window
-that moves with the clock, the rules between the fields of an action or a routing rule (the lead
-unit is not a co-unit, a co-unit is listed once, a callback's answers go with reaching the
-citizen), an Open311 end date not before its start date, and the workflow rules of the state
-machine on what an action carries (a resolution's reply, a close's code or reason: a body an older
-client sent is read, so the schema keeps them optional).
+refused for the state of the data: a stale version (412), an unknown category, community, unit,
+parent or knowledge-base entry, a reused idempotency key (422), a rule or an entry replaced without
+If-Match (428), an unknown Open311 service code (400). Nor does JSON Schema have words for some
+rules: no NUL or lone surrogate in text, no control or format character in a token's name, a
+datetime within a window that moves with the clock, the rules between the fields of an action or a
+routing rule (the lead unit is not a co-unit, a co-unit is listed once, a callback's answers go
+with reaching the citizen), a new token's unit going with the unit role, a knowledge-base entry's
+dates (from 2000 to 2099, not ending before they begin), an Open311 end date not before its start
+date, and the workflow rules of the state machine on what an action carries (a resolution's reply,
+a close's code or reason: a body an older client sent is read, so the schema keeps them optional).
 
 The run lets `positive_data_acceptance` accept those statuses, and `refused_for_a_reason` checks
 that such a refusal gives one of these reasons, never a field the schema calls valid.
@@ -25,7 +26,9 @@ import schemathesis
 #: /v1 codes that refuse schema-valid data for what exists now, or for a rule the schema cannot
 #: state, by status.
 REASONS: dict[int, frozenset[str]] = {
-    412: frozenset({"version_mismatch", "rule_version_mismatch", "rule_deleted"}),
+    412: frozenset(
+        {"version_mismatch", "rule_version_mismatch", "rule_deleted", "knowledge_version_mismatch"}
+    ),
     422: frozenset(
         {
             "unknown_category",
@@ -36,12 +39,16 @@ REASONS: dict[int, frozenset[str]] = {
             "idempotency_body_differs",
             "invalid_character",
             "token_name_invalid",
+            "token_unit_missing",
+            "token_unit_for_role",
             "reply_required",
             "close_reason_required",
             "reason_text_required",
+            "knowledge_entry_unknown",
+            "knowledge_dates_reversed",
         }
     ),
-    428: frozenset({"rule_version_required"}),
+    428: frozenset({"rule_version_required", "knowledge_version_required"}),
 }
 #: The `errors[].code` of a 422 `invalid_field` for a rule the schema cannot state.
 FIELD_RULES = frozenset(
@@ -52,6 +59,7 @@ FIELD_RULES = frozenset(
         "co_unit_twice",
         "callback_answers_missing",
         "callback_answers_unexpected",
+        "date_out_of_range",
     }
 )
 #: Open311 refusals (400) of schema-valid data, by their description.

@@ -12,6 +12,7 @@ from tinydb import TinyDB
 
 from api_client.actions import AddNote
 from local_cache import AtomicJSONStorage, LocalStore, NewerCacheVersion, Outbox
+from local_cache.outbox_tables import SCHEMA
 
 SERVER = "http://127.0.0.1:8345"
 
@@ -175,7 +176,7 @@ def test_an_outbox_with_one_unreadable_action_keeps_the_others(directory: Path) 
 def test_a_newer_outbox_is_refused_and_left_untouched(directory: Path) -> None:
     outbox = directory / "outbox.json"
     data = orjson.loads(outbox.read_bytes())
-    data["meta"]["1"]["schema"] = 2
+    data["meta"]["1"]["schema"] = SCHEMA + 1
     outbox.write_bytes(orjson.dumps(data))
     before = outbox.read_bytes()
     with pytest.raises(NewerCacheVersion, match="newer hotline"):

@@ -103,7 +103,7 @@ def test_serve_answers_openapi_and_tokens_work(served: tuple[str, Path], tmp_pat
     token = created.stdout.strip()
     assert len(token) >= 32 and "\n" not in token
     me = httpx.get(f"{url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
-    assert me.json() == {"name": "张敏", "role": "supervisor"}
+    assert me.json() == {"name": "张敏", "role": "supervisor", "unit": None}
 
     token_file = tmp_path / "token"
     token_file.write_text(token)

@@ -13,32 +13,27 @@ may be in it, and the screen must show the citizen's text literally, controls as
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from test_cli import free_port, hotline_command
+from tmux_support import Terminal, first_row, needs_tmux, queue_bar, row_ids
 
 from api_client.domain.personal_data import mask_name
 from api_client.models import Caller, Channel, Location, NewRequest, RequestType, State
 from central_api.sql_store import SqlStore
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tmux") is None, reason="tmux is not installed (CI installs it: apt-get install tmux)"
-)
+pytestmark = needs_tmux
 
 SIZE = (100, 30)
 DISPATCHER = "demo-dispatcher"
 #: The whole test, from start to the app's exit, stays within this many seconds.
 BUDGET = 55.0
-ROW = re.compile(r"^(R-\d{6}) ")
 EXITED = re.compile(r"hotline exited with status (\d+)")
 #: What a citizen's text may carry to attack the dispatcher's terminal, each with the stand-in
 #: the dispatcher must see instead (C0 controls as Control Pictures, C1 controls as U+FFFD).
@@ -65,108 +60,9 @@ CALLER = "张\x1b[2J\x1b]0;pwned\x07三"
 ACTOR = "话务\x1b]2;pwned\x07"
 
 
-class Terminal:
-    """One tmux session on a private tmux server, running one command."""
-
-    def __init__(self, command: str, *, name: str, record: Path) -> None:
-        """`record` receives every byte the command writes to the terminal (`pipe-pane`, set up
-        in the same tmux call that creates the pane; `command` should wait for the file)."""
-        self.server = f"hotline-e2e-{os.getpid()}-{name}"
-        self.target = name
-        self.deadline = time.monotonic() + BUDGET
-        self.record = record
-        width, height = SIZE
-        try:
-            self.tmux(
-                "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command,
-                ";", "set-option", "-t", name, "remain-on-exit", "on",
-                ";", "pipe-pane", "-o", "-t", name, f"cat >> {shlex.quote(str(record))}",
-            )  # fmt: skip
-        except AssertionError:
-            self.close()  # a pane waiting for a recording that never starts
-            raise
-
-    def tmux(self, *args: str) -> str:
-        result = subprocess.run(
-            ["tmux", "-u", "-L", self.server, *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-            env={k: v for k, v in os.environ.items() if k != "TMUX"},  # also from inside tmux
-        )
-        if result.returncode != 0:
-            raise AssertionError(f"tmux {' '.join(args[:2])} failed: {result.stderr.strip()}")
-        return result.stdout
-
-    def keys(self, *names: str) -> None:
-        """Keys by name (`Enter`, `C-s`, `Escape`, `Tab`) or single characters."""
-        self.tmux("send-keys", "-t", self.target, *names)
-
-    def type(self, text: str) -> None:
-        self.tmux("send-keys", "-t", self.target, "-l", text)
-
-    def screen(self) -> str:
-        """The pane's text as a dispatcher sees it (no -e: no escape sequences of tmux's own)."""
-        return self.tmux("capture-pane", "-p", "-t", self.target)
-
-    def raw(self, until: bytes) -> bytes:
-        """What the pane's program wrote to the terminal, once the recording holds `until`."""
-        end = min(time.monotonic() + 10, self.deadline)
-        while until not in (data := self.record.read_bytes() if self.record.exists() else b""):
-            if time.monotonic() > end:
-                raise AssertionError(f"the recording never got {until!r}; it ends with {data[-300:]!r}")
-            time.sleep(0.1)
-        return data
-
-    def wait(self, check: Callable[[str], object], what: str, timeout: float = 15.0) -> str:
-        """The screen once `check(screen)` is true; fails after `timeout` or the test's budget."""
-        until = min(time.monotonic() + timeout, self.deadline)
-        shot = self.screen()
-        while not check(shot):
-            if time.monotonic() > until:
-                raise AssertionError(f"timed out waiting for {what}; the screen:\n{shot}")
-            time.sleep(0.1)
-            shot = self.screen()
-        return shot
-
-    def press_until(self, key: str, check: Callable[[str], object], what: str, tries: int = 5) -> str:
-        """Press `key` until `check(screen)` is true, waiting a moment after each press."""
-        for _ in range(tries - 1):
-            self.keys(key)
-            with contextlib.suppress(AssertionError):
-                return self.wait(check, what, timeout=1.5)
-        self.keys(key)
-        return self.wait(check, what)
-
-    def history(self) -> str:
-        """Everything the pane showed, scrolled-off lines included."""
-        return self.tmux("capture-pane", "-p", "-S", "-", "-t", self.target)
-
-    def close(self) -> None:
-        subprocess.run(
-            ["tmux", "-L", self.server, "kill-server"], capture_output=True, timeout=10, check=False
-        )
-
-
-def first_row(shot: str) -> str | None:
-    """The id on the table's first line (the line after the column titles)."""
-    lines = shot.splitlines()
-    match = ROW.match(lines[3]) if len(lines) > 3 else None
-    return match.group(1) if match else None
-
-
-def row_ids(shot: str) -> list[str]:
-    return [m.group(1) for line in shot.splitlines() if (m := ROW.match(line))]
-
-
 def answer_shown(label: str, chosen: str) -> Callable[[str], bool]:
     """Whether the dialog's line `label` shows the answer `chosen` (● chosen, ○ not)."""
     return lambda shot: any(label in line and chosen in line for line in shot.splitlines())
-
-
-def queue_bar(shot: str) -> str:
-    return shot.splitlines()[0].rstrip() if shot else ""
 
 
 def status_line(shot: str) -> str:
@@ -200,7 +96,9 @@ def demo(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
         f"while [ ! -e {shlex.quote(str(record))} ]; do sleep 0.05; done; "
         f'{hotline}; echo "hotline exited with status $?"'
     )
-    terminal = Terminal(shlex.join(["sh", "-c", script]), name="demo", record=record)
+    terminal = Terminal(
+        shlex.join(["sh", "-c", script]), name="demo", size=SIZE, budget=BUDGET, record=record
+    )
     try:
         yield terminal, db
     finally:

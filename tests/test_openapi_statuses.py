@@ -105,6 +105,15 @@ OBSERVED: dict[str, list[tuple[str, str, int]]] = {
         *(("POST", f"{REQUEST}/actions", status) for status in (200, 412)),
         *(("POST", "/v1/callers/lookup", status) for status in (200, 422, 429)),
     ],
+    "test_server_knowledge": [
+        ("GET", "/v1/knowledge", 200),
+        ("GET", "/v1/knowledge/audit", 200),
+        *(("POST", "/v1/knowledge", status) for status in (201, 403, 422)),
+        *(("GET", "/v1/knowledge/{entry_id}", status) for status in (200, 404)),
+        *(("PUT", "/v1/knowledge/{entry_id}", status) for status in (200, 403, 404, 412, 428)),
+        *(("DELETE", "/v1/knowledge/{entry_id}", status) for status in (200, 403, 404)),
+        *(("POST", f"{REQUEST}/actions", status) for status in (200, 409, 422)),
+    ],
     "test_tokens": [
         *(("POST", "/v1/tokens", status) for status in (201, 409, 422)),
         *(("DELETE", "/v1/tokens/{name}", status) for status in (200, 403, 404)),
@@ -116,7 +125,7 @@ OBSERVED: dict[str, list[tuple[str, str, int]]] = {
 }
 
 #: The error bodies of the two APIs.
-V1_ERRORS = {"ErrorBody", "InvalidInputBody", "StaleRequestBody", "StaleRuleBody"}
+V1_ERRORS = {"ErrorBody", "InvalidInputBody", "StaleRequestBody", "StaleRuleBody", "StaleEntryBody"}
 OPEN311_ERRORS = {"GeoReportErrors"}
 
 

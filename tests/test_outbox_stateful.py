@@ -1,7 +1,9 @@
 """local_cache.outbox under random use, against a reference model (hypothesis).
 
 The machine records actions on a few requests (one at a time and in batches, some refused),
-confirms them, fails them, turns them into conflicts, retries and drops conflicts and forgets
+takes calls in (an intake under a temporary id, with actions on it and on other requests; all or
+nothing), confirms them (an intake: the server's id replaces the temporary one on everything
+behind it), fails them, turns them into conflicts, retries and drops conflicts and forgets
 confirmed copies, through two `Outbox` objects on one real file (as two hotline processes of one
 dispatcher), reopening either from disk at random. It sends as the sync engine does: only the
 first pending action of a request without a conflict.
@@ -28,7 +30,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from api_client.actions import Accept, Action, AddNote, Resolve, Return
 from api_client.domain.lifecycle import TransitionRefused
-from api_client.models import Request
+from api_client.models import Channel, LocationIn, NewRequest, Request, RequestType, Tier
+from local_cache.intakes import Intake, is_temporary
 from local_cache.outbox import Outbox, PendingAction
 
 REQUESTS = 4
@@ -45,6 +48,14 @@ change_seqs = st.integers(1, 30)
 #: Why a send failed; the outbox keeps the first 2,000 characters.
 messages = st.one_of(st.sampled_from(["timed out", "503"]), st.integers(1990, 2010).map(lambda n: "x" * n))
 Place = Literal["pending", "conflict", "confirmed", "dropped"]
+#: The call every intake here takes in.
+NEW = NewRequest(
+    channel=Channel.phone,
+    type=RequestType.help,
+    category="roof_leak",
+    description="楼顶漏水",
+    location=LocationIn(community="c01", address="德胜里一区3号楼"),
+)
 
 
 def rid(number: int) -> str:
@@ -56,7 +67,7 @@ class Taken:
     """One action as the dispatcher took it, and where it is now."""
 
     request_id: str
-    action: Action
+    action: Action | Intake
     actor: str
     key: str
     base_version: int
@@ -76,6 +87,7 @@ class OutboxMachine(RuleBasedStateMachine):
         self.queue: list[Taken] = []  # the pending ones, in the order they are sent
         self.keys: set[str] = set()  # every key ever handed out
         self.copies: dict[str, tuple[int, int]] = {}  # request id -> (change_seq, version)
+        self.renamed: dict[str, str] = {}  # temporary id -> the server's
 
     def teardown(self) -> None:
         for outbox in self.outboxes:
@@ -105,6 +117,12 @@ class OutboxMachine(RuleBasedStateMachine):
 
     def conflicts(self) -> list[Taken]:
         return [t for t in self.taken if t.place == "conflict"]
+
+    def sendable_actions(self, sent: Sequence[Taken] = ()) -> list[Taken]:
+        return [t for t in self.sendable(sent) if not isinstance(t.action, Intake)]
+
+    def sendable_intakes(self) -> list[Taken]:
+        return [t for t in self.sendable() if isinstance(t.action, Intake)]
 
     # -- recording
 
@@ -175,16 +193,86 @@ class OutboxMachine(RuleBasedStateMachine):
             self.taken.append(taken)
             self.queue.append(taken)
 
+    @rule(
+        handle=handles,
+        then=st.lists(actions, max_size=2),
+        elsewhere=st.lists(st.tuples(request_numbers, actions), max_size=2),
+        actor=actors,
+        refused=st.integers(0, 4).map(lambda n: n == 0),
+    )
+    def take_in(
+        self,
+        handle: int,
+        then: list[Action],
+        elsewhere: list[tuple[int, Action]],
+        actor: str,
+        refused: bool,
+    ) -> None:
+        """A call taken in under a new temporary id, with actions on it and on other requests, in
+        one write; `prepare` sees the intake ahead of the actions on the new request. One refusal
+        records nothing."""
+        intake = Intake(new=NEW, tier=Tier.d7)
+        items = [*then, *(action for _number, action in elsewhere)]
+        calls = iter(range(len(items)))
+
+        def prepare(request_id: str, _action: Action, pending: list[PendingAction]) -> int:
+            index = next(calls)
+            if index < len(then):
+                assert is_temporary(request_id) and pending[0].action == intake
+                assert len(pending) == 1 + index
+            if refused:
+                raise TransitionRefused("not in this state")
+            return 10 + index
+
+        try:
+            recorded = self.outboxes[handle].record_intake(
+                intake, then, [(rid(n), a) for n, a in elsewhere], actor=actor, prepare=prepare
+            )
+        except TransitionRefused:
+            assert refused and items
+            return
+        temporary = recorded[0].request_id
+        assert is_temporary(temporary) and temporary not in {t.request_id for t in self.taken}
+        wanted: list[tuple[str, Action | Intake, int]] = [(temporary, intake, 0)]
+        wanted += [(temporary, action, 10 + n) for n, action in enumerate(then)]
+        wanted += [(rid(number), action, 10 + len(then) + n) for n, (number, action) in enumerate(elsewhere)]
+        assert [(p.request_id, p.action, p.base_version) for p in recorded] == wanted
+        for pending in recorded:
+            self.issued(pending)
+            taken = Taken(pending.request_id, pending.action, actor, pending.key, pending.base_version)
+            self.taken.append(taken)
+            self.queue.append(taken)
+
     # -- sending
 
-    @precondition(lambda self: self.sendable())
+    @precondition(lambda self: self.sendable_intakes())
+    @rule(handle=handles, data=st.data(), version=st.integers(1, 2), change_seq=change_seqs)
+    def taken_in(self, handle: int, data: st.DataObject, version: int, change_seq: int) -> None:
+        """The server took a call in (as version 1, or 2 when a rule dispatched it at once): its
+        temporary id becomes the server's on everything behind it, base versions moved along."""
+        taken = data.draw(st.sampled_from(self.sendable_intakes()))
+        server = synthetic(100 + len(self.renamed), version=version, change_seq=change_seq)
+        temporary = taken.request_id
+        assert self.outboxes[handle].confirm_intake(taken.key, server) == temporary
+        for other in self.taken:
+            if (
+                other.request_id == temporary
+                and other.place in ("pending", "conflict")
+                and other is not taken
+            ):
+                other.request_id, other.base_version = server.id, other.base_version + version - 1
+        taken.request_id = server.id
+        self.sent(taken, server)
+        self.renamed[temporary] = server.id
+
+    @precondition(lambda self: self.sendable_actions())
     @rule(handle=handles, data=st.data(), count=st.integers(1, 4), one_by_one=st.booleans())
     def confirm(self, handle: int, data: st.DataObject, count: int, one_by_one: bool) -> None:
         """The server applied some actions, sent in order (a request's second one after its
         first): confirmed one at a time (with or without the server's copy) or in one write."""
         sent: list[Taken] = []
-        while len(sent) < count and self.sendable(sent):
-            sent.append(data.draw(st.sampled_from(self.sendable(sent))))
+        while len(sent) < count and self.sendable_actions(sent):
+            sent.append(data.draw(st.sampled_from(self.sendable_actions(sent))))
         answers = [(t, self.server_copy(t, data.draw(change_seqs))) for t in sent]
         if one_by_one:
             for taken, server in answers:
@@ -223,6 +311,7 @@ class OutboxMachine(RuleBasedStateMachine):
         self, handle: int, data: st.DataObject, kind: Literal["stale", "refused"], with_server: bool
     ) -> None:
         taken = data.draw(st.sampled_from(self.sendable()))
+        with_server = with_server and not is_temporary(taken.request_id)
         server = synthetic(int(taken.request_id[2:]), version=taken.base_version + 3) if with_server else None
         record = self.outboxes[handle].to_conflict(
             taken.key, kind=kind, message="changed meanwhile", local=None, server=server
@@ -263,6 +352,10 @@ class OutboxMachine(RuleBasedStateMachine):
         record = self.outboxes[handle].drop_conflict(taken.conflict_id)
         assert record.id == taken.conflict_id and record.action.key == taken.key
         taken.place, taken.conflict_id = "dropped", ""
+        if isinstance(taken.action, Intake):  # the call given up takes what waits behind it along
+            for follower in self.pending_on(taken.request_id):
+                follower.place = "dropped"
+                self.queue.remove(follower)
 
     @rule(handle=handles, saved_up_to=st.integers(0, 30))
     def forget_confirmed(self, handle: int, saved_up_to: int) -> None:
@@ -324,6 +417,12 @@ class OutboxMachine(RuleBasedStateMachine):
         for key in self.keys:
             found = outbox.get(key)
             assert (found is not None) == (key in live)
+
+    @invariant()
+    def renamed_kept(self) -> None:
+        for outbox in self.outboxes:
+            for temporary, server_id in self.renamed.items():
+                assert outbox.renamed(temporary) == server_id
 
     @invariant()
     def confirmed_copies_kept(self) -> None:

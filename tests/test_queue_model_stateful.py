@@ -34,6 +34,10 @@ NEW = frozenset({State.new, State.returned, State.reopened})
 IN_PROGRESS = frozenset({State.dispatched, State.accepted, State.extended})
 CALLBACK = frozenset({State.resolved, State.callback_logged})
 HANDLING = NEW | IN_PROGRESS
+#: A unit's queues, seen by the login of the first unit.
+TO_SIGN = frozenset({State.dispatched, State.reopened})
+IN_HAND = frozenset({State.accepted, State.extended})
+CHASED = TO_SIGN | IN_HAND
 
 NAMES = Names(
     categories={"roof_leak": "房屋漏雨", "noise": "噪音扰民", "elevator": "电梯故障"},
@@ -106,7 +110,9 @@ def rows(draw: st.DrawFn, request_id: st.SearchStrategy[str] = request_ids) -> Q
         vulnerable=draw(st.booleans()),
         unsent=draw(st.booleans()),
         conflict=draw(st.integers(0, 3)) == 0,
+        chases=draw(st.integers(0, 3)) // 2,
         names=NAMES,
+        own_unit=UNITS[0],
     )
 
 
@@ -178,6 +184,12 @@ def in_queue(kind: QueueKind, row: QueueRow, now: float, window: float) -> bool:
             return row.state in HANDLING and row.due_at <= now + window
         case QueueKind.all:
             return True
+        case QueueKind.to_sign:
+            return row.state in TO_SIGN and row.lead_unit == UNITS[0]
+        case QueueKind.in_hand:
+            return row.state in IN_HAND or (row.state in TO_SIGN and row.lead_unit != UNITS[0])
+        case QueueKind.back:
+            return row.state is State.reopened or (row.chases > 0 and row.state in CHASED)
 
 
 def sort_key(sort: Sort, row: QueueRow, now: float) -> tuple[Any, ...]:

@@ -28,6 +28,7 @@ from server_helpers import new_request
 
 from api_client.actions import Dispatch
 from api_client.models import NewRequest, Role, RoutingRuleIn
+from central_api.knowledge_seed import seed_knowledge
 from central_api.server import LiveServer
 
 #: Generated cases per operation and phase; the whole run takes about a minute on two cores.
@@ -92,6 +93,7 @@ def seeded(tmp_db: Db) -> Iterator[Seeded]:
         store.apply(ids[0], Dispatch(lead_unit="cc01"), actor="seed", if_match=1, idempotency_key=None)
         rule = RoutingRuleIn(category="roof_leak", community="c01", lead_unit="cc01")
         store.put_routing_rule("roof-c01", rule, actor="seed", if_match=None)
+        seed_knowledge(store)
         yield Seeded(
             server,
             admin=store.create_token("fuzz-admin", Role.admin),
@@ -118,6 +120,7 @@ def _config(seeded: Seeded) -> str:
         "units": [u.id for u in store.units()],
         "requests": seeded.request_ids,
         "rules": seeded.rule_ids,
+        "knowledge": [entry.id for entry in store.knowledge_entries()],
     }
     bindings = {
         "body.category": "categories",
@@ -134,6 +137,9 @@ def _config(seeded: Seeded) -> str:
         "body.parent_id": "requests",
         "path.rule_id": "rules",
         "query.rule": "rules",
+        "path.entry_id": "knowledge",
+        "query.entry": "knowledge",
+        "body.entry_id": "knowledge",
     }
     lines = [
         f"request-timeout = {REQUEST_SECONDS}",

@@ -26,7 +26,8 @@ def test_missing_or_unknown_token_is_401(live_server: LiveServer) -> None:
 
 
 def test_me(api: Api) -> None:
-    assert api("supervisor", name="sup").get("/v1/me").json() == {"name": "sup", "role": "supervisor"}
+    me = api("supervisor", name="sup").get("/v1/me").json()
+    assert me == {"name": "sup", "role": "supervisor", "unit": None}
 
 
 def test_unit_duty_needs_supervisor(api: Api) -> None:
@@ -61,7 +62,7 @@ def test_tokens_admin_only_and_hashed(api: Api, live_server: LiveServer, tmp_db:
         created["name"] == "night shift" and created["role"] == "supervisor" and len(created["token"]) >= 32
     )
     me = httpx.get(f"{live_server.url}/v1/me", headers=bearer(created["token"]))
-    assert me.json() == {"name": "night shift", "role": "supervisor"}
+    assert me.json() == {"name": "night shift", "role": "supervisor", "unit": None}
     assert admin.post("/v1/tokens", json={"name": "x", "role": "root"}).status_code == 422
     stored = [row[0] for row in table_rows(tmp_db, "tokens", "token_hash")]
     assert created["token"] not in stored and all(len(h) == 64 for h in stored)

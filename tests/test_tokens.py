@@ -100,7 +100,7 @@ def test_the_cli_lists_and_revokes(live_server: LiveServer, tmp_db: Db) -> None:
     listed = run("token", "list", "--db", str(tmp_db))
     assert listed.returncode == 0, listed.stderr
     header, *rows = listed.stdout.splitlines()
-    assert header.split() == ["NAME", "ROLE", "CREATED", "LAST", "USED", "REVOKED"]
+    assert header.split() == ["NAME", "ROLE", "UNIT", "CREATED", "LAST", "USED", "REVOKED"]
     assert [row.split()[:2] for row in rows] == [["张敏", "dispatcher"], ["city-app", "partner"]]
     assert rows[0].endswith("-") and rows[1].endswith("-")  # neither is revoked
 

@@ -461,7 +461,7 @@ async def test_extend_by_two_hours_shows_the_new_due_time_as_typed() -> None:
         assert "当前期限：2026-11-25 16:00" in text_of(dialog.query_one("#current", Static))
         assert "看不懂" in text_of(dialog.query_one("#parsed", Static))  # `+2` is not a time yet
         await pilot.press("h")
-        assert text_of(dialog.query_one("#parsed", Static)) == "新期限：2026-11-25 18:00（延后 2h）"
+        assert text_of(dialog.query_one("#parsed", Static)) == "新期限：2026-11-25 18:00（延后 2时00分）"
         await pilot.press("enter")
         await pilot.pause()
     assert host.results == [Extend(reason="需协调供电公司", new_due_at=DUE + timedelta(hours=2))]

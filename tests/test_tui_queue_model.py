@@ -332,6 +332,13 @@ def _reference(
                 return r.unsent or r.conflict
             case QueueKind.due:
                 return handling and r.due_at <= now + window
+            case QueueKind.to_sign:  # the centre's rows: as if its unit led each
+                return r.state in {State.dispatched, State.reopened}
+            case QueueKind.in_hand:
+                return r.state in {State.accepted, State.extended}
+            case QueueKind.back:
+                chased = r.chases and r.state in {State.dispatched, State.accepted, State.extended}
+                return r.state is State.reopened or bool(chased)
         return True
 
     keys: dict[Sort, Callable[[QueueRow], Any]] = {

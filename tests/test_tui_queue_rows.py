@@ -16,9 +16,9 @@ from textual.pilot import Pilot
 from api_client.domain.states import CALLBACK_STATES, IN_PROGRESS_STATES
 from tui.core.i18n import Lang, Strings
 from tui.core.queue.layout import Column
+from tui.core.table_words import duration
 from tui.ui.app import HotlineApp
 from tui.ui.screens.queues import QueuesScreen
-from tui.ui.widgets.queue_columns import countdown
 
 CLOCK = SEED_NOW.timestamp() + 600
 
@@ -63,7 +63,7 @@ async def test_at_80_columns_a_row_shows_what_the_call_is_about(central: Central
             assert row.substance[:12] in line, (row.description, line)
             assert row.description[: row.substance_at] not in line
         [text] = [slot for slot in screen.table.slots if slot.name == Column.text]
-        assert text.width >= 32  # 16 Chinese characters of substance, where 12 of greeting were
+        assert text.width >= 31  # 15 Chinese characters of substance, where 12 of greeting were
 
 
 async def test_at_160_columns_an_overdue_request_says_who_has_it_and_where(
@@ -92,8 +92,9 @@ async def test_the_callback_queue_shows_how_long_each_request_has_waited(
             assert heading in table.render_line(0).text
             for row in table.rows:
                 assert row.resolved_at
-                waited = countdown(CLOCK - row.resolved_at)
-                assert line_of(screen, row.id).startswith(f"{row.id} {waited.rjust(7)}")
+                waited = duration(CLOCK - row.resolved_at, Strings(lang).table)
+                shown = line_of(screen, row.id)
+                assert shown.startswith(f"{row.id} ") and shown[9:].lstrip().startswith(waited), shown
             await pilot.press("3")  # in progress: the deadline again
             await pilot.pause()
             assert heading not in table.render_line(0).text

@@ -17,9 +17,10 @@ from textual.strip import Strip
 from api_client.models import State, Tier
 from tui.core.queue.model import QueueModel
 from tui.core.queue.rows import Names, QueueRow, make_row
+from tui.core.table_words import COUNTDOWN_CELLS, EN, ZH, countdown, duration
 from tui.ui.widgets import queue_table
 from tui.ui.widgets.queue_columns import row_cells
-from tui.ui.widgets.queue_table import EN, QueueTable, countdown
+from tui.ui.widgets.queue_table import QueueTable
 
 NOW = 1_767_225_600.0
 HOUR = 3600.0
@@ -97,25 +98,42 @@ def unsafe(text: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "shown"),
+    ("seconds", "zh", "en"),
     [
-        (0, "0m"),
-        (59, "0m"),
-        (45 * 60, "45m"),
-        (3 * HOUR + 5 * 60 + 30, "3h05m"),
-        (23 * HOUR + 59 * 60, "23h59m"),
-        (2 * 86400 + 3 * HOUR, "2d03h"),
-        (12 * 86400, "12d"),
-        (-1, "-1m"),
-        (-(HOUR + 20 * 60), "-1h20m"),
-        (-(HOUR + 19 * 60 + 1), "-1h20m"),
-        (-(23 * HOUR + 59 * 60), "-23h59m"),
-        (-(9 * 86400 + 23 * HOUR), "-9d23h"),
+        (0, "还剩0分", "0m left"),
+        (59, "还剩0分", "0m left"),
+        (45 * 60, "还剩45分", "45m left"),
+        (3 * HOUR + 5 * 60 + 30, "还剩3时", "3h left"),
+        (23 * HOUR + 59 * 60, "还剩23时", "23h left"),
+        (2 * 86400 + 3 * HOUR, "还剩2天", "2d left"),
+        (12 * 86400, "还剩12天", "12d left"),
+        (-1, "超时1分", "1m over"),
+        (-(HOUR + 20 * 60), "超时1时", "1h over"),
+        (-(59 * 60 + 1), "超时1时", "1h over"),
+        (-(23 * HOUR + 59 * 60), "超时23时", "23h over"),
+        (-(99 * 86400 + 23 * HOUR), "超时99天", "99d over"),
+        (-(100 * 86400), "超时3月", "3mo over"),
     ],
 )
-def test_countdown(seconds: float, shown: str) -> None:
-    assert countdown(seconds) == shown
-    assert len(shown) <= 7
+def test_countdown(seconds: float, zh: str, en: str) -> None:
+    assert countdown(seconds, ZH) == zh and countdown(seconds, EN) == en
+    assert cell_len(zh) <= COUNTDOWN_CELLS and len(en) <= COUNTDOWN_CELLS
+
+
+@pytest.mark.parametrize(
+    ("seconds", "zh", "en"),
+    [
+        (45 * 60, "45分", "45m"),
+        (3 * HOUR + 5 * 60 + 30, "3时05分", "3h05m"),
+        (23 * HOUR + 59 * 60, "23时59分", "23h59m"),
+        (2 * 86400 + 3 * HOUR, "2天03时", "2d03h"),
+        (12 * 86400, "12天", "12d"),
+        (-(HOUR + 19 * 60 + 1), "1时20分", "1h20m"),
+    ],
+)
+def test_duration(seconds: float, zh: str, en: str) -> None:
+    assert duration(seconds, ZH) == zh and duration(seconds, EN) == en
+    assert cell_len(zh) <= COUNTDOWN_CELLS
 
 
 # --------------------------------------------------------------------------- layout
@@ -133,7 +151,7 @@ async def test_80x24_fits_every_column_and_the_header_stays() -> None:
         assert header.startswith("编号") and "诉求" in header
         first = table.render_line(1)
         assert first.cell_length == width
-        assert first.text.startswith("R-000000  23h00m   新诉求")
+        assert first.text.startswith("R-000000 还剩23时   新诉求")
         assert "德胜里" in first.text and "房屋漏雨" in first.text and "第0号诉求" in first.text
         await pilot.press("pagedown", "pagedown")
         assert table.render_line(0).text == header
@@ -361,9 +379,10 @@ async def test_rows_arriving_below_the_page_repaint_nothing() -> None:
 
 
 async def test_a_minute_passing_repaints_the_countdowns() -> None:
-    async with counting(rows(5)) as (table, pilot):
-        assert "23h00m" in table.render_line(1).text
-        table.set_now(NOW + 1)  # 22 h 59 min 59 s left: 22h59m
+    soon = [row._replace(due_at=row.due_at - 22 * HOUR - 30 * 60) for row in rows(5)]  # 30 min left
+    async with counting(soon) as (table, pilot):
+        assert "还剩30分" in table.render_line(1).text
+        table.set_now(NOW + 1)  # 29 min 59 s left: 29 min
         await pilot.pause()
         CountingTable.painted = 0
         table.set_now(NOW + 60)  # 59 s later every countdown reads the same
@@ -372,7 +391,7 @@ async def test_a_minute_passing_repaints_the_countdowns() -> None:
         table.set_now(NOW + 61)
         await pilot.pause()
         assert CountingTable.painted > 0
-        assert "22h58m" in table.render_line(1).text
+        assert "还剩28分" in table.render_line(1).text
 
 
 async def test_countdowns_follow_the_clock() -> None:
@@ -382,11 +401,11 @@ async def test_countdowns_follow_the_clock() -> None:
     async with app.run_test(size=(80, 10)) as pilot:
         await app.mount(table)
         await pilot.pause()
-        assert "24h00m" not in table.render_line(1).text and "23h00m" in table.render_line(1).text
+        assert "还剩23时" in table.render_line(1).text
         now[0] = NOW + 24 * HOUR
         table.set_now()
         await pilot.pause()
-        assert "-1h00m" in table.render_line(1).text
+        assert "超时1时" in table.render_line(1).text
 
 
 async def test_deadline_colours_come_from_component_classes() -> None:
@@ -402,7 +421,7 @@ async def test_deadline_colours_come_from_component_classes() -> None:
         await pilot.pause()
         for line, name in ((1, "overdue"), (2, "due-soon")):
             strip = table.render_line(line)
-            styles = {segment.style for segment in strip if segment.text.strip().endswith("m")}
+            styles = {segment.style for segment in strip if segment.text.strip().endswith(("分", "时"))}
             assert table.get_component_rich_style(f"queue-table--{name}") in styles
 
 

@@ -14,24 +14,29 @@ Regenerate after a deliberate change of the screens, then look at the SVGs befor
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from app_support import Central, cached_session, seeded_central, until
 from history_support import full_history_central
-from snapshot_support import Lang, frozen_app
+from snapshot_support import CLOCK, Lang, frozen_app
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import Input, RadioSet
+from textual.widgets import Input, OptionList, RadioSet
 
+from api_client.actions import Dispatch
+from api_client.domain.states import CALLBACK_STATES
+from api_client.models import State, Step
 from tui.core.session import Session
 from tui.ui.app import HotlineApp
+from tui.ui.screens.conflicts import ConflictsScreen
 from tui.ui.screens.detail import DetailScreen
 from tui.ui.screens.dispatch import DispatchDialog
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.queues import QueuesScreen
-from tui.ui.screens.workflow_dialogs import CallbackDialog
+from tui.ui.screens.workflow_dialogs import CallbackDialog, ResolveDialog
 
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 
@@ -125,6 +130,73 @@ async def answered(pilot: Pilot[Any], choice: RadioSet, key: str) -> None:
     await until(pilot, lambda: choice.pressed_index >= 0, what=f"the {choice.id} answer")
 
 
+async def callback_queue(pilot: Pilot[Any], app: HotlineApp) -> None:
+    """The callback queue (4): how long each request has waited since it was resolved."""
+    await queue(pilot, app)
+    await pilot.press("4")
+    screen = app.screen
+    assert isinstance(screen, QueuesScreen)
+    await until(
+        pilot,
+        lambda: screen.table.row_count > 0 and all(r.state in CALLBACK_STATES for r in screen.table.rows),
+        what="the callback queue",
+    )
+
+
+async def bulk(pilot: Pilot[Any], app: HotlineApp) -> None:
+    """Three marked requests (6: accepted, new, closed), then resolve: the dialog names how
+    many it resolves and how many it skips, and asks once."""
+    await all_requests(pilot, app)
+    screen = app.screen
+    assert isinstance(screen, QueuesScreen)
+    states = [row.state for row in screen.table.rows]
+    chosen = sorted(states.index(state) for state in (State.accepted, State.new, State.closed))
+    await pilot.press("g")
+    at = 0
+    for index in chosen:  # one the resolve applies to, two it skips
+        await pilot.press(*["j"] * (index - at), "space")
+        at = index + 1  # marking moves the cursor down
+    await until(pilot, lambda: len(screen.marked) == 3, what="three marked rows")
+    await pilot.press("s")
+    await until(pilot, lambda: isinstance(app.screen, ResolveDialog), what="the bulk dialog")
+
+
+async def conflicts(pilot: Pilot[Any], app: HotlineApp) -> None:
+    """The conflicts (C): a dispatch that another dispatcher's dispatch overtook: who and what."""
+    await queue(pilot, app)
+    await pilot.press("C")
+    await until(pilot, lambda: isinstance(app.screen, ConflictsScreen), what="the conflicts")
+    screen = app.screen
+    assert isinstance(screen, ConflictsScreen)
+    options = screen.query_one(OptionList)
+    await until(
+        pilot,
+        lambda: bool(screen.records) and options.option_count == 1 and options.highlighted == 0,
+        what="the conflict listed and highlighted",
+    )
+    app.refresh_bindings()  # the footer: the keys for the highlighted conflict's request
+    await pilot.pause()
+    await pilot.pause()
+
+
+def overtaken_dispatch(session: Session) -> None:
+    """A new request dispatched here while 李强 dispatched it on the server first."""
+    store = session.store
+    views = [v for v in map(store.view, sorted(store.view_ids())) if v is not None]
+    view = next(v for v in views if v.state is State.new)
+    unit = min(u.id for u in session.units)
+    pending = store.record(view.id, Dispatch(lead_unit=unit), actor=session.dispatcher)
+    at = datetime.fromtimestamp(CLOCK - 300, UTC)
+    step = Step(action="dispatch", by="李强", at=at, state=State.dispatched, units=[unit])
+    server = view.model_copy(
+        update={"state": State.dispatched, "version": view.version + 1, "history": [*view.history, step]}
+    )
+    params = {"request_id": view.id, "version": server.version, "if_match": view.version}
+    store.conflict(
+        pending.key, kind="stale", message="changed", server=server, code="version_mismatch", params=params
+    )
+
+
 async def help_screen(pilot: Pilot[Any], app: HotlineApp) -> None:
     await queue(pilot, app)
     await pilot.press("question_mark")
@@ -137,13 +209,20 @@ SCREENS: dict[str, Steps] = {
     "dispatch": dispatch,
     "callback": callback,
     "help": help_screen,
+    "callback_queue": callback_queue,
+    "bulk": bulk,
+    "conflicts": conflicts,
 }
+#: What a screen needs in the cache before the app starts.
+PREPARED: dict[str, Callable[[Session], None]] = {"conflicts": overtaken_dispatch}
 
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("screen", SCREENS)
 def test_screen(snap_compare: Compare, session: Session, screen: str, lang: Lang, size: str) -> None:
+    if screen in PREPARED:
+        PREPARED[screen](session)
     app = frozen_app(session, lang)
     steps = SCREENS[screen]
 

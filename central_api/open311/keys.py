@@ -3,8 +3,9 @@
 GeoReport v2 sends the key as `api_key`, in the query string or the form body; hotline also takes
 it in a header, `X-Api-Key: <key>` or `Authorization: Bearer <key>`, and prefers that: query
 strings end up in proxies' and servers' logs. A key given in several places must be the same
-everywhere (400 otherwise). Any token is a key: a partner's, a dispatcher's or higher. Keys are
-checked against the store on every call, so a revoked one is refused at once.
+everywhere (400 otherwise). Any token is a key: a partner's, a dispatcher's or higher, or a unit's
+(which reads only its unit's service requests: `central_api.open311.routes`). Keys are checked
+against the store on every call, so a revoked one is refused at once.
 """
 
 from __future__ import annotations

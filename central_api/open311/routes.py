@@ -1,7 +1,11 @@
-"""The GeoReport v2 routes: discovery, services, and reading and posting service requests."""
+"""The GeoReport v2 routes: discovery, services, and reading and posting service requests.
+
+A unit's token, as `api_key`, reads only its unit's service requests (`central_api.scope`: 403 for
+another unit's) and posts none (403)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -13,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from api_client.actions import AddNote
-from api_client.models import Category, Request, Unit, now_utc
+from api_client.models import Category, Request, Role, Unit, now_utc
 from central_api.catalogue import STREET_OFFICE
 from central_api.deps import StoreDep
 from central_api.open311.errors import Open311Error, error_list
@@ -30,6 +34,7 @@ from central_api.open311.mapping import (
 from central_api.open311.openapi import LIST_PARAMETERS, POST_FORM
 from central_api.open311.parsing import check_form_type, new_request, request_filter
 from central_api.openapi import OPEN311_KEY, georeport_errors
+from central_api.scope import ALL, Scope
 from central_api.store import InvalidInput, Outcome, RequestNotFound, Store, TokenHolder
 
 log = logging.getLogger(__name__)
@@ -116,6 +121,8 @@ async def _post_request(form: FormData, request: HttpRequest, store: Store) -> R
         identity = await run_in_threadpool(require_key, store, request, form)
     except Open311Error as exc:
         return exc.response()
+    if identity.role is Role.unit:
+        return error_list(403, "a unit's api_key reads its unit's service requests; it cannot post one")
     code = form.get("service_code")
     if not isinstance(code, str) or not code.strip():
         return error_list(400, "service_code was not provided")
@@ -167,14 +174,16 @@ def list_requests(request: HttpRequest, store: StoreDep) -> Response:
     """Service requests, newest first: by ids, or filtered (default: the last 90 days, 1000 at most).
     Without a key when reads are public: no personal data (`public_service_request`)."""
     try:
-        shown = _shown_to(reader(store, request))
+        holder = reader(store, request)
     except Open311Error as exc:
         return exc.response()
+    shown = _shown_to(holder)
     categories = {c.code: c for c in store.categories()}
     try:
         flt = request_filter(request.query_params, categories, now_utc())
     except Open311Error as exc:
         return exc.response()
+    flt = dataclasses.replace(flt, unit=_scope(holder).unit)
     units = {u.id: u for u in store.units()}
     return JSONResponse([shown(r, categories, units) for r in store.list_requests(flt)])
 
@@ -189,16 +198,24 @@ def get_request(service_request_id: str, request: HttpRequest, store: StoreDep) 
     """One service request, as a list of one. Without a key when reads are public: no personal
     data (`public_service_request`)."""
     try:
-        shown = _shown_to(reader(store, request))
+        holder = reader(store, request)
     except Open311Error as exc:
         return exc.response()
+    shown = _shown_to(holder)
     try:
         found = store.get_request(service_request_id)
     except RequestNotFound:
         return error_list(404, f"service_request_id not found: {service_request_id!r}")
+    if not _scope(holder).covers(found):
+        return error_list(403, f"service_request_id {service_request_id!r} is not your unit's")
     categories = {c.code: c for c in store.categories()}
     units = {u.id: u for u in store.units()}
     return JSONResponse([shown(found, categories, units)])
+
+
+def _scope(holder: TokenHolder | None) -> Scope:
+    """The requests a key's holder reads (anyone reads what public reads allow)."""
+    return Scope.of(holder) if holder is not None else ALL
 
 
 def _shown_to(

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from central_api.routes import callers, changes, directory, events, health, requests, routing, stats, tokens
+from central_api.routes import (
+    callers,
+    changes,
+    directory,
+    events,
+    health,
+    knowledge,
+    places,
+    requests,
+    routing,
+    stats,
+    tokens,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -13,7 +25,9 @@ ROUTERS: list[APIRouter] = [
     changes.router,
     events.router,
     directory.router,
+    places.router,
     routing.router,
+    knowledge.router,
     stats.router,
     tokens.router,
 ]

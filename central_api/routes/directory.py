@@ -1,4 +1,5 @@
-"""The directory: handling units (and their duty state), categories, communities."""
+"""The directory: handling units (and their duty state), categories, communities. Nothing in it is
+personal: a unit's token reads it too."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api_client.models import Category, Community, Unit, UnitUpdate
-from central_api.deps import IdentityDep, StoreDep, SupervisorDep
+from central_api.deps import ReaderDep, StoreDep, SupervisorDep
 from central_api.openapi import BEARER, BODY, errors
 
 router = APIRouter(prefix="/v1", tags=["directory"], dependencies=BEARER, responses=errors(401, 403))
 
 
 @router.get("/units", response_model=list[Unit])
-def units(identity: IdentityDep, store: StoreDep) -> list[Unit]:
+def units(identity: ReaderDep, store: StoreDep) -> list[Unit]:
     """Every handling unit, in catalogue order."""
     return store.units()
 
@@ -35,11 +36,11 @@ def update_unit(
 
 
 @router.get("/categories", response_model=list[Category])
-def categories(identity: IdentityDep, store: StoreDep) -> list[Category]:
+def categories(identity: ReaderDep, store: StoreDep) -> list[Category]:
     return store.categories()
 
 
 @router.get("/communities", response_model=list[Community])
-def communities(identity: IdentityDep, store: StoreDep) -> list[Community]:
+def communities(identity: ReaderDep, store: StoreDep) -> list[Community]:
     """Every community, in catalogue order, with its centre (latitude, longitude) for a map."""
     return store.communities()

@@ -14,6 +14,11 @@ same cursor: one task per stream, woken only by the ring (see `central_api.chang
 
 A token may hold `MAX_STREAMS_PER_TOKEN` streams open at once on each server process; one more
 gets 429 `too_many_streams`. A stream's place is given back when it ends or its client goes.
+
+A unit's stream carries only its unit's changes (`ChangeRing.unit_event`): its cursor is the
+unit's last change the client holds (`Last-Event-ID`, else the unit's newest change when it
+opens), and each event holds the unit's changes after it, or is a notice of the unit's newest
+change when the ring does not reach back far enough.
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.requests import Request as HttpRequest
 from starlette.responses import StreamingResponse
 
 from central_api.change_ring import ChangeRing, notice_event
-from central_api.deps import IdentityDep, StoreDep, bearer_token, identify
+from central_api.deps import ReaderDep, ScopeDep, StoreDep, bearer_token, identify
 from central_api.errors import ApiError
 from central_api.notifier import Notifier
 from central_api.openapi import BEARER, errors, header
@@ -85,7 +91,7 @@ def stream_start(
     return StreamStart(last_event_id=value, head=store.head())
 
 
-async def stream_place(request: HttpRequest, identity: IdentityDep) -> AsyncIterator[None]:
+async def stream_place(request: HttpRequest, identity: ReaderDep) -> AsyncIterator[None]:
     """One of the token's `MAX_STREAMS_PER_TOKEN` places, held while the stream is open; 429
     when they are all taken."""
     state = request.app.state
@@ -159,18 +165,23 @@ EVENT_SCHEMA: dict[str, Any] = {
 )
 async def events(
     request: HttpRequest,
-    identity: IdentityDep,
+    scope: ScopeDep,
     store: StoreDep,
     start: Annotated[StreamStart, Depends(stream_start)],
     place: Annotated[None, Depends(stream_place)],
 ) -> StreamingResponse:
     """`text/event-stream` of the changes after the client's cursor as they are made (or, when
-    this server cannot carry them, notices to pull them)."""
+    this server cannot carry them, notices to pull them); a unit's token gets its unit's only."""
     notifier: Notifier = request.app.state.notifier
     ring = ChangeRing.of(request.app.state, store, notifier)
     notifier.notify(start.head)
     last = start.head if start.last_event_id is None else start.last_event_id
-    body = _stream(request, store, notifier, ring, last, start.head)
+    if scope.unit is None:
+        body = _stream(request, store, notifier, ring, last, start.head)
+    else:
+        if start.last_event_id is None:
+            last = await anyio.to_thread.run_sync(store.unit_head, scope.unit, start.head)
+        body = _unit_stream(request, store, notifier, ring, scope.unit, last, start.head)
     return StreamingResponse(body, media_type="text/event-stream", headers=STREAM_HEADERS)
 
 
@@ -200,6 +211,51 @@ async def _stream(
             if token is None or await identify(request, store, token) is None:
                 return  # revoked: the stream ends
         if ring.top <= last and now >= next_ping:
+            next_ping = now + PING_SECONDS
+            yield PING
+
+
+async def _unit_stream(
+    request: HttpRequest,
+    store: Store,
+    notifier: Notifier,
+    ring: ChangeRing,
+    unit: str,
+    cursor: int,
+    head: int,
+) -> AsyncIterator[bytes]:
+    """A unit's stream: `cursor` is the unit's last change its client holds, `seen` the feed's seq
+    up to which the unit's changes have been sent (or found to be none)."""
+    token = bearer_token(request)
+    await ring.ready()
+    if cursor > head:  # past the feed's end: say where it ends
+        cursor = head
+        yield notice_event(head)
+    seen = cursor
+    clock = asyncio.get_running_loop().time
+    version = notifier.tokens_version
+    next_check, next_ping = clock() + _check_after(), clock() + PING_SECONDS
+    while not notifier.closed:
+        if ring.top > seen:
+            top = ring.top
+            found = ring.unit_event(unit, cursor, seen)
+            if found is None:  # the ring does not reach back to `seen`: ask the store
+                newest = await anyio.to_thread.run_sync(store.unit_head, unit, top)
+                found = (notice_event(newest), newest) if newest > cursor else (None, cursor)
+            event, cursor = found
+            seen = top
+            if event is not None:
+                next_ping = clock() + PING_SECONDS
+                yield event
+        await ring.wait_beyond(seen, tokens_version=version)
+        if notifier.closed:
+            return
+        now = clock()
+        if notifier.tokens_version != version or now >= next_check:
+            version, next_check = notifier.tokens_version, now + _check_after()
+            if token is None or await identify(request, store, token) is None:
+                return  # revoked: the stream ends
+        if now >= next_ping:
             next_ping = now + PING_SECONDS
             yield PING
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api_client.models import Identity
-from central_api.deps import IdentityDep, StoreDep
+from central_api.deps import ReaderDep, StoreDep
 from central_api.openapi import BEARER, errors
 
 router = APIRouter(prefix="/v1", tags=["service"])
@@ -24,6 +24,6 @@ def health(store: StoreDep) -> Health:
 
 
 @router.get("/me", response_model=Identity, dependencies=BEARER, responses=errors(401, 403))
-def me(identity: IdentityDep) -> Identity:
-    """The name and role of the caller's token."""
+def me(identity: ReaderDep) -> Identity:
+    """The name and role of the caller's token (and the unit a unit's token is bound to)."""
     return identity

@@ -1,7 +1,8 @@
 """API tokens, for admins: `POST /v1/tokens` makes one for a person or a system (names are
 unique), `GET /v1/tokens` lists them, `DELETE /v1/tokens/{name}` revokes one. Making and revoking
 are token events (who, when); a revoked token is refused by every server process within
-`central_api.deps.REVOCATION_SECONDS`, and its open event streams end."""
+`central_api.deps.REVOCATION_SECONDS`, and its open event streams end. A `unit` token is bound to
+the unit named in `unit` (and only it has one)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Path
 from fastapi import Request as HttpRequest
 from pydantic import StringConstraints
 
+from api_client.input_types import Identifier
 from api_client.models import Incoming, Role, TokenCreated, TokenInfo
 from central_api.deps import AdminDep, StoreDep
 from central_api.errors import ApiError
@@ -26,22 +28,33 @@ class NewToken(Incoming):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     role: Role
+    unit: Identifier | None = None  # for a `unit` token: the unit it is bound to
 
 
 @router.post(
     "/tokens",
     status_code=201,
     response_model=TokenCreated,
-    responses=errors(*BODY, 403, 409, says={403: "Needs the admin role", 409: "The name is taken"}),
+    responses=errors(
+        *BODY,
+        403,
+        409,
+        says={
+            403: "Needs the admin role",
+            409: "The name is taken",
+            422: "Invalid input; a unit token without a known unit (`token_unit_missing`,"
+            " `unknown_unit`), or a unit for another role (`token_unit_for_role`)",
+        },
+    ),
 )
 def create_token(body: NewToken, identity: AdminDep, store: StoreDep) -> TokenCreated:
     """A new token; it is shown once and stored only as a hash. 409 `token_name_taken` when a
     token (revoked or not) has the name already."""
     try:
-        token = store.create_token(body.name, body.role, actor=identity.name)
+        token = store.create_token(body.name, body.role, actor=identity.name, unit=body.unit)
     except TokenNameTaken as exc:
         raise ApiError(409, exc.code, str(exc), exc.params) from exc
-    return TokenCreated(name=body.name, role=body.role, token=token)
+    return TokenCreated(name=body.name, role=body.role, token=token, unit=body.unit)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from api_client.actions import Action, Dispatch, Merge, Resolve
 from api_client.domain.lifecycle import (
@@ -25,6 +25,7 @@ from api_client.domain.lifecycle import (
 )
 from api_client.models import NewRequest, Request, State, Tier
 from central_api.rates import rate_columns
+from central_api.scope import Scope, co_units_column
 from central_api.sql import idempotency
 from central_api.sql import tables as t
 from central_api.sql.audit import audit_row
@@ -32,7 +33,7 @@ from central_api.sql.auto_dispatch import AutoDispatcher, auto_actor, auto_detai
 from central_api.sql.callers import Callers, caller_row
 from central_api.sql.directory import Directory
 from central_api.sql.engine import Database
-from central_api.sql.feed import change_row, head_seq
+from central_api.sql.feed import change_row, head_seq, record_units, unit_rows
 from central_api.sql.idempotency import INTAKE_PATH, action_path
 from central_api.sql.storable import check_text, sha256
 from central_api.store import InvalidInput, Outcome, RequestFilter, RequestNotFound, VersionMismatch
@@ -55,6 +56,7 @@ def request_columns(request: Request, data: str) -> dict[str, object]:
         "updated_at": request.updated_at,
         "version": request.version,
         "change_seq": request.change_seq,
+        "co_units": co_units_column(request),
         **rate_columns(request),
         "data": data,
     }
@@ -79,10 +81,13 @@ def _record(
     path: str,
     body_hash: str,
     token_id: int = 0,
+    previous: Request | None = None,
 ) -> None:
-    """The change, audit and idempotency rows of one write."""
+    """The change (with the units it concerns: `previous` is the request before it), audit and
+    idempotency rows of one write."""
     # Parameters are passed apart from the statements so SQLAlchemy caches the compiled SQL.
     conn.execute(insert(t.changes), change_row(request, data, action, now))
+    record_units(conn, unit_rows(request, previous))
     conn.execute(insert(t.audit), audit_row(request, action, actor, now, before, after, detail))
     if key is not None:
         idempotency.remember(
@@ -125,6 +130,7 @@ def _store_change(
         path=action_path(after.id),
         body_hash=body_hash,
         token_id=token_id,
+        previous=before,
     )
 
 
@@ -261,6 +267,7 @@ class Requests:
                     key=None,
                     path=INTAKE_PATH,
                     body_hash=body_hash,
+                    previous=request,
                 )
             if idempotency_key is not None:
                 idempotency.remember(
@@ -287,6 +294,7 @@ class Requests:
             auto = AutoDispatcher.load(conn)
             built: list[tuple[Request, str]] = []
             changes: list[dict[str, object]] = []
+            units: list[dict[str, object]] = []
             audits: list[dict[str, object]] = []
             for i, new in enumerate(news):
                 request = self._intake(new, num=num + i, seq=seq, now=now, actor=actor)
@@ -300,6 +308,7 @@ class Requests:
                     old, changed = snapshot_diff(request, dispatched)
                     request, data = dispatched, dispatched.model_dump_json()
                     changes.append(change_row(request, data, "dispatch", now))
+                    units += unit_rows(request, None)
                     audits.append(
                         audit_row(
                             request, "dispatch", auto_actor(rule.id), now, old, changed, auto_detail(rule)
@@ -314,6 +323,7 @@ class Requests:
                 [{"id": r.id, "num": num + i, **request_columns(r, d)} for i, (r, d) in enumerate(built)],
             )
             conn.execute(insert(t.changes), changes)
+            record_units(conn, units)
             conn.execute(insert(t.audit), audits)
             conn.execute(
                 insert(t.callers),
@@ -341,6 +351,7 @@ class Requests:
         if_match: int,
         idempotency_key: str | None,
         token_id: int = 0,
+        scope: Scope | None = None,
     ) -> Outcome:
         body = action.model_dump_json()
         check_text(action.model_dump())
@@ -357,6 +368,8 @@ class Requests:
             if data is None:
                 raise RequestNotFound(request_id)
             current = Request.model_validate_json(data)
+            if scope is not None:  # before the version: a 412 would show another unit's request
+                scope.check_action(current, action)
             if current.version != if_match:
                 raise VersionMismatch(current, if_match)
             now = self._db.clock()
@@ -410,6 +423,10 @@ class Requests:
             query = query.where(r.received_at >= flt.received_from)
         if flt.received_to is not None:
             query = query.where(r.received_at <= flt.received_to)
+        if flt.unit is not None:
+            query = query.where(
+                or_(r.lead_unit == flt.unit, r.co_units.contains(f"|{flt.unit}|", autoescape=True))
+            )
         query = query.order_by(r.received_at.desc(), r.num.desc())
         query = query.offset(max(0, flt.offset)).limit(max(0, flt.limit))
         with self._db.read() as conn:

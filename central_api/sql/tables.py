@@ -84,6 +84,10 @@ requests = Table(
     Column("cb_valid", Boolean, nullable=False, default=False),
     Column("cb_solved", Boolean, nullable=False, default=False),
     Column("cb_satisfaction", String(16), nullable=True),
+    Column("chases", Integer, nullable=False, default=0, server_default="0"),  # 催办 (stats)
+    Column("answered_with", String(ID), nullable=True),  # 直接答复: the entry (stats)
+    # The co-handling units as "|u1|u2|" ("" when none): a unit's token reads what it co-handles.
+    Column("co_units", Text, nullable=False, default="", server_default=""),
     Column("data", Text, nullable=False),  # the Request as JSON
     Index("ix_requests_received_at", "received_at"),
     Index("ix_requests_state", "state"),
@@ -119,6 +123,18 @@ changes = Table(
     Column("snapshot", Text, nullable=False),  # the Request right after this change, as JSON
     Index("ix_changes_request_id", "request_id"),
     sqlite_autoincrement=True,
+)
+
+#: The units each change concerns: those the request had before it and after it (lead and
+#: co-handling), so a unit's token reads the feed of its own requests, the change that takes one
+#: away from it included.
+change_units = Table(
+    "change_units",
+    metadata,
+    Column("unit_id", String(ID), nullable=False),
+    Column("seq", Integer, nullable=False),
+    PrimaryKeyConstraint("unit_id", "seq"),
+    Index("ix_change_units_seq", "seq"),  # the units of the newest changes (the live stream)
 )
 
 #: The audit trail: who did what, when, and which fields changed. `seq` is the change's seq.
@@ -196,6 +212,7 @@ tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
+    Column("unit", String(ID), nullable=True),  # the unit a `unit` token is bound to
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
     sqlite_autoincrement=True,
@@ -253,4 +270,44 @@ routing_rule_audit = Table(
     Column("after", Text, nullable=False),
     Index("ix_routing_rule_audit_rule_id", "rule_id"),
     sqlite_autoincrement=True,
+)
+
+#: The knowledge base (知识库): each entry as JSON (`api_client.knowledge.KnowledgeEntry`), numbered
+#: in the order entries were made (the list's order); a withdrawn entry keeps its row.
+knowledge_entries = Table(
+    "knowledge_entries",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("num", Integer, nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("withdrawn", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+#: Every edit of the knowledge base: the entry as JSON before and after ("null" when absent).
+knowledge_events = Table(
+    "knowledge_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", String(ID), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+    Index("ix_knowledge_events_entry_id", "entry_id"),
+    sqlite_autoincrement=True,
+)
+
+#: The street's gazetteer (`api_client.places.Place`): each place as JSON, in the order clients
+#: list it (communities, then each one's roads, compounds and their buildings, then landmarks).
+places = Table(
+    "places",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("position", Integer, nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("parent", String(ID), nullable=True),
+    Column("data", Text, nullable=False),
 )

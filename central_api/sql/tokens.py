@@ -53,12 +53,28 @@ def check_name(name: str) -> None:
         )
 
 
+def check_binding(role: Role, unit: str | None) -> None:
+    """A `unit` token is bound to a unit, and no other token is."""
+    if role is Role.unit and not unit:
+        raise InvalidInput(
+            "A unit's token is bound to its unit: give the unit's id.", code="token_unit_missing"
+        )
+    if role is not Role.unit and unit is not None:
+        raise InvalidInput(
+            f"Only a unit's token is bound to a unit, not a {role.value}'s.",
+            code="token_unit_for_role",
+            params={"role": role.value},
+        )
+
+
 class Tokens:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create_token(self, name: str, role: Role, *, actor: str = "server") -> str:
+    def create_token(self, name: str, role: Role, *, actor: str = "server", unit: str | None = None) -> str:
         check_name(name)
+        role = Role(role)
+        check_binding(role, unit)
         token = secrets.token_urlsafe(32)
         now = self._db.clock()
         k = t.tokens.c
@@ -66,9 +82,14 @@ class Tokens:
             with self._db.write() as conn:
                 if conn.execute(select(k.id).where(k.name == name)).first() is not None:
                     raise TokenNameTaken(name)
+                if (
+                    unit is not None
+                    and conn.execute(select(t.units.c.id).where(t.units.c.id == unit)).first() is None
+                ):
+                    raise InvalidInput(f"No unit {unit!r}.", code="unknown_unit", params={"units": [unit]})
                 conn.execute(
                     insert(t.tokens).values(
-                        token_hash=sha256(token), name=name, role=Role(role).value, created_at=now
+                        token_hash=sha256(token), name=name, role=role.value, unit=unit, created_at=now
                     )
                 )
                 token_id = conn.execute(select(k.id).where(k.name == name)).scalar_one()
@@ -81,7 +102,7 @@ class Tokens:
         k, u = t.tokens.c, t.token_uses.c
         with self._db.read() as conn:
             row = conn.execute(
-                select(k.id, k.name, k.role, u.last_used_at)
+                select(k.id, k.name, k.role, k.unit, u.last_used_at)
                 .select_from(t.tokens.outerjoin(t.token_uses, u.token_id == k.id))
                 .where(k.token_hash == sha256(token), k.revoked_at.is_(None))
             ).first()
@@ -98,7 +119,7 @@ class Tokens:
                         conn.execute(insert(t.token_uses).values(token_id=row.id, last_used_at=now))
             except SQLAlchemyError as exc:  # a busy database: it is only a note, try next time
                 log.warning("could not note when token %s was last used: %s", row.id, exc)
-        return TokenHolder(name=row.name, role=Role(row.role), token_id=row.id)
+        return TokenHolder(name=row.name, role=Role(row.role), unit=row.unit, token_id=row.id)
 
     def tokens(self) -> list[TokenInfo]:
         with self._db.read() as conn:
@@ -124,9 +145,9 @@ class Tokens:
             return _version(conn)
 
 
-def _listing() -> Select[tuple[str, str, datetime, datetime | None, datetime | None]]:
+def _listing() -> Select[tuple[str, str, str | None, datetime, datetime | None, datetime | None]]:
     k, u = t.tokens.c, t.token_uses.c
-    return select(k.name, k.role, k.created_at, u.last_used_at, k.revoked_at).select_from(
+    return select(k.name, k.role, k.unit, k.created_at, u.last_used_at, k.revoked_at).select_from(
         t.tokens.outerjoin(t.token_uses, u.token_id == k.id)
     )
 

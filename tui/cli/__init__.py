@@ -15,7 +15,7 @@ from typing import Protocol, TextIO
 
 from api_client.domain.untrusted_text import one_line
 from api_client.transport_security import InsecureTransportWarning
-from tui.cli import app, report, rules, server, sync, whoami
+from tui.cli import app, knowledge, report, rules, server, sync, whoami
 from tui.cli.options import client_options
 from tui.cli.output import CliError, say
 from tui.core.settings import ConfigError
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_parser(subparsers)  # sync, status
     report.add_parser(subparsers)
     rules.add_parser(subparsers)
+    knowledge.add_parser(subparsers)  # kb
     return parser
 
 

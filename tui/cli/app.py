@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING
 
 from tui.cli.options import ask_dispatcher, open_client, settings_from
 from tui.cli.output import CliError, say
+from tui.cli.words import word
 from tui.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from api_client.models import Identity
     from tui.cli.options import Subparsers
+    from tui.core.session import Session
 
 __all__ = ["DEMO_COUNT", "DEMO_SEED", "add_parser", "cmd_app", "cmd_demo"]
 
@@ -73,11 +76,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 reach = server.start()
                 server.seed()
                 _write_token(token_file, reach.token)
+                lang = load_settings(args.config, lang=args.lang).resolved_lang()
                 say(
-                    f"hotline demo: central API on {reach.url}",
+                    word(lang, "demo.serving", url=reach.url),
                     f"  export HOTLINE_API_URL={reach.url}",
                     f"  export HOTLINE_TOKEN_FILE={token_file}",
-                    "press ctrl+c to stop",
+                    word(lang, "demo.stop"),
                     flush=True,
                 )
                 with contextlib.suppress(KeyboardInterrupt):
@@ -126,10 +130,13 @@ def cmd_app(args: argparse.Namespace) -> int:
                 "or HOTLINE_DISPATCHER to work offline from the local cache"
             )
         dispatcher = ask_dispatcher(settings)
-    return _run_app(settings, token, dispatcher)
+    return _run_app(settings, token, dispatcher, learn_identity=True)
 
 
-def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
+def _run_app(settings: Settings, token: str | None, dispatcher: str, *, learn_identity: bool = False) -> int:
+    """The app on the session of `dispatcher` on the configured server. With `learn_identity`, a
+    first start asks the server who the token belongs to before the app opens (a unit's login then
+    opens on its unit's queues at once; later starts read it from the cache)."""
     from local_cache.errors import CacheError
     from local_cache.paths import cache_dir, cache_root
     from tui.core.i18n import Strings
@@ -141,6 +148,8 @@ def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
         session = Session.open(directory, api_url=settings.api_url, dispatcher=dispatcher, token=token)
     except CacheError as exc:
         raise CliError(str(exc)) from exc
+    if learn_identity and token is not None and session.identity is None:
+        _learn_identity(settings, token, session)
     try:
         app = HotlineApp(
             session,
@@ -154,3 +163,21 @@ def _run_app(settings: Settings, token: str | None, dispatcher: str) -> int:
     finally:
         session.close()
     return app.return_code or 0
+
+
+def _learn_identity(settings: Settings, token: str, session: Session) -> None:
+    """Who the token belongs to (`/v1/me`), kept in the session's cache; left to the app when the
+    server does not answer at once."""
+    import asyncio
+
+    from api_client.errors import HotlineError
+    from local_cache.errors import CacheError
+
+    async def ask() -> Identity:
+        async with open_client(settings, token, attempts=1, deadline=3.0) as client:
+            return await client.me()
+
+    try:
+        session.set_identity(asyncio.run(ask()))
+    except (HotlineError, ValueError, CacheError):
+        return

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from api_client.domain.untrusted_text import one_line
 from tui.cli.output import CliError
 from tui.core.settings import Settings, load_settings
 
@@ -16,7 +18,15 @@ if TYPE_CHECKING:
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["Subparsers", "ask_dispatcher", "client_options", "open_client", "require_token", "settings_from"]
+__all__ = [
+    "Subparsers",
+    "ask_dispatcher",
+    "client_options",
+    "open_client",
+    "require_token",
+    "server_call",
+    "settings_from",
+]
 
 
 def client_options(parser: argparse.ArgumentParser) -> None:
@@ -74,3 +84,26 @@ def ask_dispatcher(settings: Settings) -> str:
     except (HotlineError, ValueError) as exc:
         reason = exc.message if isinstance(exc, HotlineError) else str(exc)
         raise CliError(f"{need}; the server could not tell it ({reason})") from exc
+
+
+def server_call(args: argparse.Namespace, work: Callable[[HotlineClient], Coroutine[None, None, int]]) -> int:
+    """Run `work` with a client for the configured server and token; any failure of the central
+    API (403, 404, 409, 422 ...) is one line: the words for its code, else its own message."""
+    settings = settings_from(args)
+    token = require_token(settings)
+    from api_client.errors import Forbidden, HotlineError
+
+    async def run() -> int:
+        async with open_client(settings, token) as client:
+            return await work(client)
+
+    try:
+        return asyncio.run(run())
+    except HotlineError as exc:
+        from tui.core.error_words import describe
+        from tui.core.i18n import Strings
+
+        said = describe(exc.code, exc.params, Strings(settings.resolved_lang()), exc.message)
+        raise CliError(f"forbidden: {said}" if isinstance(exc, Forbidden) else said) from exc
+    except ValueError as exc:  # a malformed URL or token, refused before any network call
+        raise CliError(one_line(str(exc))) from exc

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from api_client.domain.untrusted_text import one_line
-from tui.cli.options import client_options, open_client, require_token, settings_from
+from tui.cli.options import client_options, server_call, settings_from
 from tui.cli.output import CliError, plural, say, table
 
 if TYPE_CHECKING:
@@ -94,29 +94,6 @@ def add_parser(subparsers: Subparsers) -> None:
     ):
         client_options(rules_parser)
         rules_parser.set_defaults(handler=handler)
-
-
-def _rules_call(args: argparse.Namespace, work: Callable[[HotlineClient], Coroutine[None, None, int]]) -> int:
-    """Run `work` with a client for the configured server and token; any failure of the central
-    API (403, 404, 409, 422 ...) is one line: the words for its code, else its own message."""
-    settings = settings_from(args)
-    token = require_token(settings)
-    from api_client.errors import Forbidden, HotlineError
-
-    async def run() -> int:
-        async with open_client(settings, token) as client:
-            return await work(client)
-
-    try:
-        return asyncio.run(run())
-    except HotlineError as exc:
-        from tui.core.error_words import describe
-        from tui.core.i18n import Strings
-
-        said = describe(exc.code, exc.params, Strings(settings.resolved_lang()), exc.message)
-        raise CliError(f"forbidden: {said}" if isinstance(exc, Forbidden) else said) from exc
-    except ValueError as exc:  # a malformed URL or token, refused before any network call
-        raise CliError(one_line(str(exc))) from exc
 
 
 class _RuleNames:
@@ -205,7 +182,7 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
             say(*_rules_table(rules, names))
         return 0
 
-    return _rules_call(args, work)
+    return server_call(args, work)
 
 
 def cmd_rules_set(args: argparse.Namespace) -> int:
@@ -251,7 +228,7 @@ def cmd_rules_set(args: argparse.Namespace) -> int:
         say(*_rules_table([rule], await _RuleNames.fetch(client)))
         return 0
 
-    return _rules_call(args, work)
+    return server_call(args, work)
 
 
 def _rule_changed_meanwhile(rule_id: str, current: RoutingRule | None) -> str:
@@ -273,7 +250,7 @@ def cmd_rules_delete(args: argparse.Namespace) -> int:
         say(one_line(f"deleted routing rule {rule.id} (version {rule.version}: {_rule_summary(rule)})"))
         return 0
 
-    return _rules_call(args, work)
+    return server_call(args, work)
 
 
 def cmd_rules_auto(args: argparse.Namespace) -> int:
@@ -300,7 +277,7 @@ def cmd_rules_auto(args: argparse.Namespace) -> int:
             say(*_rules_table(changed, names))
         return 0
 
-    return _rules_call(args, work)
+    return server_call(args, work)
 
 
 def cmd_rules_history(args: argparse.Namespace) -> int:
@@ -316,4 +293,4 @@ def cmd_rules_history(args: argparse.Namespace) -> int:
         say(*table(header, rows))
         return 0
 
-    return _rules_call(args, work)
+    return server_call(args, work)

@@ -31,7 +31,7 @@ __all__ = [
 #: The help of every command's `--db`.
 DB_HELP = "SQLite file path or database URL of the central API"
 
-ROLES = ("dispatcher", "supervisor", "admin", "partner")
+ROLES = ("dispatcher", "supervisor", "admin", "partner", "unit")
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -85,7 +85,13 @@ def add_parser(subparsers: Subparsers) -> None:
         "--role",
         choices=ROLES,
         default="dispatcher",
-        help="dispatcher (default), supervisor, admin, or partner (an Open311 app: /open311/v2/ only)",
+        help="dispatcher (default), supervisor, admin, partner (an Open311 app: /open311/v2/ only),"
+        " or unit (a handling unit's own login: give --unit)",
+    )
+    create.add_argument(
+        "--unit",
+        metavar="ID",
+        help="for --role unit: the handling unit the token is bound to (its id in the directory)",
     )
     create.add_argument("--db", required=True, help=DB_HELP)
     create.set_defaults(handler=cmd_token_create)
@@ -133,10 +139,22 @@ def _processes(text: str) -> int:
 def cmd_token_create(args: argparse.Namespace) -> int:
     from api_client.models import Role
     from central_api.sql_store import SqlStore
+    from central_api.store import InvalidInput
 
+    role = Role(args.role)
+    if role is Role.unit and not args.unit:
+        raise CliError("a unit's token is bound to one unit: give --unit ID (the unit's id in the directory)")
+    if role is not Role.unit and args.unit is not None:
+        raise CliError(f"--unit is for --role unit only: a {role.value}'s token is bound to no unit")
     store = SqlStore.open(args.db)
     try:
-        token = store.create_token(args.name, Role(args.role), actor=_actor())
+        try:
+            token = store.create_token(args.name, role, actor=_actor(), unit=args.unit)
+        except InvalidInput as exc:
+            if exc.code != "unknown_unit":
+                raise
+            known = ", ".join(unit.id for unit in store.units())
+            raise CliError(f"no unit {args.unit!r} in the directory; its units are: {known}") from exc
     finally:
         store.close()
     say(token)
@@ -151,7 +169,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
         tokens = store.tokens()
     finally:
         store.close()
-    say(*table(("NAME", "ROLE", "CREATED", "LAST USED", "REVOKED"), [_row(info) for info in tokens]))
+    say(*table(("NAME", "ROLE", "UNIT", "CREATED", "LAST USED", "REVOKED"), [_row(info) for info in tokens]))
     return 0
 
 
@@ -183,6 +201,7 @@ def _row(info: TokenInfo) -> list[str]:
     return [
         info.name,
         info.role.value,
+        info.unit or "-",
         _when(info.created_at),
         _when(info.last_used_at),
         _when(info.revoked_at),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from api_client.domain.untrusted_text import one_line
 from tui.cli.options import ask_dispatcher, client_options, open_client, require_token, settings_from
 from tui.cli.output import CliError, plural, say
+from tui.cli.words import sync_summary, word
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ def add_parser(subparsers: Subparsers) -> None:
         help="push the pending actions, then pull the changes, once",
         description=(
             "Push the local cache's pending actions to the central API (each exactly once, in order "
-            "per request), then pull every change since the saved cursor, and print a summary. "
+            "per request; a call taken in offline first, then what was recorded on it), then pull "
+            "every change since the saved cursor, and print a summary. "
             "Exits 1 when it cannot finish; pending actions are never lost."
         ),
     )
@@ -63,7 +65,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 async def _sync(settings: Settings, token: str) -> int:
     """One headless sync: push, then pull; a summary on stdout, a failure as a CliError."""
-    from local_cache.sync import SyncEngine, describe
+    from local_cache.sync import SyncEngine
 
     async with open_client(settings, token) as client:
         dispatcher = settings.dispatcher or (await client.me()).name
@@ -80,13 +82,17 @@ async def _sync(settings: Settings, token: str) -> int:
             _cached, pending, conflicts = store.counts()
         finally:
             store.close()
-    say(describe(summary, settings.api_url))
+    lang = settings.resolved_lang()
+    say(sync_summary(lang, summary, settings.api_url))
     if conflicts:
-        wait = "waits" if conflicts == 1 else "wait"
-        say(f"{plural(conflicts, 'conflict')} {wait} for you: `hotline status` lists them")
+        many = conflicts != 1
+        noun, wait = ("conflicts", "wait") if many else ("conflict", "waits")
+        say(word(lang, "sync.conflicts", n=f"{conflicts:,}", conflicts=noun, wait=wait))
     if summary.errors:
-        stay = "stays" if pending == 1 else "stay"
-        raise CliError(f"{one_line(summary.errors[0])}; {plural(pending, 'action')} {stay} pending")
+        many = pending != 1
+        actions, stay = ("actions", "stay") if many else ("action", "stays")
+        error = one_line(summary.errors[0])
+        raise CliError(word(lang, "sync.pending", error=error, n=f"{pending:,}", actions=actions, stay=stay))
     return 0
 
 
@@ -134,6 +140,9 @@ def _status_lines(store: LocalStore, strings: Strings) -> list[str]:
         f"last sync   {last_sync.astimezone().isoformat(' ', 'seconds') if last_sync else 'never'}",
         f"pending     {plural(pending, 'action')}",
     ]
+    calls = sum(1 for action in store.pending() if action.intake is not None)
+    if calls:
+        lines.append(f"  of which {plural(calls, 'call')} taken in, not yet sent")
     oldest = store.pending()[:1]
     if oldest and oldest[0].attempts:
         first = oldest[0]

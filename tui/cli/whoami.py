@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from api_client.domain.untrusted_text import one_line
 from tui.cli.options import client_options, open_client, require_token, settings_from
 from tui.cli.output import CliError, say
+from tui.cli.words import role_word, word
 
 if TYPE_CHECKING:
     from tui.cli.options import Subparsers
@@ -34,7 +35,8 @@ def cmd_whoami(args: argparse.Namespace) -> int:
         async with open_client(settings, token) as client:
             me = await client.me()
             head = await client.health()
-        return me.name, me.role.value, head
+        role = me.role.value if me.unit is None else f"{me.role.value} of {me.unit}"
+        return me.name, role, head
 
     from api_client.errors import HotlineError
 
@@ -44,5 +46,7 @@ def cmd_whoami(args: argparse.Namespace) -> int:
         raise CliError(exc.message) from exc
     except ValueError as exc:  # a malformed URL or token, refused before any network call
         raise CliError(str(exc)) from exc
-    say(f"{one_line(name)} ({role}) on {settings.api_url}; the server's change head is {head}")
+    lang = settings.resolved_lang()
+    role = role_word(lang, one_line(role))
+    say(word(lang, "whoami", name=one_line(name), role=role, url=settings.api_url, head=head))
     return 0

@@ -89,6 +89,50 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
         "诉求 {request_id} 本轮办理已延期 {count} 次，最多 {max} 次",
         "Request {request_id} was extended {count} times in this round of handling (at most {max})",
     ),
+    # -- direct answers and the knowledge base
+    "error.answer_needs_enquiry": (
+        "诉求 {request_id} 不是咨询类：只有咨询可以直接答复",
+        "Request {request_id} is not an enquiry: only an enquiry is answered directly",
+    ),
+    "error.knowledge_entry_unknown": (
+        "知识库中没有条目 {entry_id}",
+        "The knowledge base has no entry {entry_id}",
+    ),
+    "error.knowledge_entry_not_in_force": (
+        "知识库条目 {entry_id} 在 {day} 不在有效期内（已过期、尚未生效或已撤下），不能用来答复",
+        "Knowledge-base entry {entry_id} is not in force on {day} (expired, not yet valid or withdrawn):"
+        " it cannot answer a request",
+    ),
+    "error.knowledge_entry_not_found": (
+        "知识库中没有条目 {entry_id}",
+        "The knowledge base has no entry {entry_id}",
+    ),
+    "error.knowledge_version_mismatch": (
+        "知识库条目 {entry_id} 已被他人修改（现为第 {version} 版，你改的是第 {if_match} 版）：请重新读取",
+        "Knowledge-base entry {entry_id} was changed meanwhile (now version {version}, you edited"
+        " {if_match}): read it again",
+    ),
+    "error.knowledge_version_required": (
+        "知识库条目 {entry_id} 已存在（第 {version} 版）：修改时须注明版本",
+        "Knowledge-base entry {entry_id} exists (version {version}): name the version to replace it",
+    ),
+    "error.knowledge_dates_reversed": (
+        "失效日期 {valid_until} 早于生效日期 {valid_from}",
+        "The entry would end ({valid_until}) before it begins ({valid_from})",
+    ),
+    # -- a unit's login (`central_api.scope`)
+    "error.not_your_unit": (
+        "诉求 {request_id} 不在本单位（{unit}）办理",
+        "Request {request_id} is not with your unit ({unit})",
+    ),
+    "error.unit_not_allowed": (
+        "承办单位账号不能{action}：由中心办理",
+        "A unit's login cannot {action}: the centre does it",
+    ),
+    "error.unit_not_lead": (
+        "只有主办单位 {lead_unit} 能{action}诉求 {request_id}：本单位（{unit}）是协办单位",
+        "Only the lead unit {lead_unit} can {action} request {request_id}: {unit} co-handles it",
+    ),
     # -- the action models
     "error.lead_unit_is_co_unit": ("主办单位不能同时是协办单位", "The lead unit cannot also be a co-unit"),
     "error.co_unit_twice": ("协办单位重复", "A co-unit is listed twice"),
@@ -196,6 +240,14 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
         "A token name is 1 to {max_length} characters, without control or format characters"
         " and without spaces around it",
     ),
+    "error.token_unit_missing": (
+        "承办单位令牌须绑定一个单位：请注明单位编号",
+        "A unit's token is bound to its unit: give the unit's id",
+    ),
+    "error.token_unit_for_role": (
+        "只有承办单位令牌绑定单位，{role} 令牌不绑定",
+        "Only a unit's token is bound to a unit, not a {role}'s",
+    ),
     # -- looking a caller up by phone
     "error.lookup_not_a_phone": (
         "请输入完整电话号码（7 到 20 位数字）或其末 4 到 6 位，只能有数字、空格、+ 和 -",
@@ -221,6 +273,7 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
         "Request {request_id} was changed meanwhile (now version {version}, you acted on {if_match})",
     ),
     "error.rule_not_found": ("没有分派规则 {rule_id}", "No routing rule {rule_id}"),
+    "error.version_mismatch_by": ("此后 {by} 办理了：", "Since then {by} did:"),
     "error.rule_version_required": (
         "分派规则 {rule_id} 已存在（第 {version} 版）：修改时须注明版本",
         "Routing rule {rule_id} exists (version {version}): name the version to replace it",

@@ -5,4 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
-PLACE: Final[dict[str, tuple[str, str]]] = {}
+PLACE: Final[dict[str, tuple[str, str]]] = {
+    # the dispatch dialog: the request's place, and the units covering it
+    "place.dispatch.at": ("属地：", "Place: "),
+    "place.dispatch.covers": ("属地单位", "covers the place"),
+}

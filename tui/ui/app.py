@@ -62,6 +62,9 @@ from tui.ui.asks import (
 )
 from tui.ui.global_keys import APP_BINDINGS, OWN_ACTIONS
 from tui.ui.host import HasMarks, HasRequest
+from tui.ui.intake_handlers import IntakeHandlers
+from tui.ui.intake_opening import IntakeOpening
+from tui.ui.knowledge_answering import KnowledgeAnswering
 from tui.ui.messages import (
     ActionFailed,
     ActionRecorded,
@@ -77,7 +80,9 @@ from tui.ui.messages import (
     ReportExported,
     RowsChanged,
 )
-from tui.ui.synced_app import ClientFactory, SyncedApp
+from tui.ui.paste_guard import PasteGuard
+from tui.ui.synced_app import ClientFactory
+from tui.ui.unit_guard import UnitGuard
 
 if TYPE_CHECKING:
     from tui.ui.screens.transitions import BulkScope
@@ -88,7 +93,7 @@ __all__ = ["HotlineApp"]
 LOOKUP_REASON = "search in the app"
 
 
-class HotlineApp(SyncedApp):
+class HotlineApp(PasteGuard, UnitGuard, IntakeOpening, IntakeHandlers, KnowledgeAnswering):
     TITLE = "hotline"
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
@@ -98,6 +103,7 @@ class HotlineApp(SyncedApp):
     CSS = """
     Screen { background: $surface; }
     Footer { height: 1; }
+    ToastRack { margin-bottom: 2; }  /* over a dialog too: the status bar below stays readable */
     """
 
     def __init__(
@@ -151,11 +157,13 @@ class HotlineApp(SyncedApp):
         from tui.ui.screens.duplicates import transition_applies
 
         row = self.model.get(request_id)
-        return row is not None and transition_applies(row, name)
+        return row is not None and transition_applies(row, name) and self.unit_allows(name, row.lead_unit)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in OWN_ACTIONS and isinstance(self.screen, ModalScreen):
             return False  # a dialog's keys are its own: `q` or `n` there must not quit or act
+        if self.unit_forbids(action, parameters) is not None:
+            return False  # hidden from a unit's login; its key says so (`UnitGuard.run_action`)
         if action == "transition":
             name = str(parameters[0]) if parameters else ""
             marked = self.marked_ids()
@@ -177,6 +185,8 @@ class HotlineApp(SyncedApp):
             )
         if action == "unmerge":
             return self._current_state() is State.merged
+        if action == "answer":
+            return not self.marked_ids() and self.answer_allowed()
         return True
 
     def action_transition(self, name: str) -> None:
@@ -247,6 +257,9 @@ class HotlineApp(SyncedApp):
     def _start_bulk(self, items: list[tuple[str, Action]], title: str) -> None:
         from tui.ui.screens.bulk import BulkScreen
 
+        if any(self.unit_refuses(request_id, action.action) for request_id, action in items):
+            return
+
         screen = self.screen
         if isinstance(screen, HasMarks):
             screen.clear_marks()
@@ -277,15 +290,17 @@ class HotlineApp(SyncedApp):
             confirm = ConfirmDialog(question, "", self.strings, request=request, scope=scope)
             return Accept() if await self.push_screen_wait(confirm) else None
         units, suggested = self.session.units, self.session.suggested_units(request)
+        coverage = self.session.coverage(request) if scope is None and name == "dispatch" else None
         dialog = dialogs.dialog_for(
-            name, request, self.strings, units=units, suggested=suggested, scope=scope
+            name, request, self.strings, units=units, suggested=suggested, scope=scope, coverage=coverage
         )
         if dialog is None:
             return None
         return await self.push_screen_wait(dialog)
 
     def record(self, request_id: str, action: Action) -> None:
-        self._record(request_id, action)
+        if not self.unit_refuses(request_id, action.action):
+            self._record(request_id, action)
 
     @work(thread=True, group="record")
     def _record(self, request_id: str, action: Action) -> None:
@@ -305,8 +320,14 @@ class HotlineApp(SyncedApp):
         self.post_message(RowsChanged(message.batch, announce=False))
         online = self.last_status is not None and self.last_status.online
         key = "app.recorded" if online else "app.recorded_offline"
-        self.say(self.strings(key, action=self.strings.action(message.action), id=message.request_id))
+        if not (online and self._detail_shows(message.request_id)):  # its history shows the step
+            self.say(self.strings(key, action=self.strings.action(message.action), id=message.request_id))
         self.send_soon()
+
+    def _detail_shows(self, request_id: str) -> bool:
+        from tui.ui.screens.detail import DetailScreen
+
+        return isinstance(self.screen, DetailScreen) and self.screen.request_id == request_id
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.say(

@@ -27,7 +27,7 @@ from local_cache.outbox import ConflictRecord, PendingAction
 from tui.core.error_words import describe
 from tui.core.i18n import Strings
 from tui.core.queue.rows import Names
-from tui.ui.widgets.queue_table import countdown
+from tui.core.table_words import duration
 
 __all__ = ["has_full_history", "render_request", "step_line", "wrap"]
 
@@ -55,11 +55,15 @@ def render_request(
     audit_error: str = "",
     now: float | None = None,
     width: int | None = None,
+    merged: Sequence[Request] = (),
+    answered_title: str | None = None,
 ) -> Text:
     """The whole detail of `request`. `phone` and `name` are the revealed caller's (None:
     masked). `audit` is the server's audit trail (None: not loaded, `audit_error` says why), read
     only for a request without its full history (`has_full_history`). With `width` (cells), each
-    step of the history is wrapped to it, its later lines indented under its first."""
+    step of the history is wrapped to it, its later lines indented under its first. `merged` are
+    the requests merged into it: their callers are listed (masked, with their ids).
+    `answered_title` names the knowledge-base entry it was answered with directly (else its id)."""
     t = strings
     now = time.time() if now is None else now
     out = Text(end="")
@@ -84,7 +88,7 @@ def render_request(
         remaining = request.due_at.timestamp() - now
         style = _DEADLINE_STYLE[status]
         key = "detail.overdue" if status is DeadlineStatus.overdue else "detail.due_in"
-        out.append(t(key, left=countdown(remaining).lstrip("-")), style)
+        out.append(t(key, left=duration(remaining, t.table)), style)
         out.append(f" ({_when(request.due_at)})")
     if request.vulnerable:
         out.append(f"  ! {t('detail.vulnerable')}", _WARN)
@@ -113,10 +117,15 @@ def render_request(
         if request.caller.phone or request.caller.name:
             out.append(f"  ({t('detail.reveal_hint')})", _MUTED)
     out.append("\n")
+    _merged_callers(out, merged, t, label)
     if request.lead_unit:
         lead = names.units.get(request.lead_unit, request.lead_unit)
         co = "、".join(names.units.get(u, u) for u in request.co_units) or "-"
         line(("detail.lead_unit", lead), ("detail.co_units", co))
+    if request.chases:  # 催办: the unit sees it too
+        line(("detail.chases", t("detail.chase_count", n=request.chases)), style=_WARN)
+    if request.answered_with:  # 直接答复: closed at intake with a knowledge-base entry
+        line(("detail.answered_with", answered_title or request.answered_with))
     if request.merged_into:
         line(("detail.merged_into", request.merged_into))
     if request.return_reason:
@@ -231,7 +240,9 @@ def _why(step: Step, t: Strings, names: Names) -> list[str]:
     parts: list[str] = []
     if step.code:
         parts.append(t.word(_CODE_WORDS.get(step.action, "code"), step.code))
-    if step.units:
+    if step.units and step.action == "chase":
+        parts.append(t("history.chased", units=t.join(one_line(names.units.get(u, u)) for u in step.units)))
+    elif step.units:
         lead, *co = (one_line(names.units.get(u, u)) for u in step.units)
         parts.append(t("history.lead", unit=lead))
         if co:
@@ -247,6 +258,8 @@ def _why(step: Step, t: Strings, names: Names) -> list[str]:
         parts.append(t("history.tier", tier=t.tier(step.tier)))
     if step.due_at:
         parts.append(t("history.due", due=_when(step.due_at)))
+    if step.entry:
+        parts.append(t("history.entry", entry=one_line(step.entry)))
     if step.parent:
         parent = one_line(step.parent)
         key = {"merge": "history.merged_into", "unmerge": "history.unmerged"}.get(
@@ -276,6 +289,18 @@ def _callbacks(out: Text, request: Request, t: Strings, label: Callable[[str], N
         if callback.note:
             out.append(f" — {one_line(callback.note)}")
         out.append("\n")
+
+
+def _merged_callers(out: Text, merged: Sequence[Request], t: Strings, label: Callable[[str], None]) -> None:
+    """The callers of the requests merged into this one (repeat calls), masked, with their ids."""
+    if not merged:
+        return
+    label("intake.detail.callers")
+    out.append(f"{len(merged)}\n")
+    for child in merged:
+        name = mask_name(child.caller.name) or "-"
+        phone = mask_phone(child.caller.phone) or "-"
+        out.append(f"  {one_line(child.id)}  {name}  {phone}\n")
 
 
 def _notes(out: Text, notes: Sequence[Note], key: str, label: Callable[[str], None]) -> None:

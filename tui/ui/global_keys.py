@@ -24,14 +24,26 @@ TRANSITIONS: Final[tuple[tuple[str, str], ...]] = (
     ("reopen", "o"),
     ("note", "n"),
     ("escalate", "exclamation_mark"),
+    ("chase", "h"),  # 催办: "hurry"
 )
 
 #: Transitions the footer leaves out so that the others fit 80 columns (help and ctrl+p list them).
-_NOT_IN_FOOTER: Final = frozenset({"escalate", "close"})
+_NOT_IN_FOOTER: Final = frozenset({"escalate", "close", "chase"})
 
 #: The actions of the app's own bindings (not Textual's focus and palette actions).
 OWN_ACTIONS: Final = frozenset(
-    {"transition", "merge", "unmerge", "duplicates", "conflicts", "dashboard", "help", "quit"}
+    {
+        "transition",
+        "merge",
+        "unmerge",
+        "answer",
+        "intake",
+        "duplicates",
+        "conflicts",
+        "dashboard",
+        "help",
+        "quit",
+    }
 )
 
 APP_BINDINGS: Final[list[BindingType]] = [
@@ -41,6 +53,8 @@ APP_BINDINGS: Final[list[BindingType]] = [
     ),
     Binding("m", "merge", "Merge", id="request.merge"),
     Binding("u", "unmerge", "Unmerge", show=False, id="request.unmerge"),
+    Binding("K", "answer", "Answer directly", show=False, id="request.answer"),  # 直接答复 from the 知识库
+    Binding("i", "intake", "Take a call", show=False, id="app.intake"),
     Binding("C", "conflicts", "Conflicts", show=False, id="app.conflicts"),
     Binding("D", "duplicates", "Duplicates", show=False, id="app.duplicates"),
     Binding("b", "dashboard", "Dashboard", show=False, id="app.dashboard"),

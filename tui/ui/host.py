@@ -13,7 +13,8 @@ from typing import Protocol, runtime_checkable
 
 from textual.signal import Signal
 
-from api_client.models import Community
+from api_client.models import Community, Identity
+from local_cache.directory import Directory
 from local_cache.sync import SyncStatus
 from tui.core.i18n import Strings
 from tui.core.queue.model import QueueModel
@@ -68,6 +69,18 @@ class Host(Protocol):
 
     @property
     def can_sync(self) -> bool: ...
+
+    @property
+    def own_unit(self) -> str | None:
+        """The unit of a unit's login (it sees that unit's queues); None: the centre's."""
+
+    @property
+    def identity_signal(self) -> Signal[Identity]:
+        """Published when the server tells anew who the token belongs to."""
+
+    @property
+    def directory_signal(self) -> Signal[Directory]:
+        """Published with the directory each time a newer one is kept."""
 
 
 @runtime_checkable

@@ -2,10 +2,11 @@
 its words in either language, by pinyin or by pinyin initials (`派单`, `paidan`, `pd`,
 `dispatch`; `tui.core.command_search`).
 
-- The transitions (派单 签收 退单 延期 办结 回访 结案 重办 提级 备注) and 并单 act on the request under
-  the cursor, or on the marked ones; each is listed only when the app's `check_action` allows it,
-  as the footer shows it. The list is made when ctrl+p is pressed, for the screen the palette
-  opens over (once open, the palette is the app's screen and nothing would apply).
+- The transitions (派单 签收 退单 延期 办结 回访 结案 重办 提级 备注 催办) and 并单 act on the request
+  under the cursor, or on the marked ones; each is listed only when the app's `check_action` allows
+  it, as the footer shows it (a unit's login: only what a unit does, `tui.ui.unit_guard`). The
+  list is made when ctrl+p is pressed, for the screen the palette opens over (once open, the
+  palette is the app's screen and nothing would apply).
 - The screen's own keys, and on the queues the saved queues.
 - Textual's own entries (theme, keys panel, maximize, screenshot) in the interface's language;
   quit is the app's (`q`, which asks first while actions are unsent).
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["CommandSearch", "PaletteCommand", "app_commands", "open_palette", "palette_commands"]
 
 #: Actions that act on the current request or the marked ones.
-_ON_REQUESTS = frozenset({"transition", "merge", "unmerge"})
+_ON_REQUESTS = frozenset({"transition", "merge", "unmerge", "answer"})
 
 
 class PaletteCommand(NamedTuple):
@@ -97,14 +98,15 @@ def palette_commands(app: HotlineApp, screen: Screen[object]) -> list[PaletteCom
         else:
             run = partial(app.run_action, binding.action)
             words = (*_words(f"key.{binding.id}"), *_words(f"action.{name}"))
-        help_text = target if name in _ON_REQUESTS else str(binding.id)
+        help_text = target if name in _ON_REQUESTS else strings("commands.app_help")
         commands.append(PaletteCommand(title, help_text, run, words))
     for binding, title in _described(screen.BINDINGS, app):
         name, parameters = _action(binding)
         if screen.check_action(name, parameters) is not True:
             continue
         run = partial(screen.run_action, binding.action)
-        commands.append(PaletteCommand(title, str(binding.id), run, _words(f"key.{binding.id}")))
+        help_text = strings("commands.screen_help")
+        commands.append(PaletteCommand(title, help_text, run, _words(f"key.{binding.id}")))
     if isinstance(screen, QueuesScreen):
         for saved in app.session.saved_queues:
             title = strings("commands.saved_queue", name=saved.name)

@@ -5,7 +5,9 @@
   `RowsChanged` messages;
 - the sync engine, run as an async worker on the app's loop: its status and the ids it changed
   come back as `SyncStatusChanged` and (after the rows are rebuilt in a thread) `RowsChanged`;
-- new urgent requests, announced.
+- new urgent requests, announced;
+- who the token belongs to (`GET /v1/me`), learned once online and kept for offline starts: a
+  unit's login shows its unit's rows and queues (`own_unit`, `identity_signal`).
 
 Screens subscribe to `rows_signal` (ids of changed requests) and `status_signal` (SyncStatus) and
 read what `tui.ui.host.Host` names; `HotlineApp` adds the keys and does what screens ask.
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 
 from textual import events, work
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.signal import Signal
@@ -26,9 +29,11 @@ from textual.timer import Timer
 from api_client.client import HotlineClient
 from api_client.domain.untrusted_text import clean
 from api_client.errors import HotlineError
-from api_client.models import Community, State, Tier
+from api_client.models import Community, Identity, State, Tier
 from api_client.transport_security import cleartext_host
-from local_cache.directory import fetch_directory
+from local_cache.directory import Directory, fetch_directory
+from local_cache.errors import CacheError
+from local_cache.knowledge_file import fetch_knowledge
 from local_cache.sync import SyncEngine, SyncStatus
 from tui.core.collector import CollectorPolicy
 from tui.core.i18n import Strings
@@ -58,6 +63,14 @@ DIRECTORY_RETRY = 30.0
 ClientFactory = Callable[[str, str], HotlineClient]
 
 
+class IdentityLearned(Message):
+    """The server said who the token belongs to, and it differs from what the app knew."""
+
+    def __init__(self, identity: Identity) -> None:
+        super().__init__()
+        self.identity = identity
+
+
 class SyncedApp(KeymapApp):
     """The app's data and its sync (see the module docstring); `HotlineApp` is the app itself."""
 
@@ -85,6 +98,10 @@ class SyncedApp(KeymapApp):
         self.last_status: SyncStatus | None = None
         self.rows_signal: Signal[Collection[str]] = Signal(self, "rows")
         self.status_signal: Signal[SyncStatus] = Signal(self, "status")
+        #: Published with who the token belongs to when the server tells it anew.
+        self.identity_signal: Signal[Identity] = Signal(self, "identity")
+        #: Published with the directory each time a newer one is kept.
+        self.directory_signal: Signal[Directory] = Signal(self, "directory")
         self._dirty: set[str] = set()
         self._loads = 0  # model builds under way
         self._changed_while_loading: set[str] = set()
@@ -162,10 +179,14 @@ class SyncedApp(KeymapApp):
             )
             self.engine = engine
             directory = asyncio.create_task(self._keep_directory(client))
+            identity = asyncio.create_task(self._learn_identity(client))
+            knowledge = asyncio.create_task(self._keep_knowledge(client))
             try:
                 await engine.run()
             finally:
                 directory.cancel()
+                identity.cancel()
+                knowledge.cancel()
                 self.engine = None
                 self.client = None
 
@@ -183,6 +204,49 @@ class SyncedApp(KeymapApp):
             await asyncio.to_thread(self.session.set_directory, directory)
             self.post_message(DirectoryUpdated())
             return
+
+    async def _keep_knowledge(self, client: HotlineClient) -> None:
+        """Fetch the knowledge base for search and answers offline; again later if the server is away."""
+        while True:
+            try:
+                knowledge = await fetch_knowledge(client)
+            except HotlineError:
+                await asyncio.sleep(DIRECTORY_RETRY)
+                continue
+            if knowledge is not None:
+                try:
+                    await asyncio.to_thread(self.session.set_knowledge, knowledge)
+                except CacheError as exc:
+                    self.say(str(exc), severity="warning")
+            return
+
+    async def _learn_identity(self, client: HotlineClient) -> None:
+        """Ask the server who the token belongs to (again later if it is away); keep it."""
+        while True:
+            try:
+                identity = await client.me()
+            except HotlineError:
+                await asyncio.sleep(DIRECTORY_RETRY)
+                continue
+            try:
+                changed = await asyncio.to_thread(self.session.set_identity, identity)
+            except CacheError as exc:
+                self.say(str(exc), severity="warning")
+                return
+            if changed:
+                self.post_message(IdentityLearned(identity))
+            return
+
+    def on_identity_learned(self, message: IdentityLearned) -> None:
+        """A unit's login (or no longer one): its rows and queues are built anew."""
+        self.identity_signal.publish(message.identity)
+        self.refresh_bindings()
+        self.load_rows()
+
+    @property
+    def own_unit(self) -> str | None:
+        """The unit of a unit's login; None: the centre's (`tui.core.unit_login`)."""
+        return self.session.own_unit
 
     # ----- rows ------------------------------------------------------------------------------
 
@@ -261,6 +325,8 @@ class SyncedApp(KeymapApp):
     def on_directory_updated(self, _message: DirectoryUpdated) -> None:
         # The names in the rows come from the directory: rebuild them.
         self.load_rows()
+        if self.session.directory is not None:
+            self.directory_signal.publish(self.session.directory)
 
     def touched(self, request_ids: list[str]) -> None:
         """Actions on these requests were just written here: show them anew, send them."""

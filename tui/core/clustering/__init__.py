@@ -13,7 +13,7 @@ Pure (no Textual, no IO). `clusters.find_clusters(items)` groups open, unmerged 
   a basement one building's, a power cut or a heat source the whole compound's, water on a road one
   spot's. Addresses, and descriptions where the address says less, are read as places (`places`):
   the street's names in every spelling (`gazetteer`: 德外 / 德胜门外, 一区 / 1区, a community's
-  shorthand, homophone slips), numbers however written (`numerals`), the spot on a road
+  shorthand, homophone slips), numbers however written (`api_client.domain.place_names`), the spot on a road
   (`spots`: a landmark, a junction, a gate, a stop …); names the gazetteer does not know are one
   name a typing slip apart (`slips`);
 - a time within `window` of each other (a failure that lasts until it is repaired: longer).
@@ -21,7 +21,7 @@ Pure (no Textual, no IO). `clusters.find_clusters(items)` groups open, unmerged 
 A report that names only the road, the compound or the building joins an incident there only when
 the group's other reports agree, and never two incidents surely apart (`linking`).
 
-Modules: `items` (`Item`, what clustering reads of a request), `numerals`, `gazetteer`, `spots`,
+Modules: `items` (`Item`, what clustering reads of a request), `gazetteer`, `spots`,
 `places`, `slips`, `negation`, `lexicon`, `problems`, `text`, `prepared` (each request read once),
 `scoring` (a pair's score, its reasons, and pairs surely apart), `linking` (links into groups),
 `clusters` (`Cluster`, `find_clusters`). `bench/duplicates.py` measures precision, recall and time

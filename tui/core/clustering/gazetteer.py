@@ -1,10 +1,11 @@
 """The street's place names, one place to many spellings: the catalogue's compounds, lanes and
 roads (`STREETS`, the same as `central_api.catalogue.COMMUNITIES`), the landmarks that stand
-where roads cross (`LANDMARKS`), the spellings callers use for each, made by general rules
-(`aliases`: 德外 for 德胜门外, 新康里 for 德外新康里, 三环 for 北三环中路, 1区 for 一区), the
-communities' names as areas (六铺炕: its lanes and roads), and `GAZETTEER.scan`, which finds them
-in a text, with the shorthand a caller of the community uses (北里, 一巷) and the homophone slips
-of a pinyin keyboard (麻甸桥, 黄四大街, 安的路). Pure data and functions."""
+where roads cross (`LANDMARKS`), the spellings callers use for each, made by the street's naming
+rules (`aliases`, by `api_client.domain.place_names`: 德外 for 德胜门外, 新康里 for 德外新康里, 三环
+for 北三环中路, 1区 for 一区), the communities' names as areas (六铺炕: its lanes and roads), and
+`GAZETTEER.scan`, which finds them in a text, with the shorthand a caller of the community uses
+(北里, 一巷) and the homophone slips of a pinyin keyboard (麻甸桥, 黄四大街, 安的路). Pure data and
+functions."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from tui.core.clustering.numerals import normalize_numerals
+from api_client.domain.place_names import (
+    COMPOUND,
+    GATE_ROAD,
+    LANE,
+    ROAD,
+    compound_forms,
+    landmark_forms,
+    normalize_numerals,
+    road_forms,
+    street_kind,
+)
 
 __all__ = [
     "AREA",
@@ -68,12 +79,7 @@ LANDMARKS: dict[str, tuple[str, ...]] = {
 #: Roads beyond the street office that callers name at its edge.
 BEYOND: tuple[str, ...] = ("京藏高速",)
 
-COMPOUND, LANE, ROAD, LANDMARK, AREA = "compound", "lane", "road", "landmark", "area"
-_COMPOUND_END = re.compile(r"(?:里|区|村|园|院|小区|丽景|大院|家园)$")
-_LANE_END = re.compile(r"(?:巷|胡同)$")
-#: Beijing's short forms of the roads outside a city gate: 德胜门外 → 德外, 新街口外 → 新外.
-_GATE_ROAD = re.compile(r"^(?P<head>[\u4e00-\u9fff])[\u4e00-\u9fff]{1,2}?(?:门|口)外")
-_RING_ROAD = re.compile(r"^(?P<side>[东西南北])(?P<ring>[二三四五])环(?P<part>[东西南北中])路$")
+LANDMARK, AREA = "landmark", "area"
 #: Words too common to stand for one place even in a caller's own community.
 _SUFFIX = "号院楼区巷里街路村园厢"
 _TOO_COMMON = frozenset(
@@ -84,11 +90,7 @@ _TOO_COMMON = frozenset(
 def kind_of(name: str) -> str:
     """What a street's name says it is: a compound (…里, …区, …院), a lane (…巷, …胡同), a
     landmark, or a road."""
-    if name in LANDMARKS:
-        return LANDMARK
-    if _LANE_END.search(name):
-        return LANE
-    return COMPOUND if _COMPOUND_END.search(name) else ROAD
+    return LANDMARK if name in LANDMARKS else street_kind(name)
 
 
 class Name(NamedTuple):
@@ -105,34 +107,11 @@ def _gate_shorts() -> frozenset[str]:
         match.group("head") + "外"
         for _, streets in STREETS.values()
         for street in streets
-        if (match := _GATE_ROAD.match(street)) is not None and kind_of(street) == ROAD
+        if (match := GATE_ROAD.match(street)) is not None and kind_of(street) == ROAD
     )
 
 
 _GATE_SHORTS = _gate_shorts()
-
-
-def _road_forms(road: str) -> set[str]:
-    """The ways a road is said: 德胜门外大街 / 德外大街 / 德外, 六铺炕街 / 六铺炕大街,
-    北三环中路 / 北三环 / 三环."""
-    forms = {road}
-    match = _GATE_ROAD.match(road)
-    if match is not None:
-        short = match.group("head") + "外"
-        forms |= {short + road[match.end() :], match.group(), short}
-    ring = _RING_ROAD.match(road)
-    if ring is not None:
-        side, number, part = ring.group("side"), ring.group("ring"), ring.group("part")
-        core = f"{number}环"
-        forms |= {f"{side}{core}", f"{side}{core}路", core, f"{core}路", f"{core}{part}路"}
-    if road.endswith("大街") and len(road) >= 4 and not match:
-        forms.add(road[:-2])  # 黄寺大街 / 黄寺
-    for form in list(forms):
-        if form.endswith("大街"):
-            forms.add(form[:-2] + "街")
-        elif form.endswith("街") and not form.endswith("小街"):
-            forms.add(form[:-1] + "大街")
-    return forms
 
 
 def _areas() -> list[str]:
@@ -145,32 +124,18 @@ def _areas() -> list[str]:
 def _roads() -> list[tuple[str, set[str]]]:
     """Every road with its spellings, longest spelling first."""
     roads = {s for _, streets in STREETS.values() for s in streets if kind_of(s) == ROAD}
-    return [(road, _road_forms(road)) for road in sorted(roads)]
+    return [(road, road_forms(road)) for road in sorted(roads)]
 
 
 def aliases(name: str) -> set[str]:
     """Every spelling of a street or landmark a caller may use anywhere in the street office
     (numerals as `normalize_numerals` writes them)."""
     if name in LANDMARKS:
-        core = name.removesuffix("桥")
-        forms = {name, core + "立交桥", core + "立交"}
-        return {normalize_numerals(form) for form in forms}
-    kind = kind_of(name)
-    forms = _road_forms(name) if kind == ROAD else {name}
-    if kind != ROAD:
-        # a road's name before the compound's own, in any of its spellings: 新外大街北里 /
-        # 新街口外大街北里 / 新外北里, 三环中路北里 / 北三环中路北里, 德外新康里 / 德胜门外新康里
-        for _road, said in _roads():
-            head = max((f for f in said if name.startswith(f) and len(name) > len(f)), key=len, default="")
-            if head:
-                forms |= {form + name[len(head) :] for form in said}
-        for form in list(forms):
-            if form.endswith("小区"):
-                forms.add(form[:-2])  # 林业局小区 → 林业局
-            for area in _areas():
-                core = form[len(area) :]
-                if form.startswith(area) and len(core) >= 3 and core[0] not in "大街路巷桥0123456789":
-                    forms.add(core)  # 德外新康里 → 新康里, 六铺炕石油大院 → 石油大院
+        forms = landmark_forms(name)
+    elif kind_of(name) == ROAD:
+        forms = road_forms(name)
+    else:
+        forms = compound_forms(name, _roads(), _areas())
     return {normalize_numerals(form) for form in forms}
 
 
@@ -318,7 +283,7 @@ class Gazetteer:
             self._local[community] = (_pattern(local), local)
         roads = [name for name, n in self.names.items() if n.kind == ROAD]
         self._parts = {  # 德外关厢: the stretch of 德胜门外大街 outside the gate
-            name: frozenset(r for r in roads if r != name and name.removesuffix("关厢") in _road_forms(r))
+            name: frozenset(r for r in roads if r != name and name.removesuffix("关厢") in road_forms(r))
             for name in roads
             if name.endswith("关厢")
         }

@@ -9,9 +9,9 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+from api_client.domain.place_names import normalize_numerals
 from tui.core.clustering.gazetteer import AREA, COMPOUND, GAZETTEER, LANDMARK, LANE, ROAD, kind_of
 from tui.core.clustering.negation import without_negated
-from tui.core.clustering.numerals import normalize_numerals
 from tui.core.clustering.spots import BRIDGE, CROSSING, GATE, PLACES, SIDE, UNDERPASS, find_spot, is_vague
 
 __all__ = [

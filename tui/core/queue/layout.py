@@ -5,18 +5,19 @@ By width (the cells the table has: a terminal of 80 columns gives it 79 beside i
 the default columns are, the text taking the rest:
 
     width   columns                                          text (at that width)
-    < 60    id, due, state                                   30 at 59
-    ≥ 60    + category (8)                                   33 at 71
-    ≥ 72    + community (8)                                  32 at 79
-    ≥ 96    category 10                                      50 at 99
-    ≥ 116   + address (16)                                   53 at 119
-    ≥ 136   + lead unit (14): who has an overdue request     58 at 139
-    ≥ 156   + tier; address 20                               69 at 159
+    < 60    id, due, state                                   29 at 59
+    ≥ 60    + category (8)                                   32 at 71
+    ≥ 72    + community (8)                                  31 at 79
+    ≥ 96    category 10                                      49 at 99
+    ≥ 116   + address (16)                                   52 at 119
+    ≥ 136   + lead unit (14): who has an overdue request     57 at 139
+    ≥ 156   + tier; address 20                               68 at 159
 
 Two marks always show: `!` (vulnerable) after the deadline, `*`/`⚠` (unsent, conflict) before
-the text. The callback queue shows `waited` (how long since the request was resolved) where the
-others show `due`. Columns a dispatcher chose keep their order and show at every width, each as
-narrow as the width asks; the text takes what is left.
+the text; a chased request (催办) shows `»` where a conflict would, when it has none. The callback
+queue shows `waited` (how long since the request was resolved) where the others show `due`.
+Columns a dispatcher chose keep their order and show at every width, each as narrow as the width
+asks; the text takes what is left.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Final, NamedTuple
+
+from tui.core.table_words import COUNTDOWN_CELLS
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -75,8 +78,8 @@ class _Width(NamedTuple):
 
 _WIDTHS: Final[dict[Column, _Width]] = {
     Column.id: _Width(9),  # 8 for the id, 1 for the bulk mark `✓` (which also parts it from the next)
-    Column.due: _Width(7),  # `-23h59m`
-    Column.waited: _Width(7),
+    Column.due: _Width(COUNTDOWN_CELLS),  # `还剩45分`, `12d over`
+    Column.waited: _Width(COUNTDOWN_CELLS),  # `23时59分`
     Column.tier: _Width(4, shown_from=156),  # `24h`, `15d`; its header 时限 takes 4
     Column.state: _Width(6),
     Column.unit: _Width(14, shown_from=136),  # 7 characters tell the demo's 34 units apart

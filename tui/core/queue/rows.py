@@ -16,7 +16,7 @@ from api_client.domain.states import CALLBACK_STATES
 from api_client.domain.untrusted_text import one_line
 from api_client.models import Request, State, Tier
 from tui.core.greetings import substance_start
-from tui.core.queue.kinds import kinds_of
+from tui.core.queue.kinds import ATTENTION_BIT, kinds_of
 
 __all__ = ["Names", "QueueRow", "fold", "make_row", "row_from_request"]
 
@@ -73,6 +73,7 @@ class QueueRow(NamedTuple):
     kinds: int  # bit mask of the queues the row is in (`tui.core.queue.kinds`)
     resolved_at: float = 0.0  # when it was resolved, while it awaits its callback; else 0
     substance_at: int = 0  # where the description says something, past its greetings
+    chases: int = 0  # how many times it was chased (催办)
 
     @property
     def substance(self) -> str:
@@ -100,7 +101,8 @@ class QueueRow(NamedTuple):
 
     def with_flags(self, *, unsent: bool, conflict: bool) -> QueueRow:
         """The same row with new outbox flags (the request itself unchanged)."""
-        return self._replace(unsent=unsent, conflict=conflict, kinds=kinds_of(self.state, unsent, conflict))
+        kinds = self.kinds & ~ATTENTION_BIT | (ATTENTION_BIT if unsent or conflict else 0)
+        return self._replace(unsent=unsent, conflict=conflict, kinds=kinds)
 
 
 _NO_NAMES: Final = Names()
@@ -126,10 +128,13 @@ def make_row(
     unsent: bool = False,
     conflict: bool = False,
     resolved_at: float | None = None,
+    chases: int = 0,
     names: Names = _NO_NAMES,
+    own_unit: str | None = None,
 ) -> QueueRow:
     """A `QueueRow` from plain values: cleans the text, resolves names, derives `kinds`, finds
-    the description's substance; `resolved_at` is kept while the request awaits its callback."""
+    the description's substance; `resolved_at` is kept while the request awaits its callback.
+    `own_unit` is the unit of a unit's login that shows the row (None: the centre's)."""
     lead = lead_unit or ""
     known_state = State(state)
     text = one_line(description)
@@ -153,16 +158,25 @@ def make_row(
         description=text,
         address=one_line(address),
         caller=one_line(caller),
-        kinds=kinds_of(known_state, unsent, conflict),
+        kinds=kinds_of(
+            known_state, unsent, conflict, chases=chases, leads=own_unit is None or lead == own_unit
+        ),
         resolved_at=float(resolved_at) if resolved_at and known_state in CALLBACK_STATES else _NEVER,
         substance_at=substance_start(text),
+        chases=chases,
     )
 
 
 def row_from_request(
-    request: Request, *, unsent: bool = False, conflict: bool = False, names: Names = _NO_NAMES
+    request: Request,
+    *,
+    unsent: bool = False,
+    conflict: bool = False,
+    names: Names = _NO_NAMES,
+    own_unit: str | None = None,
 ) -> QueueRow:
-    """The queue row of a request (as the local cache's optimistic view shows it)."""
+    """The queue row of a request (as the local cache's optimistic view shows it), for the login
+    of `own_unit` (None: the centre's)."""
     return make_row(
         id=request.id,
         state=request.state,
@@ -181,5 +195,7 @@ def row_from_request(
         unsent=unsent,
         conflict=conflict,
         resolved_at=request.resolved_at.timestamp() if request.resolved_at else None,
+        chases=request.chases,
         names=names,
+        own_unit=own_unit,
     )

@@ -118,6 +118,7 @@ def build_report(
                         total=stats.total,
                         overdue=overdue_by_unit[unit],
                         rates=stats.rates,
+                        chases=stats.chases,
                     )
                 )
     else:

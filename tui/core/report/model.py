@@ -48,6 +48,7 @@ class UnitRow(BaseModel):
     total: int
     overdue: int
     rates: Rates | None  # None offline
+    chases: int = 0  # 催办 on its requests this month (server; 0 offline)
 
 
 class HotPair(BaseModel):

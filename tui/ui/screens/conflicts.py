@@ -1,8 +1,9 @@
 """`ConflictsScreen`: actions the server would not apply as they were, waiting for the dispatcher.
 
 A *stale* conflict: someone changed the request first (our version was old). A *refused* one:
-the server's rules refused the action. Each shows the action, the server's words and the request
-as the server has it now. The dispatcher retries it on the server's version (`r`), drops it
+the server's rules refused the action. Each shows the action, the server's words, who changed the
+request meanwhile and what they did (the server's history past the version acted on), and the
+request as the server has it now. The dispatcher retries it on the server's version (`r`), drops it
 (`x`, after a confirmation) or opens the request (`enter`). Nothing is resolved automatically.
 The list, the retry and the drop are asked of the app (`tui.ui.asks`).
 """
@@ -20,27 +21,54 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from api_client.domain.untrusted_text import one_line
+from api_client.models import State, Step
 from local_cache.outbox import ConflictRecord
 from tui.core.error_words import describe
 from tui.core.i18n import Strings
+from tui.core.queue.rows import Names
 from tui.ui.asks import DropConflict, ListConflicts, OpenDetail, RetryConflict
+from tui.ui.detail_view import step_line
 from tui.ui.messages import ConflictResolved, ConflictsListed
 from tui.ui.screens.base import AppScreen
 
-__all__ = ["ConflictsScreen", "describe_conflict"]
+__all__ = ["ConflictsScreen", "describe_conflict", "steps_since"]
+
+#: The most steps of others a conflict shows (the newest).
+SHOWN_STEPS = 3
 
 
-def describe_conflict(record: ConflictRecord, strings: Strings) -> Text:
-    """Two lines: what was refused and why; where the request stands on the server."""
+def describe_conflict(record: ConflictRecord, strings: Strings, names: Names | None = None) -> Text:
+    """What was refused and why; who changed the request meanwhile and what they did (a line a
+    step, the newest `SHOWN_STEPS`); where the request stands on the server."""
     action = record.action
     out = Text(end="")
     out.append(f"⚠ {one_line(action.request_id)} ", "bold")
     out.append(f"{strings.action(action.action.action)} · {strings(f'conflicts.{record.kind}')}\n")
     out.append(f"  {describe(record.code, record.params, strings, record.message)}\n", "italic")
+    steps = steps_since(record)
+    if steps:
+        by = strings.join(dict.fromkeys(one_line(step.by) or strings("history.system") for step, _ in steps))
+        out.append(f"  {strings('error.version_mismatch_by', by=by)}\n")
+        for step, before in steps[-SHOWN_STEPS:]:
+            out.append(f"    {step_line(step, before, strings, names or Names())}\n")
     mine = strings.state(record.local.state) if record.local else "-"
     theirs = strings.state(record.server.state) if record.server else "-"
     out.append(f"  {strings('conflicts.versions', mine=mine, theirs=theirs)}")
     return out
+
+
+def steps_since(record: ConflictRecord) -> list[tuple[Step, State | None]]:
+    """The steps of the server's history that the version acted on did not have, each with the
+    state it started from."""
+    if record.server is None:
+        return []
+    known = {(s.at, s.by, s.action) for s in record.local.history} if record.local else set()
+    history = record.server.history
+    return [
+        (step, history[index - 1].state if index else None)
+        for index, step in enumerate(history)
+        if (step.at, step.by, step.action) not in known
+    ]
 
 
 class ConflictsScreen(AppScreen, Screen[None]):
@@ -88,7 +116,8 @@ class ConflictsScreen(AppScreen, Screen[None]):
         if not self.records:
             options.add_option(Option(Text(strings("conflicts.none"), style="dim"), disabled=True))
             return
-        options.add_options(Option(describe_conflict(r, strings), id=r.id) for r in self.records)
+        names = self.host.names
+        options.add_options(Option(describe_conflict(r, strings, names), id=r.id) for r in self.records)
         options.highlighted = min(highlighted or 0, len(self.records) - 1)
 
     def _selected(self) -> ConflictRecord | None:

@@ -3,7 +3,7 @@
     统计看板  在线：三率来自服务器 127.0.0.1:8345 · 统计时间 11-25 16:00；交班起点 08:00
     暴雨地图             the street's communities shaded by requests still to handle (its own widget)
     三率 (definitions)  今日 / 本周 / 本月 with numerators and denominators
-    承办单位（本月）     each unit: received, overdue now, the three rates
+    承办单位（本月）     each unit: received, overdue now, chased (催办), the three rates
     本地缓存统计         by state, overdue by unit, by category, by community
     热点                 category × community, the same address, the same caller
     趋势                 arrivals per hour (24 h) and per day (30 days) as sparklines
@@ -187,11 +187,18 @@ class DashboardScreen(AppScreen, Screen[None]):
                 u.name,
                 str(u.total) if report.online else "–",
                 str(u.overdue),
+                str(u.chases) if report.online else "–",
                 *(_percents(u.rates) if u.rates is not None else ("–", "–", "–")),  # fits 80 columns
             )
             for u in report.units
         ]
-        headers = (s("dashboard.unit"), s("dashboard.total"), s("dashboard.overdue"), *self._rate_headers())
+        headers = (
+            s("dashboard.unit"),
+            s("dashboard.total"),
+            s("dashboard.overdue"),
+            s("dashboard.chases"),
+            *self._rate_headers(),
+        )
         return Group(Text(s("dashboard.units"), style="bold"), _table(headers, rows, s("dashboard.none")))
 
     def _counts(self, report: Report) -> RenderableType:

@@ -53,6 +53,8 @@ class DetailScreen(AppScreen, Screen[None]):
         self._conflicts: list[ConflictRecord] = []
         self._audit: list[AuditEvent] | None = None
         self._audit_error = ""
+        self._merged: list[Request] = []  # the requests merged into it: their callers are listed
+        self._answered_title: str | None = None  # the knowledge-base entry's, when answered directly
         self.phone: str | None = None  # the caller's, once revealed
         self.caller_name: str | None = None
 
@@ -81,6 +83,8 @@ class DetailScreen(AppScreen, Screen[None]):
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         detail = message.detail
         self.request, self._actions, self._conflicts = detail.request, detail.pending, detail.conflicts
+        self._merged = detail.merged
+        self._answered_title = detail.answered_title
         self.show()
         self.app.refresh_bindings()
         if self.request is not None and not has_full_history(self.request):
@@ -109,6 +113,8 @@ class DetailScreen(AppScreen, Screen[None]):
                 audit_error=self._audit_error,
                 now=host.clock(),
                 width=self.text_width(),
+                merged=self._merged,
+                answered_title=self._answered_title,
             )
         )
 

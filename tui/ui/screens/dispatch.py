@@ -4,13 +4,15 @@
 
 The dispatcher types into the search field (Chinese name, pinyin or its initials: `dsj` finds
 德胜街道…; see `tui.core.unit_search`) while ↑/↓ move the highlight in the list of matches, the
-suggested units first (★). Enter picks the highlighted unit: the first pick is the lead unit,
-later picks add or remove co-units; the lead stays until ctrl+r clears it. After a pick the query
-is selected, so typing starts a new one (`rl` Enter `adl`, not `rladl`) while ↓ Enter still picks
-from the matches shown. Ctrl+S dispatches, and so does Enter once a lead is chosen and the
-highlight has not moved since the last pick (so ↓ Enter on the suggestions adds a co-unit, a
-second Enter dispatches); Escape cancels. Off-duty units can be picked and are shown as off
-duty. The result is built with `api_client.actions.Dispatch`; a refusal is shown in the dialog.
+suggested units first (★), those covering the request's place (its community office, property
+company, utilities: `tui.core.places.coverage`) marked, and the place named above them. Enter
+picks the highlighted unit: the first pick is the lead unit, later picks add or remove co-units;
+the lead stays until ctrl+r clears it. After a pick the query is selected, so typing starts a new
+one (`rl` Enter `adl`, not `rladl`) while ↓ Enter still picks from the matches shown. Ctrl+S
+dispatches, and so does Enter once a lead is chosen and the highlight has not moved since the
+last pick (so ↓ Enter on the suggestions adds a co-unit, a second Enter dispatches); Escape
+cancels. Off-duty units can be picked and are shown as off duty. The result is built with
+`api_client.actions.Dispatch`; a refusal is shown in the dialog.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from textual.widgets.option_list import Option
 from api_client.actions import Dispatch
 from api_client.models import Request, Unit
 from tui.core.i18n import Strings
+from tui.core.places.coverage import Coverage
 from tui.core.unit_search import UnitMatch, UnitMatcher
 from tui.ui.screens.transitions import DIALOG_CSS, BulkScope, RequestHeader, explain, key_hint
 from tui.ui.text import fit, literal
@@ -51,6 +54,7 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
     DispatchDialog #matches {{ height: 1fr; min-height: 3; border: none; padding: 0; }}
     DispatchDialog #query {{ margin-bottom: 0; }}
     DispatchDialog #picked {{ height: auto; max-height: 4; margin-top: 1; }}
+    DispatchDialog #place {{ height: auto; max-height: 2; }}
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "confirm", "Dispatch", id="dispatch.confirm"),
@@ -70,10 +74,12 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
         strings: Strings,
         *,
         scope: BulkScope | None = None,
+        coverage: Coverage | None = None,
     ) -> None:
         super().__init__()
         self.request = request
         self.scope = scope
+        self.coverage = coverage or Coverage()
         self.strings = strings
         self.suggested = list(suggested)
         self.units = {unit.id: unit for unit in units}
@@ -90,6 +96,9 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
         with Vertical(id="dialog"):
             yield Label(self.strings("dispatch.title"), id="title")
             yield RequestHeader(self.request, id="request", scope=self.scope, strings=self.strings)
+            place = Static(self._place_line(), id="place", markup=False)
+            place.display = self.coverage.place is not None
+            yield place
             query = TextField(placeholder=self.strings("dispatch.search"), id="query", select_on_focus=False)
             query.cursor_blink = False
             yield query
@@ -115,6 +124,13 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
         )
         self.query_one("#hint", Static).update(Text(hint))
 
+    def _place_line(self) -> Text:
+        if self.coverage.place is None:
+            return Text("")
+        return Text.assemble(
+            (self.strings("place.dispatch.at"), "bold"), literal(self.coverage.label), end=""
+        )
+
     def _prompt(self, match: UnitMatch) -> Text:
         unit = match.unit
         role = ""
@@ -123,6 +139,7 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
         elif unit.id in self.co_units:
             role = self.strings("dispatch.role.co")
         duty = self.strings("dispatch.on_duty" if unit.on_duty else "dispatch.off_duty")
+        covers = f" · {self.strings('place.dispatch.covers')}" if unit.id in self.coverage.units else ""
         return Text.assemble(
             (fit(self.strings("dispatch.suggested") if match.suggested else "", 2), "bold"),
             (fit(role, 4), "bold reverse" if role else ""),
@@ -132,6 +149,7 @@ class DispatchDialog(ModalScreen[Dispatch | None]):
             (self.strings(f"dispatch.kind.{unit.kind}"), "dim"),
             " · ",
             (duty, "dim" if unit.on_duty else "bold red"),
+            (covers, "bold"),
             end="",
         )
 

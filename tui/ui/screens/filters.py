@@ -49,7 +49,7 @@ class FilterDialog(Translated, ModalScreen[tuple[Filter, str] | None]):
         ChoiceList { height: auto; max-height: 12; }
         Input { margin: 0; }
         Label { margin-top: 1; text-style: bold; }
-        #filter-hint { color: $text-muted; margin: 0; }
+        #filter-hint { color: $text-muted; margin: 0; width: 100%; height: auto; }
     }
     """
 

@@ -18,6 +18,10 @@ that enter looks the caller up, and on enter asks the app to look the caller up 
 requests found, and those the typed digits found here (a request's number), become the view
 (shown in the `all` queue; the other queues narrow it) until escape: the filter line says
 `电话 ****1234`. The callback queue shows how long each request has waited for its callback.
+
+A unit's login (`Host.own_unit`) has its own queues under the same keys 1-6 (to sign for, due, in
+hand, came back: `tui.core.queue.kinds.UNIT_QUEUES`); the screen switches to them when the server
+says the token is a unit's.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from api_client.domain.personal_data import mask_lookup
+from api_client.models import Identity
 from tui.core.phone_query import phone_lookup
 from tui.core.queue.filters import NO_FILTER, Filter
-from tui.core.queue.kinds import QueueKind
+from tui.core.queue.kinds import QueueKind, queues_for
 from tui.core.queue.layout import Column
 from tui.core.queue.queue_list import QueueList
 from tui.core.queue.rows import QueueRow
@@ -98,6 +103,7 @@ class QueuesScreen(AppScreen, Screen[None]):
         super().__init__()
         self.columns = tuple(columns) if columns is not None else None  # None: chosen by width
         self.kind = QueueKind.new
+        self.order = QUEUE_ORDER  # the queues of keys 1-6: the centre's or a unit's
         self.filter: Filter = NO_FILTER
         self.sort = Sort.urgency
         self.saved_name = ""
@@ -123,7 +129,9 @@ class QueuesScreen(AppScreen, Screen[None]):
         yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
 
     def on_mount(self) -> None:
+        self._set_order(queues_for(self.host.own_unit))
         self.host.rows_signal.subscribe(self, self._rows_changed)
+        self.host.identity_signal.subscribe(self, self._identity_changed)
         self.set_interval(TICK, self.reapply)
         self.set_interval(1.0, self._look_for_surges)
         self.reapply()
@@ -214,9 +222,21 @@ class QueuesScreen(AppScreen, Screen[None]):
         table.set_waiting(self.kind is QueueKind.callback)
         table.set_now(now)
         table.set_rows(rows)
-        self.query_one(QueueBar).show(self.kind, model.counts(now))
+        self.query_one(QueueBar).show(self.kind, model.counts(now), self.order)
         self.query_one(FilterLine).show(self._describe())
         self._refresh_footer()
+
+    def _set_order(self, order: tuple[QueueKind, ...]) -> None:
+        """Keys 1-6 open the queues of `order`; the current queue becomes the one in its place."""
+        if order == self.order:
+            return
+        if self.kind not in order:
+            self.kind = order[self.order.index(self.kind)] if self.kind in self.order else order[0]
+        self.order = order
+
+    def _identity_changed(self, _identity: Identity) -> None:
+        self._set_order(queues_for(self.host.own_unit))
+        self.reapply()
 
     def _rows_changed(self, _ids: object) -> None:
         self.reapply()
@@ -271,12 +291,16 @@ class QueuesScreen(AppScreen, Screen[None]):
     # ----- actions ---------------------------------------------------------------------------
 
     def action_show_queue(self, kind: str) -> None:
-        self.kind = QueueKind(kind)
+        """The queue of the key that names the centre's `kind` (a unit's login: the one in its place)."""
+        wanted = QueueKind(kind)
+        self.kind = self.order[QUEUE_ORDER.index(wanted)] if wanted in QUEUE_ORDER else wanted
         self.reapply()
 
     def action_next_queue(self, step: int) -> None:
-        index = QUEUE_ORDER.index(self.kind)
-        self.kind = QUEUE_ORDER[(index + step) % len(QUEUE_ORDER)]
+        if self.kind in self.order:
+            self.kind = self.order[(self.order.index(self.kind) + step) % len(self.order)]
+        else:  # a saved queue of the other login's
+            self.kind = self.order[0]
         self.reapply()
 
     def action_cycle_sort(self) -> None:

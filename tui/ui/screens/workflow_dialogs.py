@@ -34,9 +34,10 @@ from api_client.domain.lifecycle import (
     unreached_since_resolved,
 )
 from api_client.models import Request, Satisfaction, State
-from tui.core.due_input import DueInputError, format_delta, parse_due, to_local
+from tui.core.due_input import DueInputError, parse_due, to_local
 from tui.core.error_words import describe
 from tui.core.i18n import Strings
+from tui.core.table_words import duration
 from tui.ui.screens.transitions import BulkScope, _ActionDialog, _quiet_input, _Refusal, _TextDialog
 
 __all__ = ["CallbackDialog", "CloseDialog", "ExtendDialog", "ResolveDialog", "ReturnDialog"]
@@ -245,7 +246,7 @@ class ExtendDialog(_ActionDialog[Extend]):
         except _Refusal as refusal:
             parsed.update(Text(str(refusal), style="italic"))
         else:
-            delta = format_delta(due - self.request.due_at)
+            delta = duration((due - self.request.due_at).total_seconds(), self.strings.table)
             parsed.update(Text(self.strings("transition.extend.new", due=self._show(due), delta=delta)))
         self.show_error("")
 

@@ -19,9 +19,11 @@ from api_client.domain.untrusted_text import one_line
 from tui.core.i18n import TableLabels
 from tui.core.queue.layout import OUTBOX, VULNERABLE, Column, Slot
 from tui.core.queue.rows import QueueRow
+from tui.core.table_words import countdown, duration
 from tui.ui.text import fit
 
 __all__ = [
+    "CHASED_MARK",
     "CONFLICT_MARK",
     "MARKED_MARK",
     "UNSENT_MARK",
@@ -30,6 +32,7 @@ __all__ = [
     "Clock",
     "RowFormat",
     "countdown",
+    "duration",
     "header_text",
     "row_cells",
     "row_format",
@@ -38,6 +41,7 @@ __all__ = [
 VULNERABLE_MARK: Final = "!"
 UNSENT_MARK: Final = "*"
 CONFLICT_MARK: Final = "⚠"
+CHASED_MARK: Final = "»"  # 催办: in the conflict's cell when there is none
 MARKED_MARK: Final = "✓"
 
 #: A cell's text and its component class ("" for the table's own style).
@@ -60,24 +64,6 @@ STATUS_CLASS: Final = {
     DeadlineStatus.none: "queue-table--no-deadline",
 }
 _RIGHT: Final = frozenset({Column.due, Column.waited})
-
-
-def countdown(remaining: float) -> str:
-    """A deadline as the table shows it: `45m`, `3h05m`, `2d03h`, `12d`; overdue with a minus
-    (`-1h20m`), counting any part of a minute past the deadline as a whole one. At most 7 cells.
-    A time waited is shown the same way (positive)."""
-    overdue = remaining < 0
-    minutes = int(-remaining // 60 + (1 if -remaining % 60 else 0)) if overdue else int(remaining // 60)
-    sign = "-" if overdue else ""
-    if minutes < 60:
-        return f"{sign}{minutes}m"
-    hours, minute = divmod(minutes, 60)
-    if hours < 24:
-        return f"{sign}{hours}h{minute:02d}m"
-    days, hour = divmod(hours, 24)
-    if days < 10:
-        return f"{sign}{days}d{hour:02d}h"
-    return f"{sign}{days}d"
 
 
 def header_text(headers: Mapping[str, str], slots: Sequence[Slot], width: int) -> str:
@@ -142,7 +128,7 @@ def _maker(name: str, width: int, pad: str) -> CellMaker:
         def make_due(
             cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
         ) -> None:
-            cells.append((pad + clock.due.rjust(width), STATUS_CLASS[clock.status]))
+            cells.append((pad + _right(clock.due, width), STATUS_CLASS[clock.status]))
 
         return make_due
     if name == Column.waited:
@@ -150,7 +136,7 @@ def _maker(name: str, width: int, pad: str) -> CellMaker:
         def make_waited(
             cells: list[Cell], row: QueueRow, clock: Clock, marked: bool, labels: TableLabels
         ) -> None:
-            cells.append((pad + clock.waited.rjust(width), ""))
+            cells.append((pad + _right(clock.waited, width), ""))
 
         return make_waited
     if name == VULNERABLE:
@@ -163,9 +149,10 @@ def _maker(name: str, width: int, pad: str) -> CellMaker:
 
         return make_vulnerable
     if name == OUTBOX:
-        unsent, conflict, blank = (
+        unsent, conflict, chased, blank = (
             (UNSENT_MARK, "queue-table--unsent"),
             (CONFLICT_MARK, "queue-table--conflict"),
+            (CHASED_MARK, "queue-table--vulnerable"),  # the warning's colour
             (" ", ""),
         )
         gap = (pad, "")
@@ -176,7 +163,7 @@ def _maker(name: str, width: int, pad: str) -> CellMaker:
             if pad:
                 cells.append(gap)
             cells.append(unsent if row.unsent else blank)
-            cells.append(conflict if row.conflict else blank)
+            cells.append(conflict if row.conflict else chased if row.chases else blank)
 
         return make_outbox
     if name == Column.text:
@@ -211,6 +198,12 @@ _VALUES: Final[dict[Column, Callable[[QueueRow, TableLabels], str]]] = {
     Column.unit: lambda row, labels: row.lead_unit_name,
     Column.tier: lambda row, labels: row.tier.value,
 }
+
+
+@lru_cache(maxsize=4096)
+def _right(text: str, width: int) -> str:
+    """`text` right-aligned in `width` cells (a countdown: `还剩3时` takes 7)."""
+    return " " * max(0, width - cell_len(text)) + text
 
 
 @lru_cache(maxsize=4096)

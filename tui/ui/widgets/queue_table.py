@@ -13,7 +13,7 @@ demand from the list of `QueueRow`s, so 100,000 rows cost no more to show than 5
   markup, no links.
 - Colours come from component classes (`queue-table--overdue`, `--due-soon`, `--in-time`,
   `--cursor`, …), so themes, 16-colour terminals and `NO_COLOR` (the cursor row is then
-  reversed) all work; the countdown's sign tells overdue without colour.
+  reversed) all work; the countdown's words (`超时`, `over`) tell overdue without colour.
 - Rows marked for a bulk action (`set_marked`) show `✓` after the id.
 - Keys: `j`/`k`/up/down, pageup/pagedown, home/end and `g`/`G`, enter (posts `Selected`).
   Every cursor move posts `Highlighted`.
@@ -53,7 +53,15 @@ from tui.core.queue.layout import Column, Slot, plan
 from tui.core.queue.queue_list import QueueList
 from tui.core.queue.rows import QueueRow
 from tui.ui.text import fit
-from tui.ui.widgets.queue_columns import Clock, RowFormat, countdown, header_text, row_cells, row_format
+from tui.ui.widgets.queue_columns import (
+    Clock,
+    RowFormat,
+    countdown,
+    duration,
+    header_text,
+    row_cells,
+    row_format,
+)
 
 __all__ = ["EN", "ZH", "QueueTable", "TableLabels", "countdown"]
 
@@ -309,9 +317,9 @@ class QueueTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _clock_of(self, row: QueueRow) -> Clock:
         now = self._now
         status = deadline_status(row.state, row.due_at, now, self._due_window)
-        due = countdown(row.due_at - now) if status is not DeadlineStatus.none else ""
+        due = countdown(row.due_at - now, self._labels) if status is not DeadlineStatus.none else ""
         if self._shows_waited and row.resolved_at:
-            return Clock(status, due, countdown(max(0.0, now - row.resolved_at)))
+            return Clock(status, due, duration(max(0.0, now - row.resolved_at), self._labels))
         return Clock(status, due)
 
     def _layout(self, width: int) -> RowFormat:
