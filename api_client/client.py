@@ -60,7 +60,7 @@ from api_client.models import (
     Unit,
     UnitUpdate,
 )
-from api_client.places import Place
+from api_client.places import Place, PlaceEvent, PlaceIn
 from api_client.retrying import RetryPolicy, origin, send
 from api_client.status_errors import status_error
 from api_client.transport_security import warn_insecure_transport
@@ -97,6 +97,8 @@ _UNITS = TypeAdapter(list[Unit])
 _CATEGORIES = TypeAdapter(list[Category])
 _COMMUNITIES = TypeAdapter(list[Community])
 _PLACES = TypeAdapter(list[Place])
+_PLACE = TypeAdapter(Place)
+_PLACE_EVENTS = TypeAdapter(list[PlaceEvent])
 _STATS = TypeAdapter(Stats)
 _STATS_LIST = TypeAdapter(list[Stats])
 _TOKEN = TypeAdapter(TokenCreated)
@@ -334,6 +336,15 @@ class HotlineClient:
     async def places(self) -> list[Place]:
         """The street's gazetteer: every place, parents before their children."""
         return await self.call("GET", "/v1/places", _PLACES)
+
+    async def put_place(self, place_id: str, place: PlaceIn) -> Place:
+        """Create or replace place `place_id` of the gazetteer (supervisor or admin; audited)."""
+        return await self.call("PUT", f"/v1/places/{_segment(place_id)}", _PLACE, body=_dump(place))
+
+    async def place_audit(self, place_id: str | None = None) -> list[PlaceEvent]:
+        """Edits of the gazetteer (of one place when given), oldest first (supervisor or admin)."""
+        params = {"place": place_id} if place_id is not None else None
+        return await self.call("GET", "/v1/places/audit", _PLACE_EVENTS, params=params)
 
     async def stats(
         self,

@@ -36,7 +36,9 @@ _CHECKED = AfterValidator(_no_bad_character)
 
 # Every text a client sends has a length limit (`api_client.domain.bounds`). Text that must not be
 # blank says so in its schema too (`pattern`): it is stripped before its length is counted.
-_NOT_BLANK = r"\S"
+#: (Python's `strip` also takes the separators U+001C–U+001F and NEL, which a JSON Schema's `\S`
+#: (ECMAScript) does not count as space: the pattern names them, so both sides agree on "blank".)
+_NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 #: Text a person must type (a reason, a note): stripped, never empty.
 RequiredText = Annotated[
     str,

@@ -36,7 +36,7 @@ from api_client.models import (
     Unit,
     now_utc,
 )
-from api_client.places import Place
+from api_client.places import Place, PlaceEvent, PlaceIn
 from central_api.scope import Scope
 from central_api.sql.audit import AuditTrail
 from central_api.sql.callers import Callers
@@ -82,7 +82,7 @@ class SqlStore:
         self._rules = RoutingRules(self._db, self._directory)
         self._stats = StatsReader(self._db, self._directory)
         self._tokens = Tokens(self._db)
-        self._places = Places(self._db)
+        self._places = Places(self._db, self._directory)
         self._knowledge = KnowledgeBase(self._db, self._directory)
 
     @classmethod
@@ -213,6 +213,12 @@ class SqlStore:
 
     def set_places(self, places: Sequence[Place]) -> None:
         self._places.set_places(places)
+
+    def put_place(self, place_id: str, place: PlaceIn, *, actor: str) -> tuple[Place, bool]:
+        return self._places.put_place(place_id, place, actor=actor)
+
+    def place_audit(self, place_id: str | None = None) -> list[PlaceEvent]:
+        return self._places.place_audit(place_id)
 
     # --- routing rules --------------------------------------------------------------------
     def routing_rules(self) -> list[RoutingRule]:

@@ -35,7 +35,7 @@ from api_client.models import (
     TokenInfo,
     Unit,
 )
-from api_client.places import Place
+from api_client.places import Place, PlaceEvent, PlaceIn
 
 if TYPE_CHECKING:
     from central_api.scope import Scope
@@ -321,6 +321,15 @@ class Store(Protocol):
 
     def set_places(self, places: Sequence[Place]) -> None:
         """Replace the gazetteer (parents listed before their children)."""
+        ...
+
+    def put_place(self, place_id: str, place: PlaceIn, *, actor: str) -> tuple[Place, bool]:
+        """Create or replace one place, its edit kept (`place_audit`): (the place, created?).
+        InvalidInput for an unknown community, unit or parent, or a parent lying in the place."""
+        ...
+
+    def place_audit(self, place_id: str | None = None) -> list[PlaceEvent]:
+        """Every edit of the gazetteer through the API (or of one place), oldest first."""
         ...
 
     # --- routing rules --------------------------------------------------

@@ -46,6 +46,8 @@ REASONS: dict[int, frozenset[str]] = {
             "reason_text_required",
             "knowledge_entry_unknown",
             "knowledge_dates_reversed",
+            "unknown_place",
+            "place_parent_loop",
         }
     ),
     428: frozenset({"rule_version_required", "knowledge_version_required"}),

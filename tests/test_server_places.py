@@ -106,3 +106,60 @@ def test_the_demo_seed_writes_the_gazetteer(tmp_path: Path) -> None:
     finally:
         store.close()
         bulk.close()
+
+
+def test_a_supervisor_adds_and_changes_a_place_and_every_edit_is_kept(
+    api: Api, live_server: LiveServer
+) -> None:
+    live_server.store.set_places(demo_places())
+    client = api(Role.supervisor)
+    body = {
+        "name": "90号楼",
+        "kind": "building",
+        "community": "c01",
+        "parent": "s01",
+        "aliases": ["九十号楼"],
+    }
+    created = client.put("/v1/places/s01-b90", json=body)
+    assert created.status_code == 201, created.text
+    assert created.headers["Location"] == "/v1/places/s01-b90"
+    replaced = client.put("/v1/places/s01-b90", json={**body, "units": ["cc01"]})
+    assert replaced.status_code == 200 and replaced.json()["units"] == ["cc01"]
+    listed = PLACES.validate_json(client.get("/v1/places").content)
+    assert listed[-1].id == "s01-b90" and listed[-1].units == ["cc01"]  # a new place is listed last
+    events = client.get("/v1/places/audit", params={"place": "s01-b90"}).json()
+    assert [(e["action"], e["before"] is None, e["after"]["units"]) for e in events] == [
+        ("create", True, []),
+        ("replace", False, ["cc01"]),
+    ]
+    assert {e["actor"] for e in events} == {events[0]["actor"]} and events[0]["actor"].startswith(
+        "supervisor"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"name": "某楼", "kind": "building", "parent": "nowhere"}, "unknown_place"),
+        ({"name": "某楼", "kind": "building", "parent": "s01-b01", "units": ["u-none"]}, "unknown_unit"),
+        ({"name": "某院", "kind": "compound", "community": "c99"}, "unknown_community"),
+        ({"name": "德胜里一区", "kind": "compound", "parent": "s01-b01"}, "place_parent_loop"),
+    ],
+)
+def test_a_place_with_an_unknown_reference_or_a_loop_is_refused_and_nothing_kept(
+    api: Api, live_server: LiveServer, body: dict[str, object], code: str
+) -> None:
+    live_server.store.set_places(demo_places())
+    client = api(Role.supervisor)
+    before = client.get("/v1/places").content
+    refused = client.put("/v1/places/s01", json=body)
+    assert refused.status_code == 422 and refused.json()["code"] == code, refused.text
+    assert client.get("/v1/places").content == before
+    assert client.get("/v1/places/audit").json() == []
+
+
+def test_only_a_supervisor_edits_the_gazetteer_or_reads_its_edits(api: Api) -> None:
+    client = api(Role.dispatcher)
+    body = {"name": "某楼", "kind": "landmark"}
+    assert client.put("/v1/places/lm99", json=body).status_code == 403
+    assert client.get("/v1/places/audit").status_code == 403

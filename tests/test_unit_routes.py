@@ -36,6 +36,8 @@ ROUTES: dict[str, str] = {
     "GET /v1/categories": "reader",
     "GET /v1/communities": "reader",
     "GET /v1/places": "reader",
+    "GET /v1/places/audit": "refused",
+    "PUT /v1/places/{place_id}": "refused",
     "GET /v1/routing-rules": "refused",
     "GET /v1/routing-rules/audit": "refused",
     "POST /v1/routing-rules/auto-dispatch": "refused",
@@ -145,6 +147,7 @@ def fill(path: str, request_id: str, c: Clients) -> str:
         "unit_id": UNIT,
         "rule_id": "r-unit",
         "entry_id": "KB-1",
+        "place_id": "s01",
         "name": "someone",
         "service_code": "roof_leak",
     }

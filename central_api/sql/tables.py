@@ -311,3 +311,18 @@ places = Table(
     Column("parent", String(ID), nullable=True),
     Column("data", Text, nullable=False),
 )
+
+#: Every edit of the gazetteer through the API: the place as JSON before and after ("null" when absent).
+place_events = Table(
+    "place_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("place_id", String(ID), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+    Index("ix_place_events_place_id", "place_id"),
+    sqlite_autoincrement=True,
+)

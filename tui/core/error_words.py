@@ -268,6 +268,11 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.unit_not_found": ("没有单位 {unit_id}", "No unit {unit_id}"),
     "error.unknown_category": ("没有这个类别：{category}", "No such category: {category}"),
     "error.unknown_community": ("没有这个社区：{community}", "No such community: {community}"),
+    "error.unknown_place": ("没有这个地点：{place}", "No such place: {place}"),
+    "error.place_parent_loop": (
+        "地点 {place} 不能位于 {parent} 之内：{parent} 本身位于它之内",
+        "The place {place} cannot lie in {parent}, which lies in it",
+    ),
     "error.version_mismatch": (
         "诉求 {request_id} 已被他人修改（现为第 {version} 版，您依据的是第 {if_match} 版）",
         "Request {request_id} was changed meanwhile (now version {version}, you acted on {if_match})",
