@@ -115,7 +115,7 @@ def api(live_server: LiveServer, make_token: Callable[..., str]) -> Iterator[Cal
     clients: list[httpx.Client] = []
 
     def client(role: Role | str = Role.dispatcher, name: str | None = None) -> httpx.Client:
-        c = httpx.Client(base_url=live_server.url, headers=bearer(make_token(role, name)), timeout=10)
+        c = httpx.Client(base_url=live_server.url, headers=bearer(make_token(role, name)), timeout=30)
         clients.append(c)
         return c
 

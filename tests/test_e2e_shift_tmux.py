@@ -179,9 +179,24 @@ class DemoServer:
         self.db, self.port, self.env = db, port, env
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.started = False
 
     def start(self, timeout: float = 60.0) -> Path:
-        """Start serving; the token file the command wrote (removed when it stops)."""
+        """Start serving; the token file the command wrote (removed when it stops). The first
+        start takes another free port when another process took this one meanwhile (the port
+        was free when chosen; a suite running beside this one may bind it first)."""
+        for _ in range(3):
+            said, token = self._serve(timeout)
+            if token is not None:
+                self.started = True
+                return token
+            if self.started or b"Address already in use" not in said:
+                break
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError(f"the demo server did not start: {said.decode(errors='replace')}")
+
+    def _serve(self, timeout: float) -> tuple[bytes, Path | None]:
         args = ["demo", "--serve-only", "--db", str(self.db), "--count", "200", "--port", str(self.port)]
         self.process = subprocess.Popen(
             [*hotline_command(), *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -200,10 +215,9 @@ class DemoServer:
             said += chunk
             found = re.search(rb"HOTLINE_TOKEN_FILE=(\S+)\n", said)
             if found:
-                return Path(found.group(1).decode())
-        said_text = said.decode(errors="replace")
+                return said, Path(found.group(1).decode())
         self.stop()
-        raise AssertionError(f"the demo server did not start: {said_text}")
+        return said, None
 
     def stop(self) -> None:
         """Stop it as a person does: ctrl+c."""

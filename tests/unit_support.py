@@ -51,8 +51,8 @@ def clients(live_server: LiveServer, name: str = "德胜里社区居委会") -> 
     dispatcher_token = store.create_token(f"dispatcher for {name}", Role.dispatcher)
     unit_token = store.create_token(name, Role.unit, unit=UNIT)
     with (
-        httpx.Client(base_url=live_server.url, headers=bearer(dispatcher_token), timeout=10) as dispatcher,
-        httpx.Client(base_url=live_server.url, headers=bearer(unit_token), timeout=10) as unit,
+        httpx.Client(base_url=live_server.url, headers=bearer(dispatcher_token), timeout=30) as dispatcher,
+        httpx.Client(base_url=live_server.url, headers=bearer(unit_token), timeout=30) as unit,
     ):
         yield Clients(dispatcher, unit, unit_token)
 

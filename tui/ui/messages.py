@@ -41,12 +41,14 @@ __all__ = [
 
 class RowsLoaded(Message):
     """A model of every cached request: the first load, or a reload after a large change.
-    `names` are the directory's names its rows were built with."""
+    `names` are the directory's names its rows were built with, `unit` the unit of the login
+    they were built for (None: the centre's)."""
 
-    def __init__(self, model: QueueModel, names: Names) -> None:
+    def __init__(self, model: QueueModel, names: Names, unit: str | None = None) -> None:
         super().__init__()
         self.model = model
         self.names = names
+        self.unit = unit
 
 
 class RowsChanged(Message):

@@ -141,8 +141,9 @@ class SyncedApp(KeymapApp):
 
     @work(thread=True, exclusive=True, group="load")
     def _build_model(self) -> None:
+        unit = self.session.own_unit  # read first: a newer one meanwhile only builds them again
         batch = self.session.all_rows()
-        self.post_message(RowsLoaded(QueueModel(batch.rows), batch.names))
+        self.post_message(RowsLoaded(QueueModel(batch.rows), batch.names, unit))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         self.model = message.model
@@ -150,8 +151,9 @@ class SyncedApp(KeymapApp):
         self._loads = max(0, self._loads - 1)
         changed, self._changed_while_loading = self._changed_while_loading, set()
         self.rows_signal.publish(())
-        if message.names is not self.session.names:
-            # Built before the directory came (a thread can finish after a later one): again.
+        if message.names is not self.session.names or message.unit != self.session.own_unit:
+            # Built before the directory came, or before the server said whose login this is (a
+            # thread can finish after a later one): again.
             self.load_rows()
         elif changed:  # the snapshot may predate them
             self._changed(list(changed))
@@ -267,9 +269,10 @@ class SyncedApp(KeymapApp):
                 ids, self._dirty = self._dirty, set()
                 if len(ids) > REBUILD_AT:
                     self._loads += 1
+                    unit = self.session.own_unit
                     batch = await asyncio.to_thread(self.session.all_rows)
                     model = await asyncio.to_thread(QueueModel, batch.rows)
-                    self.post_message(RowsLoaded(model, batch.names))
+                    self.post_message(RowsLoaded(model, batch.names, unit))
                     continue
                 batch = await asyncio.to_thread(self.session.rows_for, ids)
                 self.post_message(RowsChanged(batch))
