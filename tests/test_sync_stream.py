@@ -201,7 +201,8 @@ async def test_what_the_stream_cannot_bring_is_pulled(tmp_path: Path, kind: str)
         engine = SyncEngine(store, client, on_status=statuses.append, poll_interval=60.0, flush_interval=0.2)
         task = asyncio.create_task(engine.run())
         try:
-            await until(lambda: store.cache.cursor == 1)
+            # The cursor is written before the engine says the pull succeeded: wait for both.
+            await until(lambda: store.cache.cursor == 1 and bool(statuses) and not statuses[-1].last_error)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
