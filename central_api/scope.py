@@ -12,18 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api_client.actions import Action
+from api_client.domain.unit_rules import LEAD_ACTIONS, UNIT_ACTIONS, handling_units, is_with
 from api_client.models import Identity, Request, Role
 from central_api.store import ScopeRefused
 
-#: The actions a unit's token may take; every other one is refused (`unit_not_allowed`).
-UNIT_ACTIONS = frozenset({"accept", "return", "extend", "resolve", "note"})
-#: Of those, the ones only the lead unit takes (`unit_not_lead`).
-LEAD_ACTIONS = frozenset({"accept", "return", "extend", "resolve"})
-
 
 def request_units(request: Request) -> frozenset[str]:
-    """The units a request is with: its lead unit and its co-handling units."""
-    return frozenset(u for u in [request.lead_unit, *request.co_units] if u)
+    """The units a request is with (`unit_rules.handling_units`), as a set."""
+    return frozenset(handling_units(request))
 
 
 def co_units_column(request: Request) -> str:
@@ -45,7 +41,7 @@ class Scope:
         return ALL
 
     def covers(self, request: Request) -> bool:
-        return self.unit is None or self.unit in request_units(request)
+        return self.unit is None or is_with(request, self.unit)
 
     def check(self, request: Request) -> Request:
         """`request`, when the scope covers it; ScopeRefused `not_your_unit` otherwise."""

@@ -21,6 +21,7 @@ from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 
 from api_client.actions import Accept, Chase, Dispatch
+from api_client.domain.unit_rules import unit_may
 from api_client.models import Change, ChangesPage, Identity, NewRequest, Role, State
 from central_api.server import LiveServer
 from tui.cli.app import _learn_identity
@@ -31,7 +32,6 @@ from tui.core.queue.model import QueueModel
 from tui.core.queue.rows import make_row
 from tui.core.session import Session
 from tui.core.settings import load_settings
-from tui.core.unit_login import unit_may
 from tui.ui.app import HotlineApp
 from tui.ui.palette import palette_commands
 from tui.ui.screens.dashboard import DashboardScreen

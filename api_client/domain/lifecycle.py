@@ -36,6 +36,7 @@ from api_client.actions import (
     Unmerge,
 )
 from api_client.domain import bounds
+from api_client.domain.unit_rules import handling_units
 from api_client.models import (
     Callback,
     Caller,
@@ -288,7 +289,7 @@ def apply_action(
             why = {"text": text}
         case Chase(text=text):
             changes = {"chases": request.chases + 1}
-            why = {"text": text.strip(), "units": [u for u in [request.lead_unit, *request.co_units] if u]}
+            why = {"text": text.strip(), "units": handling_units(request)}
         case AnswerDirectly(entry_id=entry, text=text):
             if request.type not in ANSWERABLE_TYPES:
                 raise TransitionRefused(

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from api_client.actions import Action, Merge
+from api_client.domain.unit_rules import is_with
 from api_client.models import Category, Community, Identity, NewRequest, Request, State, Tier, Unit
 from local_cache.directory import Directory, DirectoryFile, default_path, suggested_units
 from local_cache.errors import CacheError
@@ -26,7 +27,7 @@ from tui.core.identity_file import IDENTITY_FILE, IdentityFile
 from tui.core.places.coverage import Coverage, coverage_of
 from tui.core.queue.rows import Names, QueueRow, row_from_request
 from tui.core.saved_queues import QUEUES_FILE, SavedQueues
-from tui.core.unit_login import is_with, own_unit
+from tui.core.unit_login import own_unit
 
 __all__ = ["INTAKE_FALLBACK_TIER", "BatchRecord", "OutboxState", "RequestDetail", "RowBatch", "Session"]
 
@@ -213,7 +214,7 @@ class Session:
     def rows_for(self, request_ids: Iterable[str]) -> RowBatch:
         """The rows of these requests as the dispatcher sees them now (pending actions applied,
         outbox marks set). A request the cache no longer holds, or holds damaged, is `removed`; so
-        is one no longer with the unit of a unit's login (`unit_login.is_with`)."""
+        is one no longer with the unit of a unit's login (`unit_rules.is_with`)."""
         # Unsent means an action still waits in the outbox (a confirmed one, whose answer the
         # cache file has not taken in yet, is sent).
         pending = self.store.outbox.pending_request_ids()

@@ -19,7 +19,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 
 from api_client.domain.lifecycle import ALLOWED_FROM
-from tui.core.unit_login import UNIT_ACTIONS, UNIT_COMMANDS, unit_may
+from api_client.domain.unit_rules import UNIT_ACTIONS, unit_may
+from tui.core.unit_login import UNIT_COMMANDS
 from tui.ui.host import HasMarks, HasRequest
 from tui.ui.synced_app import SyncedApp
 
