@@ -440,14 +440,14 @@ class HotlineClient:
         params = {"entry": entry_id} if entry_id is not None else None
         return await self.call("GET", "/v1/knowledge/audit", _KNOWLEDGE_EVENTS, params=params)
 
-    async def create_token(
-        self, name: str, role: Role, *, unit: str | None = None, idempotency_key: str | None = None
-    ) -> TokenCreated:
+    async def create_token(self, name: str, role: Role, *, unit: str | None = None) -> TokenCreated:
         """Make a new API token (admin); a `unit` token is bound to `unit`. The answer is the only
-        time the token is shown."""
+        time the token is shown, so the call is sent once, never retried: the server keeps only
+        the token's hash and could not give a retry the token its first attempt made (a retry
+        would find the name taken). When no answer comes, the token list says whether it exists."""
         fields = {"name": name, "role": Role(role).value}
         body = orjson.dumps(fields if unit is None else {**fields, "unit": unit})
-        return await self.call("POST", "/v1/tokens", _TOKEN, body=body, headers=_idempotent(idempotency_key))
+        return await self.call("POST", "/v1/tokens", _TOKEN, body=body)
 
     # -- the one path every call takes ------------------------------------------------------
 

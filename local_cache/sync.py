@@ -496,20 +496,3 @@ class SyncEngine:
         if applied:
             self._last_sync = datetime.now(UTC)
             await self._flush_soon()
-
-
-def describe(summary: SyncSummary, server: str) -> str:
-    """One line for a person: what a sync did."""
-    parts = [f"pushed {_count(summary.pushed, 'action')}", _count(summary.conflicts, "conflict")]
-    if summary.taken_in:
-        parts.insert(0, f"took in {_count(summary.taken_in, 'call')}")
-    if summary.refused:
-        parts.append(_count(summary.refused, "refused action"))
-    if summary.held:
-        parts.append(f"{_count(summary.held, 'action')} held back")
-    line = ", ".join(parts)
-    return f"{line}, pulled {_count(summary.pulled, 'change')} (cursor {summary.cursor:,}) from {server}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"

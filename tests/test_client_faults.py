@@ -54,6 +54,7 @@ from api_client.models import (
     NewRequest,
     Request,
     RequestType,
+    Role,
     Tier,
 )
 from api_client.retrying import RetryPolicy, backoff, parse_retry_after
@@ -296,6 +297,16 @@ async def test_a_write_without_idempotency_key_is_not_retried_after_a_dropped_co
         with pytest.raises(Unreachable):
             await client.call("POST", "/v1/requests", _REQUEST, body=b"{}")
     assert len(server.hits) == 1
+
+
+async def test_a_token_is_asked_for_once_even_when_no_answer_comes() -> None:
+    # The server keeps only a token's hash: a retry could not get back the token the first
+    # attempt made (it would find the name taken), so the one answer is the only one asked for.
+    async with FaultServer(drop) as server, fast_client(server.url, attempts=5) as client:
+        with pytest.raises(Unreachable):
+            await client.create_token("裕中西里社区居委会", Role.unit, unit="cc04")
+    assert len(server.hits) == 1 and server.hits[0].request_line == "POST /v1/tokens"
+    assert header_values(server.hits, "Idempotency-Key") == [None]
 
 
 async def test_a_write_with_idempotency_key_is_retried() -> None:

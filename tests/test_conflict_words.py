@@ -18,7 +18,7 @@ from api_client.models import Satisfaction, State
 from central_api.server import LiveServer
 from local_cache.local_store import OUTBOX_FILE
 from local_cache.outbox import ConflictRecord
-from tui.cli.sync import _status_lines
+from tui.cli.sync import status_lines
 from tui.core.error_words import describe
 from tui.core.i18n import Strings
 from tui.ui.screens.conflicts import describe_conflict
@@ -72,7 +72,7 @@ async def test_accepting_a_request_someone_else_closed_is_a_conflict_said_in_chi
     assert words(record, EN).startswith(f"Request {request_id} was changed meanwhile")
     # the conflicts screen and `hotline status` say it the same way
     assert chinese in describe_conflict(record, ZH).plain
-    assert any(chinese in line for line in _status_lines(store, ZH))
+    assert any(chinese in line for line in status_lines(store, ZH))
 
     # Retried on the server's version, accept no longer applies: refused here, by its code.
     with pytest.raises(TransitionRefused) as refused:

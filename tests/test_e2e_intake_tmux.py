@@ -72,7 +72,9 @@ class Calls:
             time.sleep(0.3)
 
     def api(self) -> httpx.Client:
-        return httpx.Client(base_url=self.server.url, headers={"Authorization": f"Bearer {self.token}"})
+        return httpx.Client(
+            timeout=30, base_url=self.server.url, headers={"Authorization": f"Bearer {self.token}"}
+        )
 
     def calls_of(self, phone: str) -> list[dict[str, Any]]:
         """The requests on the server whose caller has this phone (shown masked: by its first

@@ -176,7 +176,7 @@ def test_offline_the_report_says_the_rates_are_missing_and_keeps_the_counts() ->
     assert [(u.unit, u.overdue, u.rates) for u in report.units] == [("cc01", 1, None)]
     markdown = to_markdown(report, Strings("en"))
     assert "The rates are unavailable: offline" in markdown
-    assert "2 unsent · 1 conflicts" in markdown and "R-000001" in markdown
+    assert "2 unsent · 1 conflict" in markdown and "R-000001" in markdown
 
 
 def test_renderers_keep_untrusted_text_inert() -> None:

@@ -45,7 +45,9 @@ def test_event_follows_a_change(live_server: LiveServer, make_token: Callable[..
     try:
         assert reader.status == 200 and reader.content_type.startswith("text/event-stream")
         assert reader.next_event(0.3) is None  # nothing to say yet
-        client = httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"})
+        client = httpx.Client(
+            timeout=30, base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}
+        )
         created = intake(client)
         event = reader.next_event(15.0)
         carried = page(event)
@@ -154,7 +156,7 @@ def test_restart_same_port_and_database(tmp_db: Db) -> None:
     try:
         token = server.create_token("d")
         port = server.port
-        client = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"})
+        client = httpx.Client(timeout=30, base_url=server.url, headers={"Authorization": f"Bearer {token}"})
         created = intake(client)
         reader = SSEReader(server.url, token, last_event_id=1)
         server.stop()

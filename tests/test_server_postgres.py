@@ -91,7 +91,9 @@ def test_store_on_postgres(pg_url: str) -> None:
 def test_live_server_on_postgres(pg_url: str) -> None:
     server = LiveServer(pg_url).start()
     try:
-        client = httpx.Client(base_url=server.url, headers=bearer(server.create_token("p", Role.dispatcher)))
+        client = httpx.Client(
+            timeout=30, base_url=server.url, headers=bearer(server.create_token("p", Role.dispatcher))
+        )
         assert client.post("/v1/requests", json=new_request()).status_code == 201
         assert client.get("/v1/changes").json()["head"] == 1
         assert client.get("/v1/stats").json()["total"] == 1

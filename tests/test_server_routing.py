@@ -98,7 +98,7 @@ def test_dispatchers_may_read_but_not_change_rules(api: ApiFactory) -> None:
 
 
 def test_unauthenticated_calls_are_refused(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as anonymous:
+    with httpx.Client(timeout=30, base_url=live_server.url) as anonymous:
         assert anonymous.get("/v1/routing-rules").status_code == 401
         assert anonymous.put("/v1/routing-rules/x", json=rule()).status_code == 401
 
@@ -335,8 +335,8 @@ def test_an_auto_dispatched_request_can_be_returned_and_dispatched_again(api: Ap
 def test_a_replayed_intake_answers_the_dispatched_request_once(
     live_server: LiveServer, make_token: Callable[..., str]
 ) -> None:
-    supervisor = httpx.Client(base_url=live_server.url, headers=bearer(make_token("supervisor")))
-    dispatcher = httpx.Client(base_url=live_server.url, headers=bearer(make_token("dispatcher")))
+    supervisor = httpx.Client(timeout=30, base_url=live_server.url, headers=bearer(make_token("supervisor")))
+    dispatcher = httpx.Client(timeout=30, base_url=live_server.url, headers=bearer(make_token("dispatcher")))
     with supervisor, dispatcher:
         assert put(supervisor, "roof", rule(auto_dispatch=True)).status_code == 201
         headers = {"Idempotency-Key": "intake-1"}
@@ -350,7 +350,7 @@ def test_a_replayed_intake_answers_the_dispatched_request_once(
 
 def test_bulk_intake_is_auto_dispatched_too(live_server: LiveServer, make_token: Callable[..., str]) -> None:
     store = live_server.store
-    supervisor = httpx.Client(base_url=live_server.url, headers=bearer(make_token("supervisor")))
+    supervisor = httpx.Client(timeout=30, base_url=live_server.url, headers=bearer(make_token("supervisor")))
     with supervisor:
         assert put(supervisor, "roof", rule(auto_dispatch=True)).status_code == 201
     news = [

@@ -34,7 +34,9 @@ def history(tmp_db: Db) -> Iterator[tuple[LiveServer, httpx.Client, Clock, dict[
     """Seven requests with a known history (see the expectations in the tests)."""
     clock = Clock()
     server = LiveServer(tmp_db, clock=clock).start()
-    client = httpx.Client(base_url=server.url, headers=bearer(server.create_token("d", Role.supervisor)))
+    client = httpx.Client(
+        timeout=30, base_url=server.url, headers=bearer(server.create_token("d", Role.supervisor))
+    )
 
     def at(offset: timedelta) -> None:
         clock.now = T0 + offset
@@ -267,7 +269,9 @@ def test_a_dispatch_counts_for_the_response_rate_once_signed_for_or_its_window_c
     while its units still have time to sign for."""
     clock = Clock()
     server = LiveServer(tmp_db, clock=clock).start()
-    client = httpx.Client(base_url=server.url, headers=bearer(server.create_token("d", Role.supervisor)))
+    client = httpx.Client(
+        timeout=30, base_url=server.url, headers=bearer(server.create_token("d", Role.supervisor))
+    )
     try:
         ordinary = [intake(client, received_at=T0.isoformat()) for _ in range(3)]  # 2 h window
         urgent = intake(client, received_at=T0.isoformat(), tier="2h")  # 30 min window

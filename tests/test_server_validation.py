@@ -280,7 +280,7 @@ def test_custom_body_limit(tmp_db: Db) -> None:
     server = LiveServer(tmp_db, max_body_bytes=2000).start()
     try:
         client = httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {server.create_token('t')}"}
+            timeout=30, base_url=server.url, headers={"Authorization": f"Bearer {server.create_token('t')}"}
         )
         assert client.post("/v1/requests", json=new_request()).status_code == 201
         assert client.post("/v1/requests", json=new_request(description="d" * 2000)).status_code == 413

@@ -117,7 +117,8 @@ async def test_status_lists_conflicts_and_sync_points_to_them(
     assert status.returncode == 0
     assert "conflicts   1" in status.stdout
     [line] = [line for line in status.stdout.splitlines() if line.startswith("  ")]
-    assert line.startswith(f"  {world.ids[0]}  dispatch  stale: Request {world.ids[0]} was changed meanwhile")
+    said = f"  {world.ids[0]}  dispatch  changed by someone else first: Request {world.ids[0]} was changed"
+    assert line.startswith(said), line
 
 
 async def test_a_bad_page_fails_the_sync_clearly_and_moves_nothing(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ from api_client.actions import Accept, AddNote, Dispatch, Merge
 from api_client.models import Request, State
 from central_api.server import LiveServer
 from local_cache.errors import CacheBusy
-from local_cache.sync import SyncStatus, describe
+from local_cache.sync import SyncStatus
+from tui.cli.words import sync_summary
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ async def test_push_then_pull_round_trip(world: World) -> None:
     view = store.view(first)
     assert view is not None and view.state is State.accepted
     assert view.version == world.server.store.get_request(first).version
-    assert "pushed 3 actions, 0 conflicts, pulled 3 changes" in describe(summary, world.server.url)
+    assert "pushed 3 actions, 0 conflicts, pulled 3 changes" in sync_summary("en", summary, world.server.url)
     store.close()
 
 

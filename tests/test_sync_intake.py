@@ -21,7 +21,7 @@ from local_cache.intakes import is_temporary
 from local_cache.local_store import LocalStore
 from local_cache.outbox_tables import PLAIN_SCHEMA, SCHEMA
 from local_cache.storage import read_file
-from local_cache.sync import describe
+from tui.cli.words import sync_summary
 
 
 def call(text: str, *, category: str = "roof_leak") -> NewRequest:
@@ -88,7 +88,9 @@ async def test_a_call_taken_in_offline_and_dispatched_reaches_the_server_once(
     live_server.start()
     summary = await make_engine(store, zhang.client()).sync_once()
     assert (summary.taken_in, summary.pushed, summary.conflicts, summary.errors) == (1, 1, 0, [])
-    assert describe(summary, live_server.url).startswith("took in 1 call, pushed 1 action, 0 conflicts")
+    assert sync_summary("en", summary, live_server.url).startswith(
+        "took in 1 call, pushed 1 action, 0 conflicts"
+    )
 
     [request_id] = on_server(live_server, "楼顶漏水，三楼天花板在滴水。")
     taken = live_server.store.get_request(request_id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 
 from api_client.models import Channel, Satisfaction, State, Tier
-from tui.core.i18n import MESSAGES, Strings, placeholders
+from tui.core.i18n import MESSAGES, Lang, Strings, placeholders
 from tui.ui.app import HotlineApp
 from tui.ui.screens.bulk import BulkScreen
 from tui.ui.screens.conflicts import ConflictsScreen
@@ -60,3 +61,9 @@ def test_an_unknown_word_from_a_server_is_shown_cleaned_not_as_a_key() -> None:
     assert strings.action("escalate\x1b[2J") == "escalate␛[2J"
     assert strings("no.such.key") == "no.such.key"
     assert Strings("zh").state(State.new) == "新诉求"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_search_field_says_all_it_says_at_80_columns(lang: Lang) -> None:
+    # The field has one cell of padding each side: 78 cells for its words.
+    assert cell_len(Strings(lang)("queues.search_placeholder")) <= 78

@@ -232,8 +232,13 @@ async def test_a_unit_login_opens_on_its_queues_with_only_its_requests(
         await until(pilot, lambda: {row.id for row in app.model.rows()} == mine, what="the unit's rows")
         screen = queues(app)
         await until(pilot, lambda: screen.order == UNIT_QUEUES and screen.kind is QueueKind.to_sign)
-        await until(pilot, lambda: to_sign in [r.id for r in screen.table.rows], what="the to-sign queue")
-        assert co_handled not in [r.id for r in screen.table.rows]
+        # The rows are built again once the server says whose login it is: the queue settles on
+        # the unit's own to-sign requests (what it co-handles is not for it to sign for).
+        await until(
+            pilot,
+            lambda: to_sign in (ids := [r.id for r in screen.table.rows]) and co_handled not in ids,
+            what="the to-sign queue",
+        )
         assert "待签收" in bar_text(app) and "新 " not in bar_text(app)
         await until(pilot, lambda: UNIT_NAME in on_screen(app), what="the unit in the status bar")
         await pilot.press("3")  # in hand: what it signed for, and what it co-handles

@@ -22,6 +22,8 @@ needs_tmux = pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (CI installs it: apt-get install tmux)"
 )
 
+#: How long a key waits after an Escape (an ESC and a key read together are alt+key).
+ESCAPE_PAUSE = 0.3
 #: A queue row: its id first.
 ROW = re.compile(r"^(R-\d{6})[ ✓]")
 
@@ -46,6 +48,7 @@ class Terminal:
         self.size = size
         self.deadline = time.monotonic() + budget
         self.record = record
+        self.escaped = 0.0  # when the last Escape was sent
         width, height = size
         options = ["set-option", "-t", name, "remain-on-exit", "on"]
         if record is not None:
@@ -72,11 +75,26 @@ class Terminal:
         return result.stdout
 
     def keys(self, *names: str) -> None:
-        """Keys by name (`Enter`, `C-s`, `Escape`, `Tab`) or single characters."""
-        self.tmux("send-keys", "-t", self.target, *names)
+        """Keys by name (`Enter`, `C-s`, `Escape`, `Tab`) or single characters. A key after an
+        Escape waits `ESCAPE_PAUSE` after it, as a person's next key does: sooner, the terminal
+        reads the two as one alt+key."""
+        batch: list[str] = []
+        for name in names:
+            batch.append(name)
+            if name == "Escape":
+                self._send(*batch)
+                batch = []
+        if batch:
+            self._send(*batch)
 
     def type(self, text: str) -> None:
-        self.tmux("send-keys", "-t", self.target, "-l", text)
+        self._send("-l", text)
+
+    def _send(self, *args: str) -> None:
+        time.sleep(max(0.0, self.escaped + ESCAPE_PAUSE - time.monotonic()))
+        self.tmux("send-keys", "-t", self.target, *args)
+        if args[-1] == "Escape":
+            self.escaped = time.monotonic()
 
     def paste(self, text: str) -> None:
         """`text` pasted as a terminal pastes it (bracketed when the program asked for it)."""

@@ -125,10 +125,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     dispatcher = settings.dispatcher
     if not dispatcher:
         if token is None:
-            raise CliError(
-                "no token and no dispatcher name: set HOTLINE_TOKEN_FILE (or HOTLINE_TOKEN), "
-                "or HOTLINE_DISPATCHER to work offline from the local cache"
-            )
+            raise CliError(word(settings.resolved_lang(), "error.no_token_no_dispatcher"))
         dispatcher = ask_dispatcher(settings)
     return _run_app(settings, token, dispatcher, learn_identity=True)
 

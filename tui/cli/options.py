@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from api_client.domain.untrusted_text import one_line
 from tui.cli.output import CliError
+from tui.cli.words import word
 from tui.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def require_token(settings: Settings) -> str:
     token = settings.resolve_token()
     if token is None:
-        raise CliError("no token: set HOTLINE_TOKEN or HOTLINE_TOKEN_FILE (or token_file in the config file)")
+        raise CliError(word(settings.resolved_lang(), "error.no_token"))
     return token
 
 
@@ -65,10 +66,8 @@ def open_client(settings: Settings, token: str | None, **options: Any) -> Hotlin
 
 def ask_dispatcher(settings: Settings) -> str:
     """The token holder's name from the server, for a command without a configured dispatcher."""
-    need = (
-        "the dispatcher name is needed to find the cache: set HOTLINE_DISPATCHER "
-        "(or dispatcher in the config file)"
-    )
+    lang = settings.resolved_lang()
+    need = word(lang, "error.need_dispatcher")
     token = settings.resolve_token()
     if token is None:
         raise CliError(need)
@@ -83,7 +82,7 @@ def ask_dispatcher(settings: Settings) -> str:
         return asyncio.run(ask())
     except (HotlineError, ValueError) as exc:
         reason = exc.message if isinstance(exc, HotlineError) else str(exc)
-        raise CliError(f"{need}; the server could not tell it ({reason})") from exc
+        raise CliError(word(lang, "error.need_dispatcher_why", need=need, reason=one_line(reason))) from exc
 
 
 def server_call(args: argparse.Namespace, work: Callable[[HotlineClient], Coroutine[None, None, int]]) -> int:
@@ -103,7 +102,10 @@ def server_call(args: argparse.Namespace, work: Callable[[HotlineClient], Corout
         from tui.core.error_words import describe
         from tui.core.i18n import Strings
 
-        said = describe(exc.code, exc.params, Strings(settings.resolved_lang()), exc.message)
-        raise CliError(f"forbidden: {said}" if isinstance(exc, Forbidden) else said) from exc
+        lang = settings.resolved_lang()
+        said = describe(exc.code, exc.params, Strings(lang), exc.message)
+        raise CliError(
+            word(lang, "error.forbidden", said=said) if isinstance(exc, Forbidden) else said
+        ) from exc
     except ValueError as exc:  # a malformed URL or token, refused before any network call
         raise CliError(one_line(str(exc))) from exc

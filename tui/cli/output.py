@@ -13,7 +13,12 @@ from typing import TextIO
 
 from api_client.domain.untrusted_text import clean, one_line
 
-__all__ = ["CliError", "plural", "say", "table", "write"]
+__all__ = ["CliError", "cells", "pad", "plural", "say", "table", "write"]
+
+
+def cells(text: str) -> int:
+    """The terminal cells `text` takes (CJK characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 class CliError(Exception):
@@ -34,18 +39,16 @@ def write(text: str) -> None:
     sys.stdout.write(clean(text, keep_newlines=True))
 
 
+def pad(text: str, width: int) -> str:
+    """`text` followed by spaces up to `width` terminal cells."""
+    return text + " " * (width - cells(text))
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Left-aligned columns (CJK characters count two), every cell made printable."""
-
-    def width(text: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-    cells = [[one_line(cell) for cell in row] for row in (header, *rows)]
-    widths = [max(width(row[i]) for row in cells) for i in range(len(header))]
-    return [
-        "  ".join(cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(row)).rstrip()
-        for row in cells
-    ]
+    shown = [[one_line(cell) for cell in row] for row in (header, *rows)]
+    widths = [max(cells(row[i]) for row in shown) for i in range(len(header))]
+    return ["  ".join(pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in shown]
 
 
 def plural(n: int, noun: str) -> str:

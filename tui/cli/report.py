@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from api_client.domain.untrusted_text import one_line
 from tui.cli.options import client_options, open_client, settings_from
 from tui.cli.output import CliError, say, write
+from tui.cli.words import word
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from tui.core.report.render import to_csv, to_json, to_markdown
 
     settings = settings_from(args)
+    lang = settings.resolved_lang()
     now = datetime.now(UTC)
     try:
         since = parse_since(args.since, now)
@@ -89,23 +91,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         text = to_csv(report)
     else:
-        text = to_markdown(report, Strings(settings.resolved_lang())) + "\n"
+        text = to_markdown(report, Strings(lang)) + "\n"
     if args.output is None:
         write(text)
     else:
         try:
             write_private(args.output.expanduser(), text)
         except UnsafeTarget as exc:
-            raise CliError(f"refused to write the report: {exc}; nothing was written") from exc
+            raise CliError(word(lang, "report.unsafe", why=exc)) from exc
         except OSError as exc:
-            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        say(f"hotline: wrote the report to {args.output}", err=True)
+            raise CliError(
+                word(lang, "report.cannot_write", path=args.output, why=exc.strerror or exc)
+            ) from exc
+        say(word(lang, "report.written", path=args.output), err=True)
     if not report.online:
-        say(
-            f"hotline: offline ({one_line(report.rates_missing)}): the rates are missing; "
-            "the counts are the local cache's",
-            err=True,
-        )
+        say(word(lang, "report.offline", reason=one_line(report.rates_missing)), err=True)
     return 0
 
 
@@ -143,8 +143,7 @@ async def _report_from(
 
     if not dispatcher:
         raise CliError(
-            f"cannot reach the central API ({reason}) and no dispatcher name to find the local cache: "
-            "set HOTLINE_DISPATCHER"
+            word(settings.resolved_lang(), "error.report_offline_no_dispatcher", reason=one_line(reason))
         )
     directory = cache_dir(cache_root(settings.cache_dir), settings.api_url, dispatcher)
     session = Session.open(directory, api_url=settings.api_url, dispatcher=dispatcher, token=None)

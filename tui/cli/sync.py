@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from api_client.domain.untrusted_text import one_line
 from tui.cli.options import ask_dispatcher, client_options, open_client, require_token, settings_from
-from tui.cli.output import CliError, plural, say
+from tui.cli.output import CliError, cells, pad, say
 from tui.cli.words import sync_summary, word
 from tui.core.settings import Settings
 
@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from tui.cli.options import Subparsers
     from tui.core.i18n import Strings
 
-__all__ = ["add_parser", "cmd_status", "cmd_sync"]
+__all__ = ["add_parser", "cmd_status", "cmd_sync", "status_lines"]
+
+#: The labels of `hotline status`, in the order it prints them.
+STATUS_LABELS = ("server", "dispatcher", "cache", "cached", "cursor", "last_sync", "pending", "conflicts")
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -73,26 +76,18 @@ async def _sync(settings: Settings, token: str) -> int:
         try:
             for message in store.messages:
                 say(f"hotline: {one_line(message)}", err=True)
+            lang = settings.resolved_lang()
             if not store.is_sync_owner:
-                raise CliError(
-                    f"another hotline process is syncing the cache in {store.directory}; "
-                    "it delivers every pending action, so nothing is lost"
-                )
+                raise CliError(word(lang, "sync.not_owner", directory=store.directory))
             summary = await SyncEngine(store, client).sync_once()
             _cached, pending, conflicts = store.counts()
         finally:
             store.close()
-    lang = settings.resolved_lang()
     say(sync_summary(lang, summary, settings.api_url))
     if conflicts:
-        many = conflicts != 1
-        noun, wait = ("conflicts", "wait") if many else ("conflict", "waits")
-        say(word(lang, "sync.conflicts", n=f"{conflicts:,}", conflicts=noun, wait=wait))
+        say(word(lang, "sync.conflicts", n=conflicts))
     if summary.errors:
-        many = pending != 1
-        actions, stay = ("actions", "stay") if many else ("action", "stays")
-        error = one_line(summary.errors[0])
-        raise CliError(word(lang, "sync.pending", error=error, n=f"{pending:,}", actions=actions, stay=stay))
+        raise CliError(word(lang, "sync.pending", error=one_line(summary.errors[0]), n=pending))
     return 0
 
 
@@ -105,7 +100,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         store = _open_store(settings, dispatcher)
         try:
-            lines = _status_lines(store, Strings(settings.resolved_lang()))
+            lines = status_lines(store, Strings(settings.resolved_lang()))
         finally:
             store.close()
     except CacheError as exc:
@@ -125,37 +120,59 @@ def _open_store(settings: Settings, dispatcher: str) -> LocalStore:
         return LocalStore.open(directory, server_url=settings.api_url, dispatcher=dispatcher)
 
 
-def _status_lines(store: LocalStore, strings: Strings) -> list[str]:
-    """What `hotline status` prints about an open cache; each conflict's error in `strings`."""
+def status_lines(store: LocalStore, strings: Strings) -> list[str]:
+    """What `hotline status` prints about an open cache, in the language of `strings`."""
     from tui.core.error_words import describe
+
+    lang = strings.lang
+    labels = {key: word(lang, f"status.{key}") for key in STATUS_LABELS}
+    wide = max(map(cells, labels.values())) + 2
+
+    def line(key: str, value: str) -> str:
+        return pad(labels[key], wide) + value
 
     cached, pending, conflicts = store.counts()
     last_sync = store.cache.last_sync
     lines = [
-        f"server      {store.server_url}",
-        f"dispatcher  {one_line(store.dispatcher)}",
-        f"cache       {store.directory}",
-        f"cached      {plural(cached, 'request')}",
-        f"cursor      {store.cache.cursor:,}",
-        f"last sync   {last_sync.astimezone().isoformat(' ', 'seconds') if last_sync else 'never'}",
-        f"pending     {plural(pending, 'action')}",
+        line("server", store.server_url),
+        line("dispatcher", one_line(store.dispatcher)),
+        line("cache", str(store.directory)),
+        line("cached", word(lang, "status.requests", n=cached)),
+        line("cursor", f"{store.cache.cursor:,}"),
+        line(
+            "last_sync",
+            last_sync.astimezone().isoformat(" ", "seconds") if last_sync else word(lang, "status.never"),
+        ),
+        line("pending", word(lang, "status.actions", n=pending)),
     ]
     calls = sum(1 for action in store.pending() if action.intake is not None)
     if calls:
-        lines.append(f"  of which {plural(calls, 'call')} taken in, not yet sent")
+        lines.append(word(lang, "status.calls", n=calls))
     oldest = store.pending()[:1]
     if oldest and oldest[0].attempts:
         first = oldest[0]
         lines.append(
-            f"  oldest: {one_line(first.request_id)} {first.action.action}, "
-            f"{plural(first.attempts, 'attempt')}, last: {one_line(first.last_error)}"
+            word(
+                lang,
+                "status.oldest",
+                id=one_line(first.request_id),
+                action=strings.action(first.action.action),
+                n=first.attempts,
+                error=one_line(first.last_error),
+            )
         )
-    lines.append(f"conflicts   {conflicts:,}")
+    lines.append(line("conflicts", f"{conflicts:,}"))
     for record in store.conflicts():
-        action = record.action
         lines.append(
-            f"  {one_line(action.request_id)}  {action.action.action}  {record.kind}: "
-            f"{describe(record.code, record.params, strings, record.message)}  (id {record.id})"
+            word(
+                lang,
+                "status.conflict",
+                id=one_line(record.action.request_id),
+                action=strings.action(record.action.action.action),
+                kind=strings(f"conflicts.{record.kind}"),
+                why=describe(record.code, record.params, strings, record.message),
+                record=record.id,
+            )
         )
-    lines.extend(f"note: {one_line(message)}" for message in store.messages)
+    lines.extend(word(lang, "status.note", message=one_line(message)) for message in store.messages)
     return lines

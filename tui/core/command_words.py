@@ -8,7 +8,7 @@ from typing import Final
 
 COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "commands.on_request": ("作用于 {id}", "on {id}"),
-    "commands.on_marked": ("作用于已选的 {n} 件", "on the {n} marked requests"),
+    "commands.on_marked": ("作用于已选的 {n} 件", "on the {n:marked request|marked requests}"),
     "commands.app_help": ("任何界面都可用", "works on every screen"),
     "commands.screen_help": ("本界面的操作", "on this screen"),
     "commands.theme": ("配色主题", "Theme"),

@@ -37,7 +37,7 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     ),
     "error.extension_needs_supervisor": (
         "诉求 {request_id} 延期超过原期限 {max_days} 天（至 {new_due_at}），须由值班长（supervisor）办理",
-        "Extending request {request_id} more than {max_days} days past its due time (to {new_due_at})"
+        "Extending request {request_id} more than {max_days:day|days} past its due time (to {new_due_at})"
         " needs a supervisor",
     ),
     "error.merge_into_itself": (
@@ -73,12 +73,13 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.close_reason_required": (
         "手动结案须选择原因：有效回访会自动结案；未联系上须回访满 {min} 次",
         "Closing by hand needs a reason code: a valid callback closes by itself; unreachable needs"
-        " {min} callbacks",
+        " {min:callback|callbacks}",
     ),
     "error.reason_text_required": ("选择“其他”时须写明原因", "“Other” needs the reason in words"),
     "error.too_few_unreached_callbacks": (
         "诉求 {request_id} 办结后只有 {count} 次未联系上的回访，满 {min} 次才能按“无法联系”结案",
-        "Request {request_id} has {count} unreached callbacks since it was resolved: closing it as"
+        "Request {request_id} has {count:unreached callback|unreached callbacks} since it was resolved:"
+        " closing it as"
         " unreachable needs {min}",
     ),
     "error.callback_needs_reopen": (
@@ -87,7 +88,7 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     ),
     "error.extension_limit_reached": (
         "诉求 {request_id} 本轮办理已延期 {count} 次，最多 {max} 次",
-        "Request {request_id} was extended {count} times in this round of handling (at most {max})",
+        "Request {request_id} was extended {count:time|times} in this round of handling (at most {max})",
     ),
     # -- direct answers and the knowledge base
     "error.answer_needs_enquiry": (
@@ -148,8 +149,8 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.missing": ("必填", "required"),
     "error.extra_forbidden": ("不认识的字段", "unknown field"),
     "error.string_too_short": ("不能为空", "must not be empty"),
-    "error.string_too_long": ("最多 {max_length} 字", "at most {max_length} characters"),
-    "error.too_long": ("最多 {max_length} 个", "at most {max_length} items"),
+    "error.string_too_long": ("最多 {max_length} 字", "at most {max_length:character|characters}"),
+    "error.too_long": ("最多 {max_length} 个", "at most {max_length:item|items}"),
     "error.enum": ("只能是 {expected}", "must be one of {expected}"),
     "error.union_tag_invalid": ("没有这种操作：{tag}", "No such action: {tag}"),
     # -- the request as a whole
@@ -164,7 +165,7 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.body_not_object": ("请求内容必须是 JSON 对象", "The body must be a JSON object"),
     "error.payload_too_large": (
         "请求太大：最多 {limit} 字节",
-        "The body is too large: at most {limit} bytes",
+        "The body is too large: at most {limit:byte|bytes}",
     ),
     "error.text_has_nul": ("文字中不能有 NUL 字符", "Text must not contain NUL characters"),
     "error.text_not_unicode": ("文字编码无效", "Text must be valid Unicode"),
@@ -180,11 +181,11 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.invalid_number": ("不接受的数值：{value}", "A number that is not accepted: {value}"),
     "error.json_too_deep": (
         "JSON 嵌套超过 {max_depth} 层",
-        "The JSON is nested deeper than {max_depth} levels",
+        "The JSON is nested deeper than {max_depth:level|levels}",
     ),
     "error.query_too_long": (
         "查询参数太长：最多 {limit} 字节",
-        "The query is too long: at most {limit} bytes",
+        "The query is too long: at most {limit:byte|bytes}",
     ),
     "error.invalid_idempotency_key": (
         "请求标识须为 {min_length} 到 {max_length} 个可打印 ASCII 字符",
@@ -237,7 +238,7 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     "error.token_not_found": ("没有名为 {name} 的令牌", "No token named {name}"),
     "error.token_name_invalid": (
         "令牌名称须为 1 到 {max_length} 个字符，不含控制字符或格式字符，首尾不留空格",
-        "A token name is 1 to {max_length} characters, without control or format characters"
+        "A token name is 1 to {max_length:character|characters}, without control or format characters"
         " and without spaces around it",
     ),
     "error.token_unit_missing": (
@@ -255,7 +256,7 @@ ERRORS: Final[dict[str, tuple[str, str]]] = {
     ),
     "error.lookup_rate_limited": (
         "{minutes} 分钟内最多按电话查找 {rate} 次：请 {retry_after} 秒后再试",
-        "At most {rate} phone lookups in {minutes} minutes: try again in {retry_after} s",
+        "At most {rate} phone lookups in {minutes:minute|minutes}: try again in {retry_after} s",
     ),
     # -- what is not there, or changed meanwhile
     "error.not_found": ("找不到", "Not found"),

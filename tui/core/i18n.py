@@ -6,7 +6,9 @@
     strings.table                           # the queue table's `TableLabels`
 
 A message is a key and a `(zh, en)` pair of `str.format` templates. Keys are grouped by the
-part of the app that uses them (one section each, below). `tests/test_tui_i18n.py` checks that
+part of the app that uses them (one section each, below). English counts its nouns: a field
+written `{n:request|requests}` reads `1 request`, `2 requests` (`counted`); Chinese needs no such
+field (`3 件`). `tests/test_tui_i18n.py` checks that
 both languages have every key with the same placeholders.
 
 The language follows `--lang`, then `HOTLINE_LANG`, then the config file, then the locale
@@ -22,6 +24,7 @@ from typing import Final, Literal
 from api_client.domain.untrusted_text import one_line
 from api_client.models import Channel, Satisfaction, State, Tier
 from tui.core.command_words import COMMANDS
+from tui.core.counting import counted
 from tui.core.error_words import ERRORS
 from tui.core.intake_words import INTAKE
 from tui.core.knowledge_words import KNOWLEDGE
@@ -81,7 +84,7 @@ _APP: dict[str, tuple[str, str]] = {
     "queues.sort": ("排序", "sort"),
     "queues.search_placeholder": (
         "搜索：诉求、地址、来电人、编号、电话或尾号……（回车确认，Esc 清除）",
-        "search: text, address, caller, id, phone or its last digits… (enter keeps, esc clears)",
+        "search: text, address, caller, id, phone (enter keeps, esc clears)",
     ),
     "queues.none_saved": (
         "还没有保存的队列：按 f 筛选并命名保存",
@@ -96,7 +99,7 @@ _APP: dict[str, tuple[str, str]] = {
     "status.conflicts": ("冲突 {n}", "conflicts {n}"),
     "app.urgent": (
         "新的紧急诉求 {n} 件：{id} {description}",
-        "{n} new urgent request(s): {id} {description}",
+        "{n:new urgent request|new urgent requests}: {id} {description}",
     ),
     "app.not_cached": ("诉求 {id} 不在本地缓存中", "Request {id} is not in the local cache"),
     "app.recorded": ("已记录：{action} {id}，正在发送", "Recorded: {action} {id}, sending"),
@@ -217,9 +220,12 @@ _APP: dict[str, tuple[str, str]] = {
     "key.duplicates.escalate": ("整组提级响应", "Escalate the whole cluster"),
     "key.request.unmerge": ("取消并单", "Unmerge"),
     "key.bulk.close": ("关闭（继续发送）", "Close (sending goes on)"),
-    "bulk.title": ("批量{action}：{n} 件", "{action}: {n} requests"),
-    "bulk.confirm": ("批量{action} {n} 件？", "{action} {n} requests?"),
-    "bulk.scope": ("批量{action}：共 {n} 件（{first} 等）", "{action}: {n} requests ({first} and others)"),
+    "bulk.title": ("批量{action}：{n} 件", "{action}: {n:request|requests}"),
+    "bulk.confirm": ("批量{action} {n} 件？", "{action} {n:request|requests}?"),
+    "bulk.scope": (
+        "批量{action}：共 {n} 件（{first} 等）",
+        "{action}: {n:request|requests} ({first} and others)",
+    ),
     "bulk.scope_skipped": (
         "另有 {n} 件当前状态不能{action}，将跳过",
         "{n} more marked cannot take “{action}” now and will be skipped",
@@ -262,10 +268,10 @@ _APP: dict[str, tuple[str, str]] = {
     "reason.similar text": ("描述相似", "similar text"),
     "app.urgent_many": (
         "新的紧急诉求 {n} 件（最近：{id} {description}）",
-        "{n} new urgent requests (latest: {id} {description})",
+        "{n:new urgent request|new urgent requests} (latest: {id} {description})",
     ),
     "duplicates.none": ("没有发现疑似重复的诉求", "No likely duplicates"),
-    "duplicates.count": ("{n} 件，相似度 {score}", "{n} requests, score {score}"),
+    "duplicates.count": ("{n} 件，相似度 {score}", "{n:request|requests}, score {score}"),
     "surge.title": ("激增", "Surge"),
     "surge.item": (
         "{name} {rate} 件/15分钟（平时 {baseline}，{factor} 倍）",
@@ -276,10 +282,10 @@ _APP: dict[str, tuple[str, str]] = {
     "surge.hint": ("D 疑似重复 · * 全选 · ! 提级", "D duplicates · * mark all · ! escalate"),
     "merge.all_title": (
         "将 {clusters} 组中的 {n} 件分别并入各组主单？",
-        "Merge {n} requests into the parents of their {clusters} clusters?",
+        "Merge {n:request|requests} into the parents of their {clusters:cluster|clusters}?",
     ),
     "key.duplicates.merge_all": ("全部并入各自主单", "Merge every cluster"),
-    "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n} requests into {parent}?"),
+    "merge.title": ("将 {n} 件并入 {parent}？", "Merge {n:request|requests} into {parent}?"),
     "quit.title": ("要退出吗？", "Quit?"),
     "quit.how": ("按 {keys} 退出", "Press {keys} to quit"),
     "quit.question": (
@@ -288,7 +294,8 @@ _APP: dict[str, tuple[str, str]] = {
     ),
     "quit.body": (
         "{pending} 个操作尚未发送，{conflicts} 个冲突未处理。它们已保存在本机，下次联网启动时继续发送。",
-        "{pending} actions not sent yet, {conflicts} conflicts open. They are kept on this computer "
+        "{pending:action|actions} not sent yet, {conflicts:conflict|conflicts} open. "
+        "They are kept on this computer "
         "and sent when the app next runs online.",
     ),
     "merge.body": (
@@ -379,7 +386,7 @@ _TRANSITIONS: dict[str, tuple[str, str]] = {
     "transition.callback.not_satisfied": ("{n} 不满意", "{n} not satisfied"),
     "transition.callback.error.reached": ("请选择是否联系上市民", "Say whether the citizen was reached"),
     "transition.error.required": ("{field}不能为空", "{field} is required"),
-    "transition.error.too_long": ("{field}最多 {max} 字", "{field}: at most {max} characters"),
+    "transition.error.too_long": ("{field}最多 {max} 字", "{field}: at most {max:character|characters}"),
     "transition.error.too_many": ("{field}最多 {max} 个", "{field}: at most {max}"),
     "transition.error.invalid": ("{field}：{message}", "{field}: {message}"),
     "transition.hint": ("{confirm} 确定  {cancel} 取消", "{confirm} confirm  {cancel} cancel"),
@@ -438,7 +445,7 @@ _FILTERS: dict[str, tuple[str, str]] = {
     "filters.text": ("关键词", "Words"),
     "transition.pasted_lines": (
         "粘贴的 {n} 行都已保留，以“{joiner}”连成一行",
-        "The {n} pasted lines are all kept, joined with “{joiner}”",
+        "The {n:pasted line|pasted lines} are all kept, joined with “{joiner}”",
     ),
     "filters.some": ("{what}：{names}", "{what}: {names}"),
     "filters.many": ("{what} {n} 项：{first} 等", "{what} ({n}): {first}, …"),
@@ -522,7 +529,7 @@ _DASHBOARD: dict[str, tuple[str, str]] = {
         "缓存 {cached} 件 · 超时 {overdue} 件（办理时限已过且仍在办理中） · "
         "未发送 {unsent} · 冲突 {conflicts}",
         "{cached} cached · {overdue} overdue (handling deadline passed, still being handled) · "
-        "{unsent} unsent · {conflicts} conflicts",
+        "{unsent} unsent · {conflicts:conflict|conflicts}",
     ),
     "dashboard.conflict_ids": ("冲突的诉求：{ids}", "Requests with a conflict: {ids}"),
     "dashboard.state": ("状态", "state"),
@@ -618,7 +625,7 @@ class Strings:
         if pair is None:  # a missing key shows itself rather than crash the app
             return key
         template = pair[self._index]
-        return template.format(**values) if values else template
+        return counted(template, **values) if values else template
 
     def join(self, items: Iterable[str]) -> str:
         """A list as the language writes it: `甲、乙` / `a, b`."""

@@ -15,7 +15,7 @@ KNOWLEDGE: Final[dict[str, tuple[str, str]]] = {
         "No knowledge base on this computer yet: it is fetched when hotline is online",
     ),
     "knowledge.no_match": ("没有找到相关条目", "No entry matches"),
-    "knowledge.count": ("{n} 条", "{n} entries"),
+    "knowledge.count": ("{n} 条", "{n:entry|entries}"),
     "knowledge.hint": (
         "↑↓ 选择 · {pick} 用此条答复 · {cancel} 取消",
         "↑↓ choose · {pick} answer with it · {cancel} cancel",

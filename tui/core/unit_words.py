@@ -37,9 +37,9 @@ UNIT: Final[dict[str, tuple[str, str]]] = {
         "Note to the unit (optional; the unit sees it)",
     ),
     "chase.units": ("催办对象：{units}", "Chases: {units}"),
-    "chase.count": ("此前已催办 {n} 次", "Chased {n} times before"),
+    "chase.count": ("此前已催办 {n} 次", "Chased {n:time|times} before"),
     "history.chased": ("单位 {units}", "units {units}"),
     "detail.chases": ("催办", "Chased"),
-    "detail.chase_count": ("{n} 次", "{n} times"),
+    "detail.chase_count": ("{n} 次", "{n:time|times}"),
     "dashboard.chases": ("催办", "Chases"),
 }

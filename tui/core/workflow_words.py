@@ -27,20 +27,22 @@ WORKFLOW: Final[dict[str, tuple[str, str]]] = {
     "transition.close.text_help": ("选“其他”时必填", "required with “Other”"),
     "transition.close.unreached": (
         "有效回访会自动结案或退回重办。办结后未联系上 {count} 次，满 {min} 次可选“无法联系”。",
-        "A valid callback closes or reopens by itself. Not reached {count} times since resolved;"
+        "A valid callback closes or reopens by itself. Not reached {count:time|times} since resolved;"
         " {min} allow “unreachable”.",
     ),
     "transition.close.rule": (
         "有效回访会自动结案或退回重办。未联系上满 {min} 次可选“无法联系”。",
-        "A valid callback closes or reopens by itself. {min} unreached callbacks allow “unreachable”.",
+        "A valid callback closes or reopens by itself. "
+        "{min:unreached callback|unreached callbacks} allow “unreachable”.",
     ),
     "transition.extend.rule": (
         "每轮办理最多延期 {max} 次；每次最多延后 {days} 天，更长须值班长办理",
-        "At most {max} extensions a round; each at most {days} days later (longer needs a supervisor)",
+        "At most {max:extension|extensions} a round; each at most {days:day|days} later"
+        " (longer needs a supervisor)",
     ),
     "transition.extend.limits": (
         "本轮已延期 {count} 次，最多 {max} 次；每次最多延后 {days} 天，更长须值班长办理",
-        "Extended {count} times this round, at most {max}; each at most {days} days later"
+        "Extended {count:time|times} this round, at most {max}; each at most {days:day|days} later"
         " (longer needs a supervisor)",
     ),
     "transition.callback.closes": (
@@ -69,7 +71,7 @@ WORKFLOW: Final[dict[str, tuple[str, str]]] = {
     "history.unmerged": ("撤出 {parent}", "out of {parent}"),
     "history.dropped": (
         "……另有 {n} 个较早的步骤未保留（备注全文见“较早的备注”）",
-        "… {n} earlier steps not kept (notes in full under “Earlier notes”)",
+        "… {n:earlier step|earlier steps} not kept (notes in full under “Earlier notes”)",
     ),
     "history.earlier_notes": ("较早的备注", "Earlier notes"),
     "history.before": ("服务器记录的较早步骤：", "Earlier steps, from the server:"),

@@ -160,8 +160,11 @@ class HotlineApp(PasteGuard, UnitGuard, IntakeOpening, IntakeHandlers, Knowledge
         return row is not None and transition_applies(row, name) and self.unit_allows(name, row.lead_unit)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in OWN_ACTIONS and isinstance(self.screen, ModalScreen):
-            return False  # a dialog's keys are its own: `q` or `n` there must not quit or act
+        if action in OWN_ACTIONS and (isinstance(self.screen, ModalScreen) or self.asking()):
+            # A dialog's keys are its own: `q` or `n` there must not quit or act; nor may a key
+            # pressed while a dialog is being prepared (the request read off the UI thread) open
+            # a second one behind it.
+            return False
         if self.unit_forbids(action, parameters) is not None:
             return False  # hidden from a unit's login; its key says so (`UnitGuard.run_action`)
         if action == "transition":
@@ -188,6 +191,10 @@ class HotlineApp(PasteGuard, UnitGuard, IntakeOpening, IntakeHandlers, Knowledge
         if action == "answer":
             return not self.marked_ids() and self.answer_allowed()
         return True
+
+    def asking(self) -> bool:
+        """Whether an action's dialog is being prepared or shown (a worker of the group that asks)."""
+        return any(worker.group == "transition" and not worker.is_finished for worker in self.workers)
 
     def action_transition(self, name: str) -> None:
         marked = self.marked_ids()

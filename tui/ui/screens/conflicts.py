@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from api_client.domain.untrusted_text import one_line
@@ -30,6 +30,7 @@ from tui.ui.asks import DropConflict, ListConflicts, OpenDetail, RetryConflict
 from tui.ui.detail_view import step_line
 from tui.ui.messages import ConflictResolved, ConflictsListed
 from tui.ui.screens.base import AppScreen
+from tui.ui.widgets.fitting_footer import FittingFooter
 
 __all__ = ["ConflictsScreen", "describe_conflict", "steps_since"]
 
@@ -93,7 +94,7 @@ class ConflictsScreen(AppScreen, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self.host.strings("conflicts.title"), id="conflicts-title")
         yield OptionList(id="conflicts")
-        yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.host.rows_signal.subscribe(self, lambda _ids: self.load())

@@ -31,7 +31,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Sparkline, Static
+from textual.widgets import Sparkline, Static
 
 from api_client.models import Rates
 from local_cache.sync import SyncStatus
@@ -41,6 +41,7 @@ from tui.ui.asks import BuildReport, ExportReport
 from tui.ui.messages import ReportBuilt, ReportExported
 from tui.ui.screens.base import AppScreen
 from tui.ui.text import literal
+from tui.ui.widgets.fitting_footer import FittingFooter
 from tui.ui.widgets.street_map import SECTION_ROWS, StreetMapView
 
 __all__ = ["SHIFT", "DashboardScreen"]
@@ -94,7 +95,7 @@ class DashboardScreen(AppScreen, Screen[None]):
             yield Sparkline([], id="dash-hourly")
             yield Static(Text(strings("dashboard.daily"), style="bold"))
             yield Sparkline([], id="dash-daily")
-        yield Footer(compact=True, show_command_palette=False)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.host.rows_signal.subscribe(self, self._rows_changed)

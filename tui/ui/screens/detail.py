@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from api_client.models import AuditEvent, Request
 from local_cache.outbox import ConflictRecord, PendingAction
@@ -24,6 +24,7 @@ from tui.ui.asks import LoadAudit, LoadDetail, RevealPhone
 from tui.ui.detail_view import has_full_history, render_request
 from tui.ui.messages import AuditLoaded, DetailLoaded, PhoneRevealed
 from tui.ui.screens.base import AppScreen
+from tui.ui.widgets.fitting_footer import FittingFooter
 from tui.ui.widgets.status_bar import StatusBar
 
 __all__ = ["DetailScreen"]
@@ -62,7 +63,7 @@ class DetailScreen(AppScreen, Screen[None]):
         with VerticalScroll(id="detail-scroll"):
             yield Static(id="detail")
         yield StatusBar()
-        yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.host.rows_signal.subscribe(self, self._rows_changed)

@@ -34,7 +34,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from api_client.domain.lifecycle import ALLOWED_FROM
@@ -47,6 +47,7 @@ from tui.core.queue.rows import QueueRow
 from tui.ui.asks import ActOnMany, MergeClusters, MergeInto, OpenDetail
 from tui.ui.screens.base import AppScreen
 from tui.ui.text import fit, literal
+from tui.ui.widgets.fitting_footer import FittingFooter
 
 __all__ = ["DuplicatesScreen", "substance", "transition_applies"]
 
@@ -107,7 +108,7 @@ class DuplicatesScreen(AppScreen, Screen[None]):
         yield OptionList(id="duplicates")
         yield Static(id="duplicates-why")
         yield OptionList(id="duplicates-members")
-        yield Footer(compact=True, show_command_palette=False)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self._clusters_list.focus()

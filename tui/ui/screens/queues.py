@@ -35,7 +35,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from api_client.domain.personal_data import mask_lookup
 from api_client.models import Identity
@@ -51,6 +51,7 @@ from tui.core.surge import Surge, detect_surges
 from tui.ui.asks import LookupCaller, OpenDetail, SaveQueue
 from tui.ui.messages import CallerLookedUp
 from tui.ui.screens.base import AppScreen
+from tui.ui.widgets.fitting_footer import FittingFooter
 from tui.ui.widgets.queue_bar import QUEUE_ORDER, FilterLine, QueueBar
 from tui.ui.widgets.queue_table import QueueTable
 from tui.ui.widgets.status_bar import StatusBar
@@ -126,7 +127,7 @@ class QueuesScreen(AppScreen, Screen[None]):
         yield search
         yield QueueTable(clock=host.clock, labels=strings.table, columns=self.columns, id="queue")
         yield StatusBar()
-        yield Footer(compact=True, show_command_palette=False)  # fits 80 columns; ctrl+p is in help
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self._set_order(queues_for(self.host.own_unit))

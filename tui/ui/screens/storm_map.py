@@ -8,9 +8,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.ui.screens.base import AppScreen
+from tui.ui.widgets.fitting_footer import FittingFooter
 from tui.ui.widgets.street_map import StreetMapView
 
 __all__ = ["StormMapScreen"]
@@ -30,4 +31,4 @@ class StormMapScreen(AppScreen, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self.host.strings("map.title"), id="storm-title", markup=False)
         yield StreetMapView(id="storm-map")
-        yield Footer(compact=True, show_command_palette=False)
+        yield FittingFooter()
