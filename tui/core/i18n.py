@@ -58,7 +58,7 @@ _DOMAIN: dict[str, tuple[str, str]] = {
     f"tier.{Tier.d15}": ("15天", "15 days"),
     f"channel.{Channel.phone}": ("电话", "phone"),
     f"channel.{Channel.wechat}": ("微信", "WeChat"),
-    f"channel.{Channel.app}": ("App", "app"),
+    f"channel.{Channel.app}": ("手机客户端", "app"),
     f"channel.{Channel.web}": ("网站", "web"),
     f"channel.{Channel.visit}": ("来访", "visit"),
     f"channel.{Channel.meeting}": ("接诉会", "meeting"),

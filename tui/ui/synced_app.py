@@ -43,6 +43,7 @@ from tui.core.saved_queues import SavedQueue
 from tui.core.session import Session
 from tui.ui.keys import KeymapApp
 from tui.ui.messages import DirectoryUpdated, RowsChanged, RowsLoaded, SyncStatusChanged
+from tui.ui.toasts import Shown, kept
 
 __all__ = ["ClientFactory", "SyncedApp"]
 
@@ -112,6 +113,7 @@ class SyncedApp(KeymapApp):
         self._refreshing = False
         self.collector = CollectorPolicy()
         self._held: list[tuple[str, SeverityLevel, float | None]] = []  # while a dialog is open
+        self._toasts: list[Shown] = []  # on screen now (`tui.ui.toasts`)
         self._held_timer: Timer | None = None
 
     # ----- start and stop --------------------------------------------------------------------
@@ -372,13 +374,23 @@ class SyncedApp(KeymapApp):
     ) -> None:
         """A notification, shown literally and cleaned (it may quote request ids, names and server
         messages). While a dialog is open, only errors are shown: the rest wait until it closes,
-        so that no toast covers what the dispatcher is filling in."""
+        so that no toast covers what the dispatcher is filling in. At most `toasts.MAX_SHOWN` at
+        once (`tui.ui.toasts.kept`)."""
         if severity != "error" and isinstance(self.screen, ModalScreen):
             self._held.append((text, severity, timeout))
             if self._held_timer is None:
                 self._held_timer = self.set_interval(HELD_CHECK_SECONDS, self._show_held)
             return
-        self.notify(clean(text, keep_newlines=True), severity=severity, timeout=timeout, markup=False)
+        now = time.monotonic()
+        wait = timeout if timeout is not None else self.NOTIFICATION_TIMEOUT
+        before = [item for item in self._toasts if item.until > now]
+        self._toasts = kept([*before, Shown(now + wait, clean(text, keep_newlines=True), severity)], now)
+        if self._toasts[:-1] == before:  # none gave way: this one joins those shown
+            self.notify(self._toasts[-1].text, severity=severity, timeout=wait, markup=False)
+            return
+        self.clear_notifications()
+        for item in self._toasts:
+            self.notify(item.text, severity=item.severity, timeout=item.until - now, markup=False)
 
     def _show_held(self) -> None:
         """Show the notifications held back while a dialog was open, once none is."""
