@@ -266,7 +266,9 @@ async def test_a_surge_of_arrivals_shows_a_banner(tmp_path: Path) -> None:
                         actor="话务-测试",
                         idempotency_key=None,
                     )
+            # shown, and laid out at the screen's width (hidden, it had none)
             await until(pilot, lambda: banner.has_class("-surging"), timeout=20, what="the banner")
+            await until(pilot, lambda: banner.size.width == app.size.width, what="the banner's width")
             shown = str(banner.render())
             assert session.names.categories["roof_leak"] in shown and "德胜里" in shown
             assert {s.key for s in banner.surges} >= {"roof_leak", "c01"}
