@@ -41,11 +41,12 @@ def seed(server: LiveServer, count: int) -> list[Request]:
 
 
 def fast_client(url: str, token: str, *, attempts: int = 2, deadline: float = 8.0) -> HotlineClient:
-    """A client that gives up quickly (the tests stop servers on purpose)."""
+    """A client that gives up quickly (the tests stop servers on purpose: a stopped server refuses
+    at once). A live server on a loaded machine may take seconds to accept: 5 s to connect."""
     return HotlineClient(
         url,
         token,
-        connect_timeout=1.0,
+        connect_timeout=5.0,
         read_timeout=5.0,
         deadline=deadline,
         attempts=attempts,
