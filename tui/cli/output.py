@@ -1,7 +1,7 @@
 """What the command prints, and the one way it prints: `say` (lines on stdout or stderr) and
 `write` (a whole document on stdout), both through `api_client.domain.untrusted_text`, so no
 escape sequence, C1 control or bidi override that a server, a cache or a citizen wrote reaches
-the terminal. Also its plain-text tables and counts, and `CliError`, a failure told in one line
+the terminal. Also its plain-text tables, and `CliError`, a failure told in one line
 (exit status 1)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TextIO
 
 from api_client.domain.untrusted_text import clean, one_line
 
-__all__ = ["CliError", "cells", "pad", "plural", "say", "table", "write"]
+__all__ = ["CliError", "cells", "pad", "say", "table", "write"]
 
 
 def cells(text: str) -> int:
@@ -49,7 +49,3 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     shown = [[one_line(cell) for cell in row] for row in (header, *rows)]
     widths = [max(cells(row[i]) for row in shown) for i in range(len(header))]
     return ["  ".join(pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in shown]
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from api_client.domain.untrusted_text import one_line
 from tui.cli.options import client_options, server_call, settings_from
-from tui.cli.output import CliError, plural, say, table
+from tui.cli.output import CliError, say, table
+from tui.core.counting import counted
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -270,7 +271,7 @@ def cmd_rules_auto(args: argparse.Namespace) -> int:
             return 0
         changed = [rule for rule in rules if (rule.id, rule.version) not in before]
         say(
-            f"auto-dispatch {switch} for {label}: {plural(len(changed), 'rule')} changed, "
+            f"auto-dispatch {switch} for {label}: {counted('{n:rule|rules}', n=len(changed))} changed, "
             f"{len(rules) - len(changed):,} already {switch}"
         )
         if changed:
