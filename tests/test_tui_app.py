@@ -24,13 +24,14 @@ from textual.widget import Widget
 
 from api_client.actions import Accept, Dispatch
 from api_client.domain.personal_data import mask_name
-from api_client.models import Channel, Location, NewRequest, RequestType, Role, State
+from api_client.models import Channel, Location, NewRequest, Request, RequestType, Role, State
 from central_api.server import LiveServer
 from central_api.sql_store import SqlStore
 from tui import cli
 from tui.core.i18n import Strings
 from tui.core.queue.kinds import QueueKind
 from tui.core.session import Session
+from tui.ui import synced_app
 from tui.ui.app import HotlineApp
 from tui.ui.screens.detail import DetailScreen
 from tui.ui.screens.queues import QueuesScreen
@@ -46,6 +47,22 @@ def server(tmp_path: Path, tmp_db: Db) -> Iterator[LiveServer]:
         yield made
     finally:
         made.stop()
+
+
+def vulnerable_request(server: LiveServer, description: str) -> Request:
+    """A new request from a vulnerable caller, taken in at the centre just now: an urgent one."""
+    return server.store.create_request(
+        NewRequest(
+            channel=Channel.phone,
+            type=RequestType.help,
+            category="roof_leak",
+            description=description,
+            location=Location(community="c01", address="德胜里3号楼"),
+            vulnerable=True,
+        ),
+        actor="话务-测试",
+        idempotency_key=None,
+    ).request
 
 
 def queues(app: HotlineApp) -> QueuesScreen:
@@ -110,24 +127,32 @@ async def test_the_queues_show_every_request_with_live_counts(server: LiveServer
         # A request taken in elsewhere appears without moving the cursor off the selected one.
         await pilot.press("6", "j", "j")
         selected = screen.current_request_id()
-        new = server.store.create_request(
-            NewRequest(
-                channel=Channel.phone,
-                type=RequestType.help,
-                category="roof_leak",
-                description="德胜里3号楼顶层漏雨",
-                location=Location(community="c01", address="德胜里3号楼"),
-                vulnerable=True,
-            ),
-            actor="话务-测试",
-            idempotency_key=None,
-        ).request
+        new = vulnerable_request(server, "德胜里3号楼顶层漏雨")
         await until(pilot, lambda: new.id in app.model, what="the new request to arrive")
         await until(pilot, lambda: screen.table.row_count == 61)
         assert screen.current_request_id() == selected
         # it is vulnerable and new: it announces itself (the seeded backlog did not)
         announced = [n.message for n in notices if "urgent" in n.message]
         assert len(announced) == 1 and new.id in announced[0]
+
+
+async def test_an_urgent_request_in_a_rebuilt_model_is_announced(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of changes too large to apply row by row rebuilds the whole model (a storm's sync,
+    or a reload that read a request before its change came): a new urgent request it brings is
+    announced as one brought by a small change is, and only once."""
+    monkeypatch.setattr(synced_app, "REBUILD_AT", 5)  # the first sync's 61 requests: a rebuild
+    new = vulnerable_request(server, "独居老人家中漏雨")
+    async with noting_app(open_session(server, tmp_path)) as (app, pilot, notices):
+        await until(pilot, lambda: synced(app, 61), what="the first sync")
+        await until(pilot, lambda: any(new.id in n.message for n in notices), what="the notice")
+        before = app.model
+        app.load_rows()  # a reload: the request is no news any more
+        await until(pilot, lambda: app.model is not before, what="the reload")
+        await pilot.pause(0.3)
+        announced = [n.message for n in notices if new.id in n.message]
+        assert announced == [app.strings("app.urgent", n=1, id=new.id, description=new.description)]
 
 
 async def test_search_finds_chinese_substrings_and_escape_clears_it(

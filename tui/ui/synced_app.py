@@ -108,6 +108,7 @@ class SyncedApp(KeymapApp):
         self._changed_while_loading: set[str] = set()
         self._started = clock()
         self._urgent: list[QueueRow] = []  # announced at most every ANNOUNCE_EVERY seconds
+        self._told: set[str] = set()  # urgent requests announced, and those taken in here: once
         self._last_announced = -ANNOUNCE_EVERY
         self._urgent_timer: Timer | None = None
         self._refreshing = False
@@ -148,8 +149,11 @@ class SyncedApp(KeymapApp):
         self.post_message(RowsLoaded(QueueModel(batch.rows), batch.names, unit))
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
+        previous, reloaded = self.model, self.loaded
         self.model = message.model
         self.loaded = True
+        if reloaded:  # a storm's batch, or a reload that read requests before their change came
+            self._announce(row for row in message.model if row.id not in previous)
         self._loads = max(0, self._loads - 1)
         changed, self._changed_while_loading = self._changed_while_loading, set()
         self.rows_signal.publish(())
@@ -286,7 +290,9 @@ class SyncedApp(KeymapApp):
         fresh = [row for row in batch.rows if row.id not in self.model]
         self.model.upsert(batch.rows)
         self.model.remove(batch.removed)
-        if message.announce and self.loaded:
+        if not message.announce:  # taken in here: not news to this dispatcher
+            self._told.update(row.id for row in fresh)
+        elif self.loaded:
             self._announce(fresh)
         self.rows_signal.publish({row.id for row in batch.rows} | set(batch.removed))
         if batch.names is not self.session.names:  # built with the directory before this one
@@ -301,9 +307,11 @@ class SyncedApp(KeymapApp):
             and row.state is State.new
             and (row.tier is Tier.h2 or row.vulnerable)
             and row.received_at >= since
+            and row.id not in self._told
         ]
         if not urgent or not self.announce_urgent:
             return
+        self._told.update(row.id for row in urgent)
         self._urgent.extend(urgent)
         wait = self._last_announced + ANNOUNCE_EVERY - time.monotonic()
         if wait <= 0:

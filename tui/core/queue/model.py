@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Final, cast
 
 from tui.core.collector import freeze_survivors, paused
@@ -69,6 +69,10 @@ class QueueModel:
 
     def __contains__(self, request_id: object) -> bool:
         return request_id in self._by_id
+
+    def __iter__(self) -> Iterator[QueueRow]:
+        """Every row, in no particular order."""
+        return iter(self._by_id.values())
 
     def get(self, request_id: str) -> QueueRow | None:
         """The row of this request, or None."""
