@@ -178,7 +178,7 @@ def test_demo_serves_seeded_data_and_cleans_up() -> None:
     assert token_path.stat().st_mode & 0o777 == 0o600
     assert token_path.parent.stat().st_mode & 0o777 == 0o700
     stats = httpx.get(
-        f"{url}/v1/stats", headers={"Authorization": f"Bearer {token_path.read_text().strip()}"}
+        f"{url}/v1/stats", headers={"Authorization": f"Bearer {token_path.read_text().strip()}"}, timeout=30
     )
     assert stats.json()["total"] == 30
     proc.send_signal(signal.SIGINT)
@@ -190,11 +190,11 @@ def test_demo_serves_seeded_data_and_cleans_up() -> None:
 def test_demo_storm_adds_requests_while_it_runs() -> None:
     proc, url, token_file = start_demo("--count", "10", "--storm", "600")
     headers = {"Authorization": f"Bearer {Path(token_file).read_text().strip()}"}
-    totals = [httpx.get(f"{url}/v1/stats", headers=headers).json()["total"]]
+    totals = [httpx.get(f"{url}/v1/stats", headers=headers, timeout=30).json()["total"]]
     deadline = time.monotonic() + 180  # a bounded wait, long enough for a loaded machine
     while totals[-1] <= 12 and time.monotonic() < deadline:
         time.sleep(0.5)
-        totals.append(httpx.get(f"{url}/v1/stats", headers=headers).json()["total"])
+        totals.append(httpx.get(f"{url}/v1/stats", headers=headers, timeout=30).json()["total"])
     assert totals[-1] > 12, totals  # the 10 seeded requests and then the storm's
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0

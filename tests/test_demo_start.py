@@ -106,7 +106,7 @@ def test_the_demo_server_process_answers_then_seeds_serves_and_stops(tmp_path: P
         deadline = time.monotonic() + 60
         total = 0
         while total < 40 and time.monotonic() < deadline:  # the data lands in one transaction
-            total = httpx.get(f"{reach.url}/v1/stats", headers=headers).json()["total"]
+            total = httpx.get(f"{reach.url}/v1/stats", headers=headers, timeout=30).json()["total"]
             time.sleep(0.1)
         assert total == 40
     finally:
@@ -161,7 +161,9 @@ def test_without_fork_the_server_runs_in_this_process(
     process = ServerProcess(spec, log=tmp_path / "server.log").start()
     try:
         reach = process.reachable()  # seeded before it answers
-        stats = httpx.get(f"{reach.url}/v1/stats", headers={"Authorization": f"Bearer {reach.token}"})
+        stats = httpx.get(
+            f"{reach.url}/v1/stats", headers={"Authorization": f"Bearer {reach.token}"}, timeout=30
+        )
         assert stats.json()["total"] == 12
     finally:
         assert process.stop() is None

@@ -72,8 +72,8 @@ def test_not_found_unauthorized_forbidden_and_a_missing_if_match(api: Api, live_
     assert body["params"] == {"request_id": "R-424242"}
     refusal(client.get("/v1/nowhere"), 404, "not_found")
 
-    refusal(httpx.get(f"{live_server.url}/v1/me"), 401, "token_missing")
-    stranger = httpx.get(f"{live_server.url}/v1/me", headers={"Authorization": "Bearer nobody"})
+    refusal(httpx.get(f"{live_server.url}/v1/me", timeout=30), 401, "token_missing")
+    stranger = httpx.get(f"{live_server.url}/v1/me", headers={"Authorization": "Bearer nobody"}, timeout=30)
     refusal(stranger, 401, "unauthorized")
 
     r = client.patch("/v1/units/pm01", json={"on_duty": False})
@@ -150,7 +150,7 @@ def test_a_body_over_the_limit_is_413_with_the_limit(api: Api) -> None:
 
 
 def test_open311_keeps_its_own_list(live_server: LiveServer) -> None:
-    r = httpx.get(f"{live_server.url}/open311/v2/requests.json")
+    r = httpx.get(f"{live_server.url}/open311/v2/requests.json", timeout=30)
     assert r.status_code == 403 and r.json() == [{"code": 403, "description": "api_key was not provided"}]
 
 

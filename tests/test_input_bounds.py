@@ -418,7 +418,7 @@ def test_a_200_character_key_is_taken_everywhere(live_server: LiveServer, api: A
     key = {"Idempotency-Key": "k" * 200}
     assert api().post("/v1/requests", json=new_request(), headers=key).status_code == 201
     form = {"api_key": make_token(), "service_code": "roof_leak", "address_string": "德胜里一区"}
-    r = httpx.post(f"{live_server.url}/open311/v2/requests.json", data=form, headers=key)
+    r = httpx.post(f"{live_server.url}/open311/v2/requests.json", data=form, headers=key, timeout=30)
     assert r.status_code == 201, r.text
 
 
@@ -457,7 +457,7 @@ def test_open311_extras_are_stored_with_the_request(live_server: LiveServer, mak
         "email": "wang@example.cn",
         "media_url": "http://example.cn/a.jpg",
     }
-    r = httpx.post(f"{live_server.url}/open311/v2/requests.json", data=form)
+    r = httpx.post(f"{live_server.url}/open311/v2/requests.json", data=form, timeout=30)
     assert r.status_code == 201, r.text
     stored = live_server.store.get_request(r.json()[0]["service_request_id"])
     assert any("w***@example.cn" in note.text for note in stored.notes)  # personal data, masked

@@ -126,7 +126,10 @@ def test_a_third_party_client_lists_posts_with_a_partner_key_and_reads_publicly(
         assert posted.status_code == 403 and posted.json()["code"] == "partner_not_allowed"
         keyed = partner.get(f"/open311/v2/requests/{request_id}.json")  # with its key: as before
         assert keyed.json()[0]["description"] == REPORT["description"]
-    assert httpx.post(f"{url}/open311/v2/requests.json", data={"service_code": "noise"}).status_code == 403
+    assert (
+        httpx.post(f"{url}/open311/v2/requests.json", data={"service_code": "noise"}, timeout=30).status_code
+        == 403
+    )
 
 
 def test_a_partner_token_is_refused_on_every_v1_route(live_server: LiveServer) -> None:
@@ -160,7 +163,10 @@ def test_the_key_may_come_in_a_header(tmp_db: Db) -> None:
             made = httpx.post(f"{base}/requests.json", data=form, headers=headers, timeout=10)
             assert made.status_code == 201, made.text
         both = httpx.post(
-            f"{base}/requests.json", data={**form, "api_key": "another"}, headers={"X-Api-Key": key}
+            f"{base}/requests.json",
+            data={**form, "api_key": "another"},
+            headers={"X-Api-Key": key},
+            timeout=30,
         )
         assert both.status_code == 400 and "more than once" in both.json()[0]["description"]
         wrong = httpx.get(f"{base}/requests.json", headers={"X-Api-Key": "not-a-token"}, timeout=10)

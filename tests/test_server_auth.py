@@ -16,13 +16,13 @@ Api = Callable[..., httpx.Client]
 def test_missing_or_unknown_token_is_401(live_server: LiveServer) -> None:
     url = live_server.url
     for path in ("/v1/me", "/v1/requests/R-000001", "/v1/changes", "/v1/units", "/v1/stats", "/v1/events"):
-        r = httpx.get(url + path)
+        r = httpx.get(url + path, timeout=30)
         assert r.status_code == 401, path
         assert r.json()["detail"] and r.headers["WWW-Authenticate"] == "Bearer"
-        assert httpx.get(url + path, headers=bearer("not-a-token")).status_code == 401
-        assert httpx.get(url + path, headers={"Authorization": "Basic abc"}).status_code == 401
-    assert httpx.post(url + "/v1/requests", json={}).status_code == 401
-    assert httpx.get(url + "/v1/health").status_code == 200
+        assert httpx.get(url + path, headers=bearer("not-a-token"), timeout=30).status_code == 401
+        assert httpx.get(url + path, headers={"Authorization": "Basic abc"}, timeout=30).status_code == 401
+    assert httpx.post(url + "/v1/requests", json={}, timeout=30).status_code == 401
+    assert httpx.get(url + "/v1/health", timeout=30).status_code == 200
 
 
 def test_me(api: Api) -> None:
@@ -61,7 +61,7 @@ def test_tokens_admin_only_and_hashed(api: Api, live_server: LiveServer, tmp_db:
     assert (
         created["name"] == "night shift" and created["role"] == "supervisor" and len(created["token"]) >= 32
     )
-    me = httpx.get(f"{live_server.url}/v1/me", headers=bearer(created["token"]))
+    me = httpx.get(f"{live_server.url}/v1/me", headers=bearer(created["token"]), timeout=30)
     assert me.json() == {"name": "night shift", "role": "supervisor", "unit": None}
     assert admin.post("/v1/tokens", json={"name": "x", "role": "root"}).status_code == 422
     stored = [row[0] for row in table_rows(tmp_db, "tokens", "token_hash")]

@@ -92,12 +92,14 @@ def test_last_event_id_resumes(live_server: LiveServer, make_token: Callable[...
     r = httpx.get(
         f"{live_server.url}/v1/events",
         headers={"Authorization": f"Bearer {token}", "Last-Event-ID": "x1"},
+        timeout=30,
     )
     assert r.status_code == 422
     r = httpx.get(
         f"{live_server.url}/v1/events",
         params={"last_event_id": -1},
         headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
     )
     assert r.status_code == 422
 

@@ -268,9 +268,9 @@ def test_idempotent_action_replays_before_version_check(api: Api, live_server: L
 
 
 def test_open_routes_and_openapi(api: Api, live_server: LiveServer) -> None:
-    health = httpx.get(f"{live_server.url}/v1/health")
+    health = httpx.get(f"{live_server.url}/v1/health", timeout=30)
     assert health.status_code == 200 and health.json() == {"status": "ok", "head": 0}
-    doc = httpx.get(f"{live_server.url}/openapi.json").json()
+    doc = httpx.get(f"{live_server.url}/openapi.json", timeout=30).json()
     for path in (
         "/v1/requests",
         "/v1/requests/{request_id}/actions",

@@ -35,8 +35,8 @@ def test_run_serves_and_stops_on_signal(tmp_db: Db, sig: signal.Signals) -> None
         match = re.fullmatch(r"hotline central API listening on (http://127\.0\.0\.1:(\d+))\n", line)
         assert match, line
         url = match.group(1)
-        assert httpx.get(f"{url}/v1/health").json() == {"status": "ok", "head": 0}
-        assert httpx.get(f"{url}/v1/me", headers=bearer(token)).json()["name"] == "ops"
+        assert httpx.get(f"{url}/v1/health", timeout=30).json() == {"status": "ok", "head": 0}
+        assert httpx.get(f"{url}/v1/me", headers=bearer(token), timeout=30).json()["name"] == "ops"
         reader = SSEReader(url, token)
         proc.send_signal(sig)
         assert proc.wait(60) == 0

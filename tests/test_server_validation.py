@@ -307,7 +307,7 @@ def test_hostile_open311_posts(live_server: LiveServer, make_token: Callable[...
             "headers": {"Content-Type": "application/x-www-form-urlencoded"},
         },
     ):
-        r = httpx.post(url, **kwargs)
+        r = httpx.post(url, timeout=30, **kwargs)
         assert 400 <= r.status_code < 500, (kwargs.get("data"), r.text[:200])
         body = r.json()
         assert isinstance(body, list) and all(set(e) == {"code", "description"} for e in body), body
@@ -316,11 +316,14 @@ def test_hostile_open311_posts(live_server: LiveServer, make_token: Callable[...
 
 def test_open311_error_shapes(live_server: LiveServer) -> None:
     base = f"{live_server.url}/open311/v2"
-    r = httpx.put(f"{base}/services.json")
+    r = httpx.put(f"{base}/services.json", timeout=30)
     assert r.status_code == 405 and r.json() == [{"code": 405, "description": "Method Not Allowed"}]
     big = b"a=" + b"x" * (2 << 20)
     r = httpx.post(
-        f"{base}/requests.json", content=big, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        f"{base}/requests.json",
+        content=big,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=30,
     )
     assert r.status_code == 413 and r.json()[0]["code"] == 413
 

@@ -86,7 +86,7 @@ def test_the_api_makes_and_lists_unit_tokens(live_server: LiveServer) -> None:
             assert refused.status_code == 422 and refused.json()["code"] == code, refused.text
         listed = {info["name"]: info["unit"] for info in api.get("/v1/tokens").json()}
         assert listed == {"root": None, "新康社区居委会": OTHER}
-        me = httpx.get(f"{live_server.url}/v1/me", headers=bearer(made.json()["token"]))
+        me = httpx.get(f"{live_server.url}/v1/me", headers=bearer(made.json()["token"]), timeout=30)
         assert me.json() == {"name": "新康社区居委会", "role": "unit", "unit": OTHER}
 
 
@@ -232,7 +232,9 @@ def test_a_revoked_unit_token_is_refused_and_its_stream_ends(live_server: LiveSe
     with clients(live_server) as c:
         reader = SSEReader(live_server.url, c.unit_token)
         try:
-            revoked = httpx.delete(f"{live_server.url}/v1/tokens/德胜里社区居委会", headers=bearer(admin))
+            revoked = httpx.delete(
+                f"{live_server.url}/v1/tokens/德胜里社区居委会", headers=bearer(admin), timeout=30
+            )
             assert revoked.status_code == 200 and revoked.json()["unit"] == UNIT
             unit = c.unit
             wait_for(lambda: unit.get("/v1/me").status_code == 401, REVOCATION_SECONDS, "refused")
