@@ -315,6 +315,8 @@ async def test_an_offline_start_opens_as_the_unit_it_was(server: LiveServer, tmp
     async with noting(unit_session(server, cache)) as (app, pilot, _notices):
         await until(pilot, lambda: app.own_unit == UNIT and synced(app), what="the identity and a sync")
         await until(pilot, lambda: shows_mine(app), what="the unit's rows")
+        # the directory came and was kept (the unit's name is in it): an offline start can name it
+        await until(pilot, lambda: UNIT_NAME in on_screen(app), what="the unit named online")
     server.stop()
     offline = Session.open(cache, api_url=server.url, dispatcher=LOGIN, token=None)
     async with noting(offline, sync=False) as (app, pilot, _notices):
